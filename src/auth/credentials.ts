@@ -1,0 +1,32 @@
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { SocketData } from '../contract.js';
+
+/** What a client presents: the socket.io `auth` object and the request headers. */
+export interface Credentials {
+  auth: Readonly<Record<string, unknown>>;
+  headers: IncomingHttpHeaders;
+}
+
+/**
+ * Turns credentials into an identity or throws AppError(UNAUTHORIZED). One implementation per
+ * AUTH_MODE; the DI token is this class.
+ */
+export abstract class Authenticator {
+  abstract authenticate(credentials: Credentials): Promise<SocketData>;
+}
+
+/** Constant-time comparison, so a wrong key reveals nothing through timing. */
+export function secretsEqual(given: unknown, expected: string | undefined): boolean {
+  if (typeof given !== 'string' || expected === undefined) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
+  const header = headers.authorization;
+  if (typeof header !== 'string') return undefined;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}

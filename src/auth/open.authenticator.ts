@@ -1,0 +1,26 @@
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/app-error.js';
+import { AppConfig } from '../config/app-config.js';
+import type { SocketData } from '../contract.js';
+import { USERNAME_PATTERN } from '../users/user-id.js';
+import { Authenticator, type Credentials, secretsEqual } from './credentials.js';
+
+/** Development mode: the client names itself; `auth.adminKey` equal to ADMIN_API_KEY makes it admin. */
+@Injectable()
+export class OpenAuthenticator extends Authenticator {
+  constructor(private readonly config: AppConfig) {
+    super();
+  }
+
+  async authenticate({ auth }: Credentials): Promise<SocketData> {
+    const username = auth.username;
+    if (username === undefined) throw AppError.unauthorized('auth.username is required');
+    if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
+      throw AppError.unauthorized('auth.username must be 1-32 characters of letters, digits, _ . -');
+    }
+    return {
+      user: { id: username, name: username },
+      isAdmin: secretsEqual(auth.adminKey, this.config.adminApiKey),
+    };
+  }
+}

@@ -1,0 +1,42 @@
+import { UsePipes, Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { HttpValidationPipe } from '../common/http-validation.pipe.js';
+import { AdminGuard } from '../auth/rest-auth.guard.js';
+import type { AnnounceResult, MessageSendResult } from '../contract.js';
+import { MessagesService } from '../messages/messages.service.js';
+import { RoomNameParam } from '../rooms/dto/room-name.param.js';
+import { UserIdParam } from '../users/dto/user-id.param.js';
+import { ChatGateway } from './chat.gateway.js';
+import { ChatService } from './chat.service.js';
+import { AnnouncementBody, SystemMessageBody } from './dto/admin.dto.js';
+
+/** Admin actions over REST; they deliver through the gateway like socket events do. */
+@Controller()
+@UseGuards(AdminGuard)
+@UsePipes(HttpValidationPipe)
+export class AdminController {
+  constructor(
+    private readonly chat: ChatService,
+    private readonly messages: MessagesService,
+    private readonly gateway: ChatGateway,
+  ) {}
+
+  @Post('rooms/:name/messages')
+  async postMessage(@Param() { name }: RoomNameParam, @Body() body: SystemMessageBody): Promise<MessageSendResult> {
+    const { message, created } = await this.messages.postSystemMessage(name, body);
+    if (created) this.gateway.broadcastRoomMessage(message);
+    return { message };
+  }
+
+  @Post('announcements')
+  announce(@Body() body: AnnouncementBody): AnnounceResult {
+    const announcement = this.chat.systemAnnouncement(body);
+    this.gateway.broadcastAnnouncement(announcement);
+    return { announcement };
+  }
+
+  @Delete('users/:id/connections')
+  @HttpCode(200)
+  async disconnect(@Param() { id }: UserIdParam): Promise<{ disconnected: number }> {
+    return { disconnected: await this.gateway.disconnectUser(id) };
+  }
+}

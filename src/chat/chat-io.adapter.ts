@@ -1,0 +1,96 @@
+import type { INestApplicationContext, WsMessageHandler } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import type { Observable } from 'rxjs';
+import type { Server, ServerOptions, Socket } from 'socket.io';
+import { AppError } from '../common/app-error.js';
+import { ErrorCode } from '../common/error-code.js';
+import { type AckFn, replyWithError } from '../common/ws-reply.js';
+import type { Ack, ErrorBody } from '../contract.js';
+
+type HandlerCallback = (data: unknown, ack?: AckFn) => Promise<unknown> | Observable<unknown>;
+
+/** Decides, per inbound event, whether it runs (rate limits) and learns how it ended (metrics). */
+export interface InboundEventPolicy {
+  /** undefined: run it; 'drop': answer ok without running; an ErrorBody: refuse with it. */
+  admit(socket: Socket, event: string): ErrorBody | 'drop' | undefined;
+  settled(event: string, outcome: 'ok' | ErrorCode, startedAt: bigint): void;
+}
+
+const INTERNAL_ERROR: ErrorBody = { code: ErrorCode.INTERNAL, message: 'Internal server error' };
+const EXTRA_ARGUMENTS: ErrorBody = AppError.validation('send one payload object and an optional ack callback', [
+  { field: '(arguments)', messages: ['expected exactly one payload argument'] },
+]).toBody();
+
+/**
+ * The socket.io adapter for the chat gateway.
+ *
+ * NestJS's IoAdapter subscribes one RxJS pipeline per handler per socket. This adapter keeps the
+ * handler list Nest built for the socket and dispatches every inbound event from one shared
+ * `onAny` listener instead: less memory per idle connection, one lookup per event, and one
+ * place that answers unknown events, extra arguments and rate limits with the ack envelope.
+ */
+export class ChatIoAdapter extends IoAdapter {
+  private readonly handlersBySocket = new WeakMap<Socket, WsMessageHandler[]>();
+  private handlerIndex?: ReadonlyMap<string, number>;
+
+  constructor(
+    app: INestApplicationContext,
+    private readonly serverOptions: Partial<ServerOptions>,
+    private readonly policy?: InboundEventPolicy,
+  ) {
+    super(app);
+  }
+
+  override createIOServer(port: number, options?: Partial<ServerOptions>): Server {
+    return super.createIOServer(port, { ...options, ...this.serverOptions } as ServerOptions);
+  }
+
+  override bindMessageHandlers(socket: Socket, handlers: WsMessageHandler[]): void {
+    this.handlerIndex ??= new Map(handlers.map((handler, index) => [String(handler.message), index]));
+    this.handlersBySocket.set(socket, handlers);
+    socket.onAny(this.dispatch);
+  }
+
+  /** Shared by every socket: socket.io calls any-listeners with the socket as `this`. */
+  private readonly dispatch = (function (this: ChatIoAdapter) {
+    const adapter = this;
+    return function onEvent(this: Socket, event: string, ...args: unknown[]): void {
+      adapter.handle(this, event, args);
+    };
+  }).call(this);
+
+  private handle(socket: Socket, event: string, args: unknown[]): void {
+    const startedAt = process.hrtime.bigint();
+    const clientAck = typeof args[args.length - 1] === 'function' ? (args.pop() as AckFn) : undefined;
+    let answered = false;
+    // Handlers and the exception filter answer through this; it reaches the client's ack, or
+    // `exception` when the client sent none, exactly once, and records the outcome.
+    const reply: AckFn = (response) => {
+      if (answered) return;
+      answered = true;
+      if (response.ok) clientAck?.(response);
+      else replyWithError(socket, event, clientAck, response.error);
+      this.policy?.settled(event, response.ok ? 'ok' : response.error.code, startedAt);
+    };
+    const refusal = this.policy?.admit(socket, event);
+    if (refusal === 'drop') return reply({ ok: true, data: {} });
+    if (refusal) return reply({ ok: false, error: refusal });
+    const index = this.handlerIndex?.get(event);
+    const handler = index === undefined ? undefined : this.handlersBySocket.get(socket)?.[index];
+    if (!handler) {
+      return reply({ ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${String(event)}` } });
+    }
+    if (args.length > 1) return reply({ ok: false, error: EXTRA_ARGUMENTS });
+    const callback = handler.callback as HandlerCallback;
+    void Promise.resolve(callback(args[0], reply)).then(
+      (response) => {
+        // undefined: the exception filter has already answered through `reply`.
+        if (response !== undefined) reply(response as Ack<unknown>);
+      },
+      (error: unknown) => {
+        this.logger.error({ err: error, event }, 'event handler escaped the exception filter');
+        reply({ ok: false, error: INTERNAL_ERROR });
+      },
+    );
+  }
+}

@@ -1,0 +1,173 @@
+import { Logger, UseFilters, UsePipes } from '@nestjs/common';
+import {
+  ConnectedSocket,
+  MessageBody,
+  type OnGatewayConnection,
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+  WebSocketServer,
+} from '@nestjs/websockets';
+import { AppExceptionFilter } from '../common/app-exception.filter.js';
+import { WsValidationPipe } from '../common/ws-validation.pipe.js';
+import { ok } from '../common/ws-reply.js';
+import { AppConfig } from '../config/app-config.js';
+import type {
+  Ack,
+  Announcement,
+  AnnounceResult,
+  DirectMessage,
+  DirectSendResult,
+  Message,
+  MessagePage,
+  MessageSendResult,
+  RoomJoinResult,
+  RoomLeaveResult,
+  User,
+} from '../contract.js';
+import { MessagesService } from '../messages/messages.service.js';
+import { userRoom } from '../rooms/room-names.js';
+import { RoomsService } from '../rooms/rooms.service.js';
+import type { DisconnectResult } from '../users/presence-store.js';
+import { UsersService } from '../users/users.service.js';
+import type { ChatServer, ChatSocket } from './chat-socket.js';
+import { ChatService } from './chat.service.js';
+import { AnnounceDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
+import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './dto/room.dto.js';
+import { HandshakeService } from './handshake.service.js';
+
+/**
+ * The socket.io face of the chat: every handler takes a validated DTO, makes one service call,
+ * emits what the contract says through the io server, and returns the ack envelope.
+ */
+@WebSocketGateway()
+@UseFilters(AppExceptionFilter)
+@UsePipes(WsValidationPipe)
+export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
+  private readonly logger = new Logger(ChatGateway.name);
+
+  @WebSocketServer()
+  server!: ChatServer;
+
+  constructor(
+    private readonly handshake: HandshakeService,
+    private readonly chat: ChatService,
+    private readonly rooms: RoomsService,
+    private readonly messages: MessagesService,
+    private readonly users: UsersService,
+    private readonly config: AppConfig,
+  ) {}
+
+  afterInit(server: ChatServer): void {
+    server.use(this.handshake.middleware);
+  }
+
+  async handleConnection(socket: ChatSocket): Promise<void> {
+    const { user } = socket.data;
+    // Registered before any await, so presence sees this socket before any of its events.
+    const registered = this.users.connect(socket.id, user);
+    void socket.join(userRoom(user.id));
+    socket.emit('session', { user, socketId: socket.id });
+    try {
+      const { firstConnection } = await registered;
+      if (firstConnection && this.config.presenceBroadcast) socket.broadcast.emit('presence:online', { user });
+    } catch (error) {
+      this.logger.warn({ err: error, socketId: socket.id }, 'presence registration failed');
+    }
+  }
+
+  async handleDisconnect(socket: ChatSocket): Promise<void> {
+    try {
+      const result = await this.users.disconnect(socket.id);
+      if (result) this.announceDeparture(result);
+    } catch (error) {
+      this.logger.warn({ err: error, socketId: socket.id }, 'presence removal failed');
+    }
+  }
+
+  @SubscribeMessage('room:join')
+  async join(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomJoinDto): Promise<Ack<RoomJoinResult>> {
+    const { result, firstForUser } = await this.rooms.join(socket, dto);
+    if (firstForUser) this.emitMembership('room:member-joined', dto.room, socket.data.user);
+    return ok(result);
+  }
+
+  @SubscribeMessage('room:leave')
+  async leave(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomLeaveDto): Promise<Ack<RoomLeaveResult>> {
+    const { lastForUser } = await this.rooms.leave(socket, dto.room);
+    if (lastForUser) this.emitMembership('room:member-left', dto.room, socket.data.user);
+    return ok({ room: dto.room });
+  }
+
+  @SubscribeMessage('room:history')
+  async roomHistory(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() dto: RoomHistoryDto,
+  ): Promise<Ack<MessagePage<Message>>> {
+    return ok(await this.rooms.history(socket.data, dto.room, dto));
+  }
+
+  @SubscribeMessage('message:send')
+  async send(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: MessageSendDto): Promise<Ack<MessageSendResult>> {
+    const { message, created } = await this.messages.sendToRoom(socket, dto);
+    // The sending socket learns of its message through the ack only; its other tabs get it here.
+    if (created) socket.to(message.room).emit('message:new', message);
+    return ok({ message });
+  }
+
+  @SubscribeMessage('message:direct')
+  async direct(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: DirectSendDto): Promise<Ack<DirectSendResult>> {
+    const { message, created, delivered } = await this.messages.sendDirect(socket, dto);
+    if (created) socket.to([userRoom(message.to.id), userRoom(message.from.id)]).emit('message:direct', message);
+    return ok({ message, delivered });
+  }
+
+  @SubscribeMessage('direct:history')
+  async directHistory(
+    @ConnectedSocket() socket: ChatSocket,
+    @MessageBody() dto: DirectHistoryDto,
+  ): Promise<Ack<MessagePage<DirectMessage>>> {
+    return ok(await this.messages.directHistory(socket, dto));
+  }
+
+  @SubscribeMessage('typing')
+  typing(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: TypingDto): Ack<Record<string, never>> {
+    const event = this.chat.typing(socket, dto);
+    socket.volatile.to(dto.room).except(userRoom(event.user.id)).emit('typing', event);
+    return ok({});
+  }
+
+  @SubscribeMessage('announce')
+  announce(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: AnnounceDto): Ack<AnnounceResult> {
+    const announcement = this.chat.announce(socket, dto);
+    this.broadcastAnnouncement(announcement);
+    return ok({ announcement });
+  }
+
+  /** Delivers a message that did not come from a socket (admin REST) to the whole room. */
+  broadcastRoomMessage(message: Message): void {
+    this.server.to(message.room).emit('message:new', message);
+  }
+
+  broadcastAnnouncement(announcement: Announcement): void {
+    this.server.emit('announcement', announcement);
+  }
+
+  /** Server-side disconnect of every socket of a user, on every node. Returns how many closed. */
+  async disconnectUser(userId: string): Promise<number> {
+    const sockets = await this.server.in(userRoom(userId)).fetchSockets();
+    this.server.in(userRoom(userId)).disconnectSockets(true);
+    return sockets.length;
+  }
+
+  /** Member-left and offline for a socket that is gone (here or on a node that died). */
+  announceDeparture({ user, lastConnection, leftRooms }: DisconnectResult): void {
+    for (const room of leftRooms) this.emitMembership('room:member-left', room, user);
+    if (lastConnection && this.config.presenceBroadcast) this.server.emit('presence:offline', { user });
+  }
+
+  private emitMembership(event: 'room:member-joined' | 'room:member-left', room: string, user: User): void {
+    this.server.to(room).except(userRoom(user.id)).emit(event, { room, user });
+  }
+}

@@ -1,0 +1,33 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { AppError } from '../common/app-error.js';
+import type { ChatClient } from '../common/chat-client.js';
+import { AppConfig } from '../config/app-config.js';
+import type { Announcement, TypingEvent, User } from '../contract.js';
+import { assertMessageText } from '../messages/message-text.js';
+import { SYSTEM_USER } from '../messages/messages.service.js';
+
+/** Rules for the events that are not stored: typing and announcements. */
+@Injectable()
+export class ChatService {
+  constructor(private readonly config: AppConfig) {}
+
+  typing(client: ChatClient, input: { room: string; typing: boolean }): TypingEvent {
+    if (!client.rooms.has(input.room)) throw AppError.forbidden(`join ${input.room} before typing in it`);
+    return { room: input.room, user: client.data.user, typing: input.typing };
+  }
+
+  announce(client: ChatClient, input: { text: string }): Announcement {
+    if (!client.data.isAdmin) throw AppError.forbidden('announce needs an admin connection');
+    return this.announcement(client.data.user, input.text);
+  }
+
+  systemAnnouncement(input: { text: string }): Announcement {
+    return this.announcement(SYSTEM_USER, input.text);
+  }
+
+  private announcement(from: User, text: string): Announcement {
+    assertMessageText(text, this.config.maxMessageLength);
+    return { id: randomUUID(), from, text, sentAt: new Date().toISOString() };
+  }
+}

@@ -1,0 +1,49 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ExtendedError } from 'socket.io';
+import { Authenticator } from '../auth/credentials.js';
+import { AppError } from '../common/app-error.js';
+import { mapError } from '../common/error-mapper.js';
+import { AppConfig } from '../config/app-config.js';
+import type { ConnectErrorData } from '../contract.js';
+import { UsersService } from '../users/users.service.js';
+import type { ChatSocket } from './chat-socket.js';
+
+/**
+ * Runs as socket.io middleware, before the connection exists: a refused client gets
+ * `connect_error` and none of its events is ever processed.
+ */
+@Injectable()
+export class HandshakeService {
+  private readonly logger = new Logger(HandshakeService.name);
+
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly users: UsersService,
+    private readonly config: AppConfig,
+  ) {}
+
+  readonly middleware = (socket: ChatSocket, next: (err?: ExtendedError) => void): void => {
+    this.admit(socket).then(
+      () => next(),
+      (error: unknown) => next(this.toConnectError(error, socket)),
+    );
+  };
+
+  private async admit(socket: ChatSocket): Promise<void> {
+    const { auth, headers } = socket.handshake;
+    const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });
+    const connections = await this.users.connectionCount(identity.user.id);
+    if (connections >= this.config.maxConnectionsPerUser) {
+      throw AppError.forbidden(`a user may hold at most ${this.config.maxConnectionsPerUser} connections`);
+    }
+    socket.data = identity;
+  }
+
+  private toConnectError(error: unknown, socket: ChatSocket): ExtendedError {
+    const { body, unexpected } = mapError(error);
+    if (unexpected) this.logger.error({ err: error, socketId: socket.id }, 'handshake failed');
+    else this.logger.debug({ socketId: socket.id, code: body.code }, 'handshake refused');
+    const data: ConnectErrorData = { code: body.code, message: body.message };
+    return Object.assign(new Error(body.code), { data });
+  }
+}

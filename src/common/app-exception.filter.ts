@@ -1,0 +1,35 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import type { Socket } from 'socket.io';
+import { ErrorCode } from './error-code.js';
+import { mapError } from './error-mapper.js';
+import { type AckFn, replyWithError } from './ws-reply.js';
+
+/**
+ * The one place where failures become answers: the ack envelope for socket events and
+ * `{ statusCode, code, message, details? }` for REST, with the same codes.
+ */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AppExceptionFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const { body, status, unexpected } = mapError(exception);
+    const context = host.getType() === 'ws' ? { event: host.switchToWs().getPattern() } : {};
+    if (unexpected) this.logger.error({ err: exception, ...context }, 'request failed');
+    else if (body.code === ErrorCode.UNAVAILABLE) this.logger.warn({ ...context, reason: body.message }, 'dependency unavailable');
+
+    if (host.getType() === 'ws') {
+      const ws = host.switchToWs();
+      // Handler args are [socket, payload, reply, pattern]: the chat adapter always passes a
+      // reply function that routes to the client's ack or to `exception`.
+      const reply: unknown = host.getArgByIndex(2);
+      if (typeof reply === 'function') (reply as AckFn)({ ok: false, error: body });
+      else replyWithError(ws.getClient<Socket>(), ws.getPattern(), undefined, body);
+      return;
+    }
+    const response = host.switchToHttp().getResponse<Response>();
+    if (body.retryAfterMs !== undefined) response.setHeader('Retry-After', Math.ceil(body.retryAfterMs / 1000));
+    response.status(status).json({ statusCode: status, ...body });
+  }
+}

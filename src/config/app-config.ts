@@ -1,0 +1,162 @@
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { type Env, EnvReader } from './env-reader.js';
+
+export type AuthMode = 'open' | 'jwt';
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
+export type DatabaseKind = 'sqlite' | 'postgres';
+
+export interface DatabaseConfig {
+  kind: DatabaseKind;
+  /** For sqlite: a file path or ':memory:'. For postgres: the connection string. */
+  location: string;
+}
+
+export interface RateLimit {
+  perSecond: number;
+  burst: number;
+}
+
+/**
+ * The whole runtime configuration, read from the environment once at boot and validated.
+ * It is the DI token for configuration: nothing else reads process.env.
+ */
+export class AppConfig {
+  readonly port!: number;
+  readonly host!: string;
+  readonly nodeId!: string;
+  readonly logLevel!: LogLevel;
+  readonly prettyLogs!: boolean;
+  readonly adminApiKey?: string;
+  readonly maxMessageLength!: number;
+  readonly historyLimit!: number;
+  readonly presenceBroadcast!: boolean;
+  readonly database!: DatabaseConfig;
+  readonly historyRetentionDays?: number;
+  readonly redisUrl?: string;
+  readonly nodeTtlMs!: number;
+  readonly authMode!: AuthMode;
+  readonly jwtSecret?: string;
+  readonly jwtPublicKey?: string;
+  readonly jwtIssuer?: string;
+  readonly jwtAudience?: string;
+  /** undefined: same origin and localhost only. */
+  readonly corsOrigins?: string[];
+  readonly maxPayloadBytes!: number;
+  readonly eventRateLimit!: RateLimit;
+  readonly typingRateLimit!: RateLimit;
+  readonly maxConnectionsPerUser!: number;
+  /** 0 disables the cap. */
+  readonly maxConnectionsPerAddress!: number;
+  readonly trustProxy!: boolean;
+  readonly maxRoomsPerSocket!: number;
+  readonly maxBufferedBytes!: number;
+  readonly pingIntervalMs!: number;
+  readonly pingTimeoutMs!: number;
+  readonly shutdownGraceMs!: number;
+  readonly adminUi?: { username: string; password: string };
+
+  static readonly SECRET_VARIABLES: ReadonlySet<string> = new Set([
+    'ADMIN_API_KEY',
+    'JWT_SECRET',
+    'DATABASE_URL',
+    'REDIS_URL',
+    'ADMIN_UI_PASSWORD',
+  ]);
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat.db';
+
+function readDatabase(env: EnvReader): DatabaseConfig {
+  const url = env.string('DATABASE_URL', DEFAULT_DATABASE_URL);
+  if (url.startsWith('sqlite:')) {
+    const location = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    if (location === '') env.problem('DATABASE_URL', 'needs a file path after sqlite: (or sqlite::memory:)');
+    return { kind: 'sqlite', location: location || ':memory:' };
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgres', location: url };
+  env.problem('DATABASE_URL', 'must start with sqlite: or postgres://');
+  return { kind: 'sqlite', location: ':memory:' };
+}
+
+function readAuthMode(env: EnvReader): AuthMode {
+  const hasKey = env.raw('JWT_SECRET') !== undefined || env.raw('JWT_PUBLIC_KEY') !== undefined;
+  const mode = env.oneOf<AuthMode>('AUTH_MODE', ['open', 'jwt'], hasKey ? 'jwt' : 'open');
+  if (mode === 'jwt' && !hasKey) env.problem('AUTH_MODE', 'is jwt but neither JWT_SECRET nor JWT_PUBLIC_KEY is set');
+  if (env.raw('JWT_SECRET') && env.raw('JWT_PUBLIC_KEY')) env.problem('JWT_SECRET', 'and JWT_PUBLIC_KEY are both set; choose one');
+  const secret = env.raw('JWT_SECRET');
+  if (secret !== undefined && secret.length < 32) env.problem('JWT_SECRET', 'must be at least 32 characters');
+  return mode;
+}
+
+function readAdminUi(env: EnvReader): AppConfig['adminUi'] {
+  if (!env.bool('ADMIN_UI', false)) return undefined;
+  const username = env.string('ADMIN_UI_USERNAME', 'admin');
+  const password = env.raw('ADMIN_UI_PASSWORD');
+  if (!password) env.problem('ADMIN_UI_PASSWORD', 'is required when ADMIN_UI=true');
+  return { username, password: password ?? '' };
+}
+
+function readUrl(env: EnvReader, name: string, schemes: RegExp): string | undefined {
+  const value = env.raw(name);
+  if (value !== undefined && !schemes.test(value)) env.problem(name, `must match ${schemes.source}`);
+  return value;
+}
+
+/** Reads and validates the configuration; throws ConfigError naming every bad variable. */
+export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } = {}): AppConfig {
+  const env = new EnvReader(source, AppConfig.SECRET_VARIABLES);
+  const redisUrl = readUrl(env, 'REDIS_URL', /^rediss?:\/\//);
+  const database = readDatabase(env);
+  if (redisUrl && database.kind === 'sqlite') {
+    env.problem('REDIS_URL', 'is set but DATABASE_URL is SQLite: cluster nodes cannot share SQLite; use postgres://');
+  }
+  const values: AppConfig = {
+    port: env.int('PORT', 3000, 0, 65535),
+    host: env.string('HOST', '0.0.0.0'),
+    nodeId: env.string('NODE_ID', `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
+    logLevel: env.oneOf<LogLevel>('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
+    prettyLogs: env.bool('LOG_PRETTY', options.stdoutIsTerminal === true && source.NODE_ENV !== 'production'),
+    adminApiKey: env.raw('ADMIN_API_KEY'),
+    maxMessageLength: env.int('MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
+    historyLimit: env.int('HISTORY_LIMIT', 50, 0, 100),
+    presenceBroadcast: env.bool('PRESENCE_BROADCAST', true),
+    database,
+    historyRetentionDays: env.int('HISTORY_RETENTION_DAYS', undefined, 1, 36_500),
+    redisUrl,
+    nodeTtlMs: env.int('NODE_TTL_MS', 15_000, 1_000, 300_000),
+    authMode: readAuthMode(env),
+    jwtSecret: env.raw('JWT_SECRET'),
+    jwtPublicKey: env.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
+    jwtIssuer: env.raw('JWT_ISSUER'),
+    jwtAudience: env.raw('JWT_AUDIENCE'),
+    corsOrigins: env.list('CORS_ORIGINS'),
+    maxPayloadBytes: env.int('MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 100 * 1024 * 1024),
+    eventRateLimit: {
+      perSecond: env.int('RATE_LIMIT_PER_SECOND', 10, 1, 1_000_000),
+      burst: env.int('RATE_LIMIT_BURST', 30, 1, 1_000_000),
+    },
+    typingRateLimit: {
+      perSecond: env.int('TYPING_RATE_LIMIT_PER_SECOND', 2, 1, 1_000_000),
+      burst: env.int('TYPING_RATE_LIMIT_BURST', 5, 1, 1_000_000),
+    },
+    maxConnectionsPerUser: env.int('MAX_CONNECTIONS_PER_USER', 10, 1, 1_000_000),
+    maxConnectionsPerAddress: env.int('MAX_CONNECTIONS_PER_ADDRESS', 0, 0, 10_000_000),
+    trustProxy: env.bool('TRUST_PROXY', false),
+    maxRoomsPerSocket: env.int('MAX_ROOMS_PER_SOCKET', 100, 1, 100_000),
+    maxBufferedBytes: env.int('MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    pingIntervalMs: env.int('PING_INTERVAL_MS', 25_000, 100, 600_000),
+    pingTimeoutMs: env.int('PING_TIMEOUT_MS', 20_000, 100, 600_000),
+    shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
+    adminUi: readAdminUi(env),
+  };
+  if (env.problems.length > 0) throw new ConfigError(env.problems);
+  return Object.freeze(Object.assign(new AppConfig(), values));
+}

@@ -1,0 +1,197 @@
+/**
+ * The v1 event contract between chat clients and the gateway (namespace "/").
+ *
+ * TypeScript clients import these types to get a typed socket:
+ *   import { io, Socket } from 'socket.io-client';
+ *   import type { ClientToServerEvents, ServerToClientEvents } from 'chat-gateway/dist/contract.js';
+ *   const socket: Socket<ServerToClientEvents, ClientToServerEvents> = io(url, { auth: { username: 'ada' } });
+ *
+ * This file only holds types and the error code enum, so importing it pulls in no server code.
+ */
+import { ErrorCode } from './common/error-code.js';
+
+export { ErrorCode };
+
+export interface User {
+  id: string;
+  name: string;
+}
+
+export interface Message {
+  id: string;
+  room: string;
+  /** 1, 2, 3, ... per room, without gaps. */
+  seq: number;
+  from: User;
+  text: string;
+  /** ISO-8601 UTC. */
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+export interface DirectMessage {
+  id: string;
+  from: User;
+  to: User;
+  text: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+export interface Announcement {
+  id: string;
+  from: User;
+  text: string;
+  sentAt: string;
+}
+
+export interface FieldError {
+  field: string;
+  messages: string[];
+}
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+  details?: FieldError[];
+  retryAfterMs?: number;
+}
+
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+export type AckCallback<T> = (response: Ack<T>) => void;
+
+// ---- client to server payloads ----
+
+export interface RoomJoinPayload {
+  room: string;
+  historyLimit?: number;
+  sinceSeq?: number;
+}
+export interface RoomJoinResult {
+  room: string;
+  members: User[];
+  history: Message[];
+  /** Present and true when a sinceSeq resume had more than 500 messages to return. */
+  hasMore?: boolean;
+}
+export interface RoomLeavePayload {
+  room: string;
+}
+export interface RoomLeaveResult {
+  room: string;
+}
+export interface RoomHistoryPayload {
+  room: string;
+  beforeSeq?: number;
+  limit?: number;
+}
+export interface MessagePage<T> {
+  messages: T[];
+  hasMore: boolean;
+}
+export interface MessageSendPayload {
+  room: string;
+  text: string;
+  clientMsgId?: string;
+}
+export interface MessageSendResult {
+  message: Message;
+}
+export interface DirectSendPayload {
+  to: string;
+  text: string;
+  clientMsgId?: string;
+}
+export interface DirectSendResult {
+  message: DirectMessage;
+  delivered: boolean;
+}
+export interface DirectHistoryPayload {
+  with: string;
+  beforeId?: string;
+  limit?: number;
+}
+export interface TypingPayload {
+  room: string;
+  typing: boolean;
+}
+export interface AnnouncePayload {
+  text: string;
+}
+export interface AnnounceResult {
+  announcement: Announcement;
+}
+export interface AuthRefreshPayload {
+  token: string;
+}
+export interface AuthRefreshResult {
+  expiresAt: string;
+}
+
+export interface ClientToServerEvents {
+  'room:join': (payload: RoomJoinPayload, ack: AckCallback<RoomJoinResult>) => void;
+  'room:leave': (payload: RoomLeavePayload, ack: AckCallback<RoomLeaveResult>) => void;
+  'room:history': (payload: RoomHistoryPayload, ack: AckCallback<MessagePage<Message>>) => void;
+  'message:send': (payload: MessageSendPayload, ack: AckCallback<MessageSendResult>) => void;
+  'message:direct': (payload: DirectSendPayload, ack: AckCallback<DirectSendResult>) => void;
+  'direct:history': (payload: DirectHistoryPayload, ack: AckCallback<MessagePage<DirectMessage>>) => void;
+  typing: (payload: TypingPayload, ack: AckCallback<Record<string, never>>) => void;
+  announce: (payload: AnnouncePayload, ack: AckCallback<AnnounceResult>) => void;
+  'auth:refresh': (payload: AuthRefreshPayload, ack: AckCallback<AuthRefreshResult>) => void;
+}
+
+// ---- server to client payloads ----
+
+export interface SessionEvent {
+  user: User;
+  socketId: string;
+}
+export interface RoomMemberEvent {
+  room: string;
+  user: User;
+}
+export interface TypingEvent {
+  room: string;
+  user: User;
+  typing: boolean;
+}
+export interface PresenceEvent {
+  user: User;
+}
+export interface ExceptionEvent extends ErrorBody {
+  event: string;
+}
+export interface DrainingEvent {
+  reconnectAfterMs: number;
+}
+
+export interface ServerToClientEvents {
+  session: (event: SessionEvent) => void;
+  'message:new': (message: Message) => void;
+  'message:direct': (message: DirectMessage) => void;
+  typing: (event: TypingEvent) => void;
+  announcement: (announcement: Announcement) => void;
+  'room:member-joined': (event: RoomMemberEvent) => void;
+  'room:member-left': (event: RoomMemberEvent) => void;
+  'presence:online': (event: PresenceEvent) => void;
+  'presence:offline': (event: PresenceEvent) => void;
+  exception: (event: ExceptionEvent) => void;
+  'session:expired': (event: { reason: string }) => void;
+  'server:draining': (event: DrainingEvent) => void;
+}
+
+/** Error a refused handshake carries: `connect_error` with `err.message === code` and `err.data`. */
+export interface ConnectErrorData {
+  code: ErrorCode;
+  message: string;
+}
+
+/** Data the gateway keeps on each socket (`socket.data`). */
+export interface SocketData {
+  user: User;
+  isAdmin: boolean;
+  /** Rooms (or `prefix*` patterns) this identity may join; undefined means any non-reserved room. */
+  allowedRooms?: string[];
+  /** Epoch ms when the credentials of this connection expire; undefined in open mode. */
+  expiresAt?: number;
+}

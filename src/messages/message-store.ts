@@ -1,0 +1,76 @@
+import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
+
+export interface NewRoomMessage {
+  id: string;
+  room: string;
+  from: User;
+  text: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+export interface NewDirectMessage {
+  id: string;
+  from: User;
+  to: User;
+  text: string;
+  sentAt: string;
+  clientMsgId?: string;
+}
+
+/** created is false when (sender, clientMsgId) was already stored: message is then the original. */
+export interface Appended<T> {
+  message: T;
+  created: boolean;
+}
+
+export interface RoomPageQuery {
+  room: string;
+  /** Only messages with seq < beforeSeq; the newest page when absent. */
+  beforeSeq?: number;
+  limit: number;
+}
+
+export interface RoomSinceQuery {
+  room: string;
+  /** Only messages with seq > sinceSeq, oldest first. */
+  sinceSeq: number;
+  limit: number;
+}
+
+export interface DirectPageQuery {
+  userA: string;
+  userB: string;
+  beforeId?: string;
+  limit: number;
+}
+
+/**
+ * Durable message history. Implementations: memory (tests), SQLite (default), PostgreSQL.
+ * Contract (checked by the shared store test suite):
+ * - appendRoomMessage assigns seq = previous + 1 per room atomically with the insert: no gaps,
+ *   no duplicates, also under concurrency and across processes sharing the database.
+ * - A repeated (from.id, clientMsgId) returns the stored original with created=false and
+ *   changes nothing.
+ * - A returned promise resolves only once the write is durable; a failed write rejects.
+ * - Pages are chronological (ascending seq / insertion order).
+ */
+export abstract class MessageStore {
+  abstract appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>>;
+  abstract appendDirectMessage(input: NewDirectMessage): Promise<Appended<DirectMessage>>;
+  abstract roomPage(query: RoomPageQuery): Promise<MessagePage<Message>>;
+  abstract roomSince(query: RoomSinceQuery): Promise<MessagePage<Message>>;
+  /** 0 when the room never had a message. */
+  abstract lastSeq(room: string): Promise<number>;
+  /** undefined when beforeId is not a message of this conversation. */
+  abstract directPage(query: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined>;
+  /** Deletes up to `batchSize` messages sent before `cutoff`; returns how many went. */
+  abstract pruneOlderThan(cutoff: Date, batchSize: number): Promise<number>;
+  /** Resolves when the database answers; rejects when it is unreachable. */
+  abstract ping(): Promise<void>;
+}
+
+/** Conversation key independent of who sent: the two user ids in sorted order. */
+export function conversationKey(userA: string, userB: string): string {
+  return userA < userB ? `${userA}\n${userB}` : `${userB}\n${userA}`;
+}

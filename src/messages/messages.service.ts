@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import type { ChatClient } from '../common/chat-client.js';
+import { AppError } from '../common/app-error.js';
+import { storeCall } from '../common/store-call.js';
+import { AppConfig } from '../config/app-config.js';
+import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
+import { isReservedRoom } from '../rooms/room-names.js';
+import { UsersService } from '../users/users.service.js';
+import { assertMessageText } from './message-text.js';
+import { type Appended, MessageStore } from './message-store.js';
+
+export const SYSTEM_USER: User = Object.freeze({ id: 'system', name: 'system' });
+
+export interface TextInput {
+  text: string;
+  clientMsgId?: string;
+}
+
+export interface DirectSendOutcome extends Appended<DirectMessage> {
+  delivered: boolean;
+}
+
+/** Rules for sending and reading messages; every durable write goes through here. */
+@Injectable()
+export class MessagesService {
+  private readonly logger = new Logger(MessagesService.name);
+
+  constructor(
+    private readonly store: MessageStore,
+    private readonly users: UsersService,
+    private readonly config: AppConfig,
+  ) {}
+
+  async sendToRoom(client: ChatClient, input: TextInput & { room: string }): Promise<Appended<Message>> {
+    if (!client.rooms.has(input.room)) throw AppError.forbidden(`join ${input.room} before sending to it`);
+    return this.appendToRoom(input.room, client.data.user, input);
+  }
+
+  /** Admin REST path: a message from the system user into any non-reserved room. */
+  async postSystemMessage(room: string, input: TextInput): Promise<Appended<Message>> {
+    if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+    return this.appendToRoom(room, SYSTEM_USER, input);
+  }
+
+  async sendDirect(client: ChatClient, input: TextInput & { to: string }): Promise<DirectSendOutcome> {
+    const from = client.data.user;
+    if (input.to === from.id) {
+      throw AppError.validation('cannot send a direct message to yourself', [
+        { field: 'to', messages: ['to must be another user'] },
+      ]);
+    }
+    assertMessageText(input.text, this.config.maxMessageLength);
+    const recipient = await this.users.find(input.to);
+    const to: User = recipient ? { id: recipient.id, name: recipient.name } : { id: input.to, name: input.to };
+    const outcome = await storeCall(this.logger, 'message store', () =>
+      this.store.appendDirectMessage({ id: randomUUID(), from, to, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
+    );
+    return { ...outcome, delivered: recipient !== undefined };
+  }
+
+  async directHistory(
+    client: ChatClient,
+    query: { with: string; beforeId?: string; limit?: number },
+  ): Promise<MessagePage<DirectMessage>> {
+    const page = await storeCall(this.logger, 'message store', () =>
+      this.store.directPage({
+        userA: client.data.user.id,
+        userB: query.with,
+        beforeId: query.beforeId,
+        limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      }),
+    );
+    if (!page) throw AppError.notFound('beforeId is not a message of this conversation');
+    return page;
+  }
+
+  roomPage(room: string, query: { beforeSeq?: number; limit: number }): Promise<MessagePage<Message>> {
+    return storeCall(this.logger, 'message store', () => this.store.roomPage({ room, ...query }));
+  }
+
+  roomSince(room: string, sinceSeq: number, limit: number): Promise<MessagePage<Message>> {
+    return storeCall(this.logger, 'message store', () => this.store.roomSince({ room, sinceSeq, limit }));
+  }
+
+  lastSeq(room: string): Promise<number> {
+    return storeCall(this.logger, 'message store', () => this.store.lastSeq(room));
+  }
+
+  private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
+    assertMessageText(input.text, this.config.maxMessageLength);
+    return storeCall(this.logger, 'message store', () =>
+      this.store.appendRoomMessage({ id: randomUUID(), room, from, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
+    );
+  }
+
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+
+function now(): string {
+  return new Date().toISOString();
+}

@@ -1,0 +1,24 @@
+import type { SocketData } from '../contract.js';
+
+export const ROOM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
+export const ROOM_RULE = {
+  message: 'room must be 1-64 characters of letters, digits, _ . : - starting with a letter or digit',
+};
+const RESERVED_PREFIXES = ['user:', 'system:'] as const;
+
+export function isReservedRoom(room: string): boolean {
+  return RESERVED_PREFIXES.some((prefix) => room.startsWith(prefix));
+}
+
+/** Every socket of a user sits in this room, so the user is addressed without walking sockets. */
+export function userRoom(userId: string): string {
+  return `user:${userId}`;
+}
+
+/** `rooms` claim entries are exact names or prefixes ending in `*`. */
+export function isRoomAllowed(identity: Pick<SocketData, 'allowedRooms'>, room: string): boolean {
+  if (isReservedRoom(room)) return false;
+  const allowed = identity.allowedRooms;
+  if (allowed === undefined) return true;
+  return allowed.some((entry) => (entry.endsWith('*') ? room.startsWith(entry.slice(0, -1)) : entry === room));
+}

@@ -1,0 +1,100 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppError } from '../common/app-error.js';
+import type { ChatClient } from '../common/chat-client.js';
+import { storeCall } from '../common/store-call.js';
+import { AppConfig } from '../config/app-config.js';
+import type { Message, MessagePage, RoomJoinResult, SocketData, User } from '../contract.js';
+import { DEFAULT_PAGE_SIZE, MessagesService } from '../messages/messages.service.js';
+import { PresenceStore, type RoomSummary } from '../users/presence-store.js';
+import { isReservedRoom, isRoomAllowed } from './room-names.js';
+
+/** A resume returns at most this many messages; the client pages on with room:history. */
+export const MAX_RESUME_MESSAGES = 500;
+/** Rooms every socket is in without asking: its own id room and its user room. */
+const IMPLICIT_ROOMS = 2;
+
+export interface JoinOutcome {
+  result: RoomJoinResult;
+  /** The user had no other socket in the room: member-joined is due. */
+  firstForUser: boolean;
+}
+
+export interface RoomDetails {
+  name: string;
+  memberCount: number;
+  members: User[];
+  lastSeq: number;
+}
+
+/** Room rules (names, access, limits) and room lookups for sockets and REST. */
+@Injectable()
+export class RoomsService {
+  private readonly logger = new Logger(RoomsService.name);
+
+  constructor(
+    private readonly presence: PresenceStore,
+    private readonly messages: MessagesService,
+    private readonly config: AppConfig,
+  ) {}
+
+  assertAccessible(identity: Pick<SocketData, 'allowedRooms'>, room: string): void {
+    if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+    if (!isRoomAllowed(identity, room)) throw AppError.forbidden(`not allowed to access room ${room}`);
+  }
+
+  /**
+   * Joins the socket first and reads history after, so a message committed in between is
+   * delivered live or found in history: a gap is impossible, a duplicate is resolved by seq.
+   */
+  async join(client: ChatClient, input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<JoinOutcome> {
+    const { room } = input;
+    this.assertAccessible(client.data, room);
+    const alreadyIn = client.rooms.has(room);
+    if (!alreadyIn && client.rooms.size - IMPLICIT_ROOMS >= this.config.maxRoomsPerSocket) {
+      throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
+    }
+    await client.join(room);
+    const { firstForUser } = await storeCall(this.logger, 'presence store', () => this.presence.join(client.id, room));
+    const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
+    const result: RoomJoinResult = { room, members, history: page.messages };
+    if (input.sinceSeq !== undefined && page.hasMore) result.hasMore = true;
+    return { result, firstForUser };
+  }
+
+  async leave(client: ChatClient, room: string): Promise<{ lastForUser: boolean }> {
+    if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+    if (!client.rooms.has(room)) return { lastForUser: false };
+    await client.leave(room);
+    return storeCall(this.logger, 'presence store', () => this.presence.leave(client.id, room));
+  }
+
+  async history(
+    identity: Pick<SocketData, 'allowedRooms'>,
+    room: string,
+    query: { beforeSeq?: number; limit?: number },
+  ): Promise<MessagePage<Message>> {
+    this.assertAccessible(identity, room);
+    return this.messages.roomPage(room, { beforeSeq: query.beforeSeq, limit: query.limit ?? DEFAULT_PAGE_SIZE });
+  }
+
+  list(): Promise<RoomSummary[]> {
+    return storeCall(this.logger, 'presence store', () => this.presence.rooms());
+  }
+
+  async describe(name: string): Promise<RoomDetails> {
+    const [members, lastSeq] = await Promise.all([this.members(name), this.messages.lastSeq(name)]);
+    if (members.length === 0 && lastSeq === 0) throw AppError.notFound(`room ${name} has no members and no messages`);
+    return { name, memberCount: members.length, members, lastSeq };
+  }
+
+  private members(room: string): Promise<User[]> {
+    return storeCall(this.logger, 'presence store', () => this.presence.roomMembers(room));
+  }
+
+  private joinHistory(input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<MessagePage<Message>> {
+    if (input.sinceSeq !== undefined) return this.messages.roomSince(input.room, input.sinceSeq, MAX_RESUME_MESSAGES);
+    const limit = input.historyLimit ?? this.config.historyLimit;
+    if (limit === 0) return Promise.resolve({ messages: [], hasMore: false });
+    return this.messages.roomPage(input.room, { limit });
+  }
+}

@@ -1,0 +1,8 @@
+import { IsString, Matches } from 'class-validator';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../user-id.js';
+
+export class UserIdParam {
+  @IsString()
+  @Matches(USER_ID_PATTERN, USER_ID_RULE)
+  id!: string;
+}
