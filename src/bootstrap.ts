@@ -1,21 +1,40 @@
 import 'reflect-metadata';
+import type { IncomingMessage } from 'node:http';
 import { type INestApplication } from '@nestjs/common';
+import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
+import { isOriginAllowed } from './limits/origin-policy.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
+/**
+ * CORS does not protect WebSocket upgrades, so the origin allow-list is also enforced on every
+ * engine.io handshake request (polling and websocket) through allowRequest.
+ */
 function socketServerOptions(config: AppConfig): Partial<ServerOptions> {
   return {
     maxHttpBufferSize: config.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,
     pingTimeout: config.pingTimeoutMs,
     serveClient: true,
+    cors: { origin: config.corsOrigins ?? true, credentials: true },
+    allowRequest: (request, callback) => {
+      const allowed = isOriginAllowed(request.headers, config.corsOrigins);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
   };
+}
+
+function enableRestCors(app: INestApplication, config: AppConfig): void {
+  app.enableCors((request: IncomingMessage, callback: (error: Error | null, options: CorsOptions) => void) => {
+    callback(null, { origin: isOriginAllowed(request.headers, config.corsOrigins), credentials: true });
+  });
 }
 
 /** Builds the application without listening, so tests and main share exactly one setup. */
@@ -24,7 +43,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.useGlobalFilters(new AppExceptionFilter());
-  app.useWebSocketAdapter(new ChatIoAdapter(app, socketServerOptions(config)));
+  enableRestCors(app, config);
+  app.useWebSocketAdapter(new ChatIoAdapter(app, socketServerOptions(config), app.get(ChatInboundPolicy)));
   app.enableShutdownHooks();
   return app;
 }

@@ -1,10 +1,21 @@
 import { Module } from '@nestjs/common';
-import { AdminGuard, ReaderGuard } from './rest-auth.guard.js';
+import { AppConfig } from '../config/app-config.js';
 import { Authenticator } from './credentials.js';
+import { JwtAuthenticator } from './jwt.authenticator.js';
 import { OpenAuthenticator } from './open.authenticator.js';
+import { AdminGuard, ReaderGuard } from './rest-auth.guard.js';
 
 @Module({
-  providers: [{ provide: Authenticator, useClass: OpenAuthenticator }, ReaderGuard, AdminGuard],
+  providers: [
+    {
+      provide: Authenticator,
+      useFactory: (config: AppConfig): Authenticator =>
+        config.authMode === 'jwt' ? new JwtAuthenticator(config) : new OpenAuthenticator(config),
+      inject: [AppConfig],
+    },
+    ReaderGuard,
+    AdminGuard,
+  ],
   exports: [Authenticator, ReaderGuard, AdminGuard],
 })
 export class AuthModule {}

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { SocketData } from '../contract.js';
@@ -7,9 +7,15 @@ import { Authenticator, type Credentials, secretsEqual } from './credentials.js'
 
 /** Development mode: the client names itself; `auth.adminKey` equal to ADMIN_API_KEY makes it admin. */
 @Injectable()
-export class OpenAuthenticator extends Authenticator {
+export class OpenAuthenticator extends Authenticator implements OnApplicationBootstrap {
+  private readonly logger = new Logger(OpenAuthenticator.name);
+
   constructor(private readonly config: AppConfig) {
     super();
+  }
+
+  onApplicationBootstrap(): void {
+    this.logger.warn('AUTH_MODE=open: anyone can connect under any name; set JWT_SECRET or JWT_PUBLIC_KEY for deployments');
   }
 
   async authenticate({ auth }: Credentials): Promise<SocketData> {

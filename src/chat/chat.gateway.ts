@@ -17,6 +17,7 @@ import type {
   Ack,
   Announcement,
   AnnounceResult,
+  AuthRefreshResult,
   DirectMessage,
   DirectSendResult,
   Message,
@@ -26,6 +27,7 @@ import type {
   RoomLeaveResult,
   User,
 } from '../contract.js';
+import { SlowConsumerMonitor } from '../limits/slow-consumer.monitor.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { userRoom } from '../rooms/room-names.js';
 import { RoomsService } from '../rooms/rooms.service.js';
@@ -33,9 +35,10 @@ import type { DisconnectResult } from '../users/presence-store.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
 import { ChatService } from './chat.service.js';
-import { AnnounceDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
+import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
 import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './dto/room.dto.js';
 import { HandshakeService } from './handshake.service.js';
+import { SessionService } from './session.service.js';
 
 /**
  * The socket.io face of the chat: every handler takes a validated DTO, makes one service call,
@@ -52,21 +55,25 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   constructor(
     private readonly handshake: HandshakeService,
+    private readonly sessions: SessionService,
     private readonly chat: ChatService,
     private readonly rooms: RoomsService,
     private readonly messages: MessagesService,
     private readonly users: UsersService,
+    private readonly slowConsumers: SlowConsumerMonitor,
     private readonly config: AppConfig,
   ) {}
 
   afterInit(server: ChatServer): void {
-    server.use(this.handshake.middleware);
+    this.handshake.attach(server);
+    this.slowConsumers.attach(server);
   }
 
   async handleConnection(socket: ChatSocket): Promise<void> {
     const { user } = socket.data;
     // Registered before any await, so presence sees this socket before any of its events.
     const registered = this.users.connect(socket.id, user);
+    this.sessions.track(socket);
     void socket.join(userRoom(user.id));
     socket.emit('session', { user, socketId: socket.id });
     try {
@@ -78,6 +85,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   async handleDisconnect(socket: ChatSocket): Promise<void> {
+    this.sessions.forget(socket);
     try {
       const result = await this.users.disconnect(socket.id);
       if (result) this.announceDeparture(result);
@@ -143,6 +151,11 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     const announcement = this.chat.announce(socket, dto);
     this.broadcastAnnouncement(announcement);
     return ok({ announcement });
+  }
+
+  @SubscribeMessage('auth:refresh')
+  async refresh(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: AuthRefreshDto): Promise<Ack<AuthRefreshResult>> {
+    return ok(await this.sessions.refresh(socket, dto.token));
   }
 
   /** Delivers a message that did not come from a socket (admin REST) to the whole room. */

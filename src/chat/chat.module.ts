@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { LimitsModule } from '../limits/limits.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -7,10 +8,12 @@ import { AdminController } from './admin.controller.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
 import { HandshakeService } from './handshake.service.js';
+import { ChatInboundPolicy } from './inbound-event.policy.js';
+import { SessionService } from './session.service.js';
 
 @Module({
-  imports: [AuthModule, UsersModule, RoomsModule, MessagesModule],
+  imports: [AuthModule, LimitsModule, UsersModule, RoomsModule, MessagesModule],
   controllers: [AdminController],
-  providers: [ChatGateway, ChatService, HandshakeService],
+  providers: [ChatGateway, ChatService, HandshakeService, SessionService, ChatInboundPolicy],
 })
 export class ChatModule {}

@@ -5,8 +5,10 @@ import { AppError } from '../common/app-error.js';
 import { mapError } from '../common/error-mapper.js';
 import { AppConfig } from '../config/app-config.js';
 import type { ConnectErrorData } from '../contract.js';
+import { AddressConnectionCounter } from '../limits/address-connection-counter.js';
+import { clientAddress } from '../limits/client-address.js';
 import { UsersService } from '../users/users.service.js';
-import type { ChatSocket } from './chat-socket.js';
+import type { ChatServer, ChatSocket } from './chat-socket.js';
 
 /**
  * Runs as socket.io middleware, before the connection exists: a refused client gets
@@ -19,10 +21,16 @@ export class HandshakeService {
   constructor(
     private readonly authenticator: Authenticator,
     private readonly users: UsersService,
+    private readonly addresses: AddressConnectionCounter,
     private readonly config: AppConfig,
   ) {}
 
-  readonly middleware = (socket: ChatSocket, next: (err?: ExtendedError) => void): void => {
+  attach(server: ChatServer): void {
+    server.use(this.middleware);
+    this.addresses.attach(server);
+  }
+
+  private readonly middleware = (socket: ChatSocket, next: (err?: ExtendedError) => void): void => {
     this.admit(socket).then(
       () => next(),
       (error: unknown) => next(this.toConnectError(error, socket)),
@@ -30,6 +38,7 @@ export class HandshakeService {
   };
 
   private async admit(socket: ChatSocket): Promise<void> {
+    this.checkAddressCap(socket);
     const { auth, headers } = socket.handshake;
     const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });
     const connections = await this.users.connectionCount(identity.user.id);
@@ -37,6 +46,15 @@ export class HandshakeService {
       throw AppError.forbidden(`a user may hold at most ${this.config.maxConnectionsPerUser} connections`);
     }
     socket.data = identity;
+  }
+
+  private checkAddressCap(socket: ChatSocket): void {
+    const cap = this.config.maxConnectionsPerAddress;
+    if (cap === 0) return;
+    // The counter already includes this connection.
+    if (this.addresses.count(clientAddress(socket.request, this.config.trustProxy)) > cap) {
+      throw AppError.forbidden(`an address may hold at most ${cap} connections`);
+    }
   }
 
   private toConnectError(error: unknown, socket: ChatSocket): ExtendedError {

@@ -1,5 +1,5 @@
+import { createPublicKey, randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
 import { type Env, EnvReader } from './env-reader.js';
 
 export type AuthMode = 'open' | 'jwt';
@@ -93,7 +93,21 @@ function readAuthMode(env: EnvReader): AuthMode {
   if (env.raw('JWT_SECRET') && env.raw('JWT_PUBLIC_KEY')) env.problem('JWT_SECRET', 'and JWT_PUBLIC_KEY are both set; choose one');
   const secret = env.raw('JWT_SECRET');
   if (secret !== undefined && secret.length < 32) env.problem('JWT_SECRET', 'must be at least 32 characters');
+  const publicKey = env.raw('JWT_PUBLIC_KEY');
+  if (publicKey !== undefined && !isSupportedPublicKey(publicKey.replace(/\\n/g, '\n'))) {
+    env.problem('JWT_PUBLIC_KEY', 'must be a PEM public key (RSA for RS256 or EC P-256 for ES256)');
+  }
   return mode;
+}
+
+function isSupportedPublicKey(pem: string): boolean {
+  try {
+    const key = createPublicKey(pem);
+    if (key.asymmetricKeyType === 'rsa') return true;
+    return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  } catch {
+    return false;
+  }
 }
 
 function readAdminUi(env: EnvReader): AppConfig['adminUi'] {

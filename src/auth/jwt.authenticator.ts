@@ -1,0 +1,84 @@
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { Injectable, Logger } from '@nestjs/common';
+import { type JWTPayload, jwtVerify } from 'jose';
+import { AppError } from '../common/app-error.js';
+import { AppConfig } from '../config/app-config.js';
+import type { SocketData } from '../contract.js';
+import { USER_ID_PATTERN } from '../users/user-id.js';
+import { Authenticator, bearerToken, type Credentials } from './credentials.js';
+
+const MAX_NAME_LENGTH = 64;
+const MAX_ROOM_RULES = 1000;
+
+interface VerificationKey {
+  key: KeyObject | Uint8Array;
+  algorithms: string[];
+}
+
+function verificationKey(config: AppConfig): VerificationKey {
+  if (config.jwtSecret) return { key: new TextEncoder().encode(config.jwtSecret), algorithms: ['HS256'] };
+  const key = createPublicKey(config.jwtPublicKey ?? '');
+  return { key, algorithms: key.asymmetricKeyType === 'ec' ? ['ES256'] : ['RS256'] };
+}
+
+/**
+ * JWT mode: HS256 with JWT_SECRET, or RS256/ES256 with JWT_PUBLIC_KEY. The accepted algorithm is
+ * pinned by the key type, so `alg: none` or an HS256 token signed with the public key never pass.
+ */
+@Injectable()
+export class JwtAuthenticator extends Authenticator {
+  private readonly logger = new Logger(JwtAuthenticator.name);
+  private readonly verification: VerificationKey;
+
+  constructor(private readonly config: AppConfig) {
+    super();
+    this.verification = verificationKey(config);
+  }
+
+  async authenticate({ auth, headers }: Credentials): Promise<SocketData> {
+    const token = typeof auth.token === 'string' ? auth.token : bearerToken(headers);
+    if (!token) throw AppError.unauthorized('a token is required (auth.token or Authorization: Bearer)');
+    const claims = await this.verify(token);
+    return identityFrom(claims);
+  }
+
+  private async verify(token: string): Promise<JWTPayload> {
+    try {
+      const { payload } = await jwtVerify(token, this.verification.key, {
+        algorithms: this.verification.algorithms,
+        issuer: this.config.jwtIssuer,
+        audience: this.config.jwtAudience,
+        requiredClaims: ['exp', 'sub'],
+      });
+      return payload;
+    } catch (error) {
+      this.logger.debug({ reason: error instanceof Error ? error.name : 'unknown' }, 'token rejected');
+      throw AppError.unauthorized('token is invalid or expired');
+    }
+  }
+}
+
+function identityFrom(claims: JWTPayload): SocketData {
+  const { sub, exp } = claims;
+  if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) {
+    throw AppError.unauthorized('token sub must be 1-64 characters of letters, digits, _ . - @ : |');
+  }
+  const name = claims.name === undefined ? sub : claims.name;
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
+    throw AppError.unauthorized(`token name must be a string of 1-${MAX_NAME_LENGTH} characters`);
+  }
+  return {
+    user: { id: sub, name },
+    isAdmin: claims.role === 'admin',
+    allowedRooms: roomRules(claims.rooms),
+    expiresAt: (exp as number) * 1000,
+  };
+}
+
+function roomRules(rooms: unknown): string[] | undefined {
+  if (rooms === undefined) return undefined;
+  if (!Array.isArray(rooms) || rooms.length > MAX_ROOM_RULES || !rooms.every((r) => typeof r === 'string' && r.length > 0)) {
+    throw AppError.unauthorized('token rooms must be a list of room names or prefixes ending in *');
+  }
+  return rooms as string[];
+}

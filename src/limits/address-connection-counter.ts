@@ -1,0 +1,40 @@
+import type { IncomingMessage } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import type { Server } from 'socket.io';
+import { AppConfig } from '../config/app-config.js';
+import { clientAddress } from './client-address.js';
+
+interface EngineConnection {
+  request: IncomingMessage;
+  once(event: 'close', listener: () => void): void;
+}
+
+/**
+ * Open engine.io connections per client address on this node. Counted at the transport level,
+ * where every connection reliably reports its close, so the counts cannot leak.
+ */
+@Injectable()
+export class AddressConnectionCounter {
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly config: AppConfig) {}
+
+  attach(server: Server): void {
+    if (this.config.maxConnectionsPerAddress === 0) return;
+    server.engine.on('connection', (connection: EngineConnection) => {
+      const address = clientAddress(connection.request, this.config.trustProxy);
+      this.counts.set(address, (this.counts.get(address) ?? 0) + 1);
+      connection.once('close', () => this.release(address));
+    });
+  }
+
+  count(address: string): number {
+    return this.counts.get(address) ?? 0;
+  }
+
+  private release(address: string): void {
+    const left = (this.counts.get(address) ?? 1) - 1;
+    if (left > 0) this.counts.set(address, left);
+    else this.counts.delete(address);
+  }
+}
