@@ -10,6 +10,8 @@ import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
 import { isOriginAllowed } from './limits/origin-policy.js';
+import { clusterAdapter } from './redis/cluster-adapter.js';
+import { RedisConnections } from './redis/redis-connections.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
@@ -44,7 +46,10 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.disable('x-powered-by');
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
-  app.useWebSocketAdapter(new ChatIoAdapter(app, socketServerOptions(config), app.get(ChatInboundPolicy)));
+  const redis = app.get(RedisConnections);
+  await redis.ready();
+  const ioOptions = { ...socketServerOptions(config), ...clusterAdapter(redis, config.redisPrefix) };
+  app.useWebSocketAdapter(new ChatIoAdapter(app, ioOptions, app.get(ChatInboundPolicy)));
   app.enableShutdownHooks();
   return app;
 }

@@ -9,6 +9,7 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
+import { AppError } from '../common/app-error.js';
 import { AppExceptionFilter } from '../common/app-exception.filter.js';
 import { WsValidationPipe } from '../common/ws-validation.pipe.js';
 import { ok } from '../common/ws-reply.js';
@@ -67,6 +68,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   afterInit(server: ChatServer): void {
     this.handshake.attach(server);
     this.slowConsumers.attach(server);
+    this.users.onExpired((departures) => departures.forEach((departure) => this.announceDeparture(departure)));
   }
 
   async handleConnection(socket: ChatSocket): Promise<void> {
@@ -169,8 +171,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   /** Server-side disconnect of every socket of a user, on every node. Returns how many closed. */
   async disconnectUser(userId: string): Promise<number> {
-    const sockets = await this.server.in(userRoom(userId)).fetchSockets();
-    this.server.in(userRoom(userId)).disconnectSockets(true);
+    const target = this.server.in(userRoom(userId));
+    const sockets = await target.fetchSockets().catch((error: unknown) => {
+      this.logger.warn({ err: error }, 'could not reach the other nodes');
+      throw AppError.unavailable('the cluster did not answer, try again');
+    });
+    target.disconnectSockets(true);
     return sockets.length;
   }
 

@@ -34,6 +34,8 @@ export class AppConfig {
   readonly database!: DatabaseConfig;
   readonly historyRetentionDays?: number;
   readonly redisUrl?: string;
+  /** Namespaces every Redis key and channel, so several deployments (or test runs) can share one Redis. */
+  readonly redisPrefix!: string;
   readonly nodeTtlMs!: number;
   readonly authMode!: AuthMode;
   readonly jwtSecret?: string;
@@ -118,6 +120,12 @@ function readAdminUi(env: EnvReader): AppConfig['adminUi'] {
   return { username, password: password ?? '' };
 }
 
+function readRedisPrefix(env: EnvReader): string {
+  const prefix = env.string('REDIS_PREFIX', 'chat');
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(prefix)) env.problem('REDIS_PREFIX', 'must be 1-64 characters of letters, digits, _ . : -');
+  return prefix;
+}
+
 function readUrl(env: EnvReader, name: string, schemes: RegExp): string | undefined {
   const value = env.raw(name);
   if (value !== undefined && !schemes.test(value)) env.problem(name, `must match ${schemes.source}`);
@@ -145,7 +153,8 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     database,
     historyRetentionDays: env.int('HISTORY_RETENTION_DAYS', undefined, 1, 36_500),
     redisUrl,
-    nodeTtlMs: env.int('NODE_TTL_MS', 15_000, 1_000, 300_000),
+    redisPrefix: readRedisPrefix(env),
+    nodeTtlMs: env.int('NODE_TTL_MS', 10_000, 1_000, 300_000),
     authMode: readAuthMode(env),
     jwtSecret: env.raw('JWT_SECRET'),
     jwtPublicKey: env.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { AppConfig } from '../config/app-config.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import { RedisPresenceStore } from './redis-presence.store.js';
 import { MemoryPresenceStore } from './memory-presence.store.js';
 import { PresenceStore } from './presence-store.js';
 import { UsersController } from './users.controller.js';
@@ -8,7 +11,15 @@ import { UsersService } from './users.service.js';
 @Module({
   imports: [AuthModule],
   controllers: [UsersController],
-  providers: [{ provide: PresenceStore, useClass: MemoryPresenceStore }, UsersService],
+  providers: [
+    {
+      provide: PresenceStore,
+      useFactory: (config: AppConfig, redis: RedisConnections): PresenceStore =>
+        redis.enabled ? new RedisPresenceStore(redis, config) : new MemoryPresenceStore(),
+      inject: [AppConfig, RedisConnections],
+    },
+    UsersService,
+  ],
   exports: [PresenceStore, UsersService],
 })
 export class UsersModule {}

@@ -2,7 +2,7 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { storeCall } from '../common/store-call.js';
 import type { User } from '../contract.js';
-import { type ConnectResult, type DisconnectResult, PresenceStore, type UserSummary } from './presence-store.js';
+import { type ConnectResult, type DisconnectResult, type ExpiryListener, PresenceStore, type UserSummary } from './presence-store.js';
 
 /** Cluster-wide presence: who is connected, with how many sockets, in which rooms. */
 @Injectable()
@@ -31,6 +31,11 @@ export class UsersService {
     const user = await this.find(id);
     if (!user) throw AppError.notFound(`user ${id} is not connected`);
     return user;
+  }
+
+  /** Departures of sockets whose node died (or that closed while Redis was unreachable). */
+  onExpired(listener: ExpiryListener): void {
+    this.presence.onExpired(listener);
   }
 
   connectionCount(userId: string): Promise<number> {

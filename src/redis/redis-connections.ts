@@ -1,0 +1,80 @@
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { Redis, type RedisOptions } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+
+const CONNECT_TIMEOUT_MS = 5000;
+
+/** host:port only: a Redis URL may carry a password, which never goes into a log or error. */
+export function describeRedisUrl(url: string): string {
+  try {
+    const { hostname, port } = new URL(url);
+    return `${hostname}:${port || 6379}`;
+  } catch {
+    return '(unparsable REDIS_URL)';
+  }
+}
+
+/**
+ * The node's Redis connections when REDIS_URL is set:
+ * - `commands` fails fast while Redis is unreachable (no offline queue), so callers answer
+ *   UNAVAILABLE instead of hanging;
+ * - `publisher` drops publishes while unreachable (cross-node delivery pauses, local delivery goes
+ *   on; clients catch up from history) instead of queueing stale broadcasts without bound;
+ * - `subscriber` is put in subscribed mode by the socket.io adapter and resubscribes by itself.
+ */
+@Injectable()
+export class RedisConnections implements OnApplicationShutdown {
+  private readonly logger = new Logger(RedisConnections.name);
+  readonly commands?: Redis;
+  readonly publisher?: Redis;
+  readonly subscriber?: Redis;
+  private readonly target: string;
+
+  constructor(config: AppConfig) {
+    this.target = config.redisUrl ? describeRedisUrl(config.redisUrl) : '';
+    if (!config.redisUrl) return;
+    const base: RedisOptions = {
+      connectTimeout: CONNECT_TIMEOUT_MS,
+      maxRetriesPerRequest: 1,
+      retryStrategy: (attempt) => Math.min(200 * attempt, 2000),
+    };
+    this.commands = this.connect(config.redisUrl, 'commands', { ...base, enableOfflineQueue: false });
+    this.publisher = this.connect(config.redisUrl, 'publisher', { ...base, enableOfflineQueue: false });
+    this.subscriber = this.connect(config.redisUrl, 'subscriber', { ...base, enableOfflineQueue: true });
+  }
+
+  get enabled(): boolean {
+    return this.commands !== undefined;
+  }
+
+  /** Resolves once every connection is ready; rejects with a message naming host:port only. */
+  async ready(timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
+    const clients = [this.commands, this.publisher, this.subscriber].filter((c): c is Redis => c !== undefined);
+    const deadline = Date.now() + timeoutMs;
+    for (const client of clients) {
+      while (client.status !== 'ready') {
+        if (Date.now() > deadline) throw new Error(`Redis at ${this.target} is unreachable`);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    const clients = [this.commands, this.publisher, this.subscriber].filter((c): c is Redis => c !== undefined);
+    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  private connect(url: string, role: string, options: RedisOptions): Redis {
+    const client = new Redis(url, { ...options, connectionName: `chat-gateway:${role}` });
+    let down = false;
+    client.on('error', (error: Error) => {
+      if (!down) this.logger.warn({ role, target: this.target, reason: error.message }, 'Redis connection error');
+      down = true;
+    });
+    client.on('ready', () => {
+      if (down) this.logger.log({ role, target: this.target }, 'Redis connection restored');
+      down = false;
+    });
+    return client;
+  }
+}

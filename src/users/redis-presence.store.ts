@@ -1,0 +1,231 @@
+import { Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis } from 'ioredis';
+import { AppConfig } from '../config/app-config.js';
+import type { User } from '../contract.js';
+import { RedisConnections } from '../redis/redis-connections.js';
+import {
+  type ConnectResult,
+  type DisconnectResult,
+  type ExpiryListener,
+  PresenceStore,
+  type RoomSummary,
+  type UserSummary,
+} from './presence-store.js';
+import {
+  CONNECT_SCRIPT,
+  DISCONNECT_SCRIPT,
+  JOIN_SCRIPT,
+  LEAVE_SCRIPT,
+  MEMBERS_SCRIPT,
+  ROOMS_SCRIPT,
+  SWEEP_NODE_SCRIPT,
+  USERS_SCRIPT,
+} from './redis-presence.scripts.js';
+
+const SCRIPTS = {
+  presenceConnect: CONNECT_SCRIPT,
+  presenceDisconnect: DISCONNECT_SCRIPT,
+  presenceJoin: JOIN_SCRIPT,
+  presenceLeave: LEAVE_SCRIPT,
+  presenceMembers: MEMBERS_SCRIPT,
+  presenceRooms: ROOMS_SCRIPT,
+  presenceUsers: USERS_SCRIPT,
+  presenceSweepNode: SWEEP_NODE_SCRIPT,
+} as const;
+
+type ScriptName = keyof typeof SCRIPTS;
+type RawDisconnect = [string, string, number, string[]];
+type RawUser = [string, string, number, string[]];
+const SWEEP_BATCH = 500;
+const RESYNC_RETRY_MS = 2000;
+
+/** What this node registered, kept to re-register after Redis lost or missed it. */
+interface LocalSocket {
+  user: User;
+  rooms: Set<string>;
+}
+
+function toDisconnectResult([id, name, last, leftRooms]: RawDisconnect): DisconnectResult {
+  return { user: { id, name }, lastConnection: last === 1, leftRooms };
+}
+
+function toUserSummary([id, name, connections, rooms]: RawUser): UserSummary {
+  return { id, name, connections, rooms: [...rooms].sort() };
+}
+
+/**
+ * Cluster-wide presence in Redis. Each node heartbeats a key with a TTL; a node whose key has
+ * expired on two consecutive sweeps is considered dead and its sockets are removed by whichever
+ * node runs the idempotent sweep script first, which then announces the departures.
+ * When the connection to Redis comes back, the node re-registers its own sockets and removes
+ * entries of sockets that closed while Redis was unreachable.
+ */
+@Injectable()
+export class RedisPresenceStore extends PresenceStore implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(RedisPresenceStore.name);
+  private readonly redis: Redis;
+  private readonly prefix: string;
+  private readonly local = new Map<string, LocalSocket>();
+  private readonly suspects = new Set<string>();
+  private expiryListener?: ExpiryListener;
+  private timers: NodeJS.Timeout[] = [];
+  private lostConnection = false;
+
+  constructor(
+    connections: RedisConnections,
+    private readonly config: AppConfig,
+  ) {
+    super();
+    if (!connections.commands) throw new Error('RedisPresenceStore needs REDIS_URL');
+    this.redis = connections.commands;
+    this.prefix = config.redisPrefix;
+    for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
+    this.redis.on('error', () => {
+      this.lostConnection = true;
+    });
+    this.redis.on('ready', () => {
+      if (this.lostConnection) void this.resync();
+      this.lostConnection = false;
+    });
+  }
+
+  onApplicationBootstrap(): void {
+    const ttl = this.config.nodeTtlMs;
+    void this.heartbeat();
+    this.timers = [
+      setInterval(() => void this.heartbeat(), Math.floor(ttl / 3)).unref(),
+      setInterval(() => void this.sweep(), Math.floor(ttl / 2) + Math.floor(Math.random() * 500)).unref(),
+    ];
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    for (const timer of this.timers) clearInterval(timer);
+  }
+
+  async connect(socketId: string, user: User): Promise<ConnectResult> {
+    this.local.set(socketId, { user, rooms: new Set() });
+    const first = await this.run<number>('presenceConnect', socketId, user.id, user.name, this.config.nodeId);
+    return { firstConnection: first === 1 };
+  }
+
+  async disconnect(socketId: string): Promise<DisconnectResult | undefined> {
+    this.local.delete(socketId);
+    const raw = await this.run<RawDisconnect | null>('presenceDisconnect', socketId);
+    return raw ? toDisconnectResult(raw) : undefined;
+  }
+
+  async join(socketId: string, room: string): Promise<{ firstForUser: boolean }> {
+    this.local.get(socketId)?.rooms.add(room);
+    return { firstForUser: (await this.run<number>('presenceJoin', socketId, room)) === 1 };
+  }
+
+  async leave(socketId: string, room: string): Promise<{ lastForUser: boolean }> {
+    this.local.get(socketId)?.rooms.delete(room);
+    return { lastForUser: (await this.run<number>('presenceLeave', socketId, room)) === 1 };
+  }
+
+  async roomMembers(room: string): Promise<User[]> {
+    const flat = await this.run<string[]>('presenceMembers', room);
+    const members: User[] = [];
+    for (let i = 0; i < flat.length; i += 2) members.push({ id: flat[i]!, name: flat[i + 1]! });
+    return members.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  }
+
+  async rooms(): Promise<RoomSummary[]> {
+    const flat = await this.run<Array<string | number>>('presenceRooms');
+    const rooms: RoomSummary[] = [];
+    for (let i = 0; i < flat.length; i += 2) rooms.push({ name: String(flat[i]), memberCount: Number(flat[i + 1]) });
+    return rooms;
+  }
+
+  async users(): Promise<UserSummary[]> {
+    return (await this.run<RawUser[]>('presenceUsers')).map(toUserSummary);
+  }
+
+  async user(id: string): Promise<UserSummary | undefined> {
+    const [raw] = await this.run<RawUser[]>('presenceUsers', id);
+    return raw ? toUserSummary(raw) : undefined;
+  }
+
+  async connectionCount(userId: string): Promise<number> {
+    return this.redis.scard(`${this.prefix}:u{${userId}}:socks`);
+  }
+
+  onExpired(listener: ExpiryListener): void {
+    this.expiryListener = listener;
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  private run<T>(script: ScriptName, ...args: string[]): Promise<T> {
+    const command = (this.redis as unknown as Record<ScriptName, (...a: string[]) => Promise<T>>)[script];
+    return command.call(this.redis, this.prefix, ...args);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const node = this.config.nodeId;
+    try {
+      await this.redis
+        .multi()
+        .set(`${this.prefix}:n{${node}}:alive`, '1', 'PX', this.config.nodeTtlMs)
+        .sadd(`${this.prefix}:nodes`, node)
+        .exec();
+    } catch (error) {
+      this.logger.debug({ reason: (error as Error).message }, 'heartbeat skipped: Redis unreachable');
+    }
+  }
+
+  /** A node is swept only after it was seen without heartbeat twice, so a reconnecting node is spared. */
+  private async sweep(): Promise<void> {
+    try {
+      const nodes = await this.redis.smembers(`${this.prefix}:nodes`);
+      for (const node of nodes) {
+        if (node === this.config.nodeId) continue;
+        const alive = (await this.redis.exists(`${this.prefix}:n{${node}}:alive`)) === 1;
+        if (alive) this.suspects.delete(node);
+        else if (!this.suspects.has(node)) this.suspects.add(node);
+        else await this.sweepNode(node);
+      }
+    } catch (error) {
+      this.logger.debug({ reason: (error as Error).message }, 'sweep skipped: Redis unreachable');
+    }
+  }
+
+  private async sweepNode(node: string): Promise<void> {
+    let swept = 0;
+    for (;;) {
+      const batch = (await this.run<RawDisconnect[]>('presenceSweepNode', node, String(SWEEP_BATCH))).map(toDisconnectResult);
+      swept += batch.length;
+      if (batch.length > 0) this.expiryListener?.(batch);
+      if ((await this.redis.sismember(`${this.prefix}:nodes`, node)) === 0) break;
+      if (batch.length === 0) break;
+    }
+    this.suspects.delete(node);
+    if (swept > 0) this.logger.warn({ node, sockets: swept }, 'removed the sockets of a node that stopped answering');
+  }
+
+  /** After an outage: drop what closed meanwhile, re-register what Redis lost. Idempotent. */
+  private async resync(): Promise<void> {
+    try {
+      await this.heartbeat();
+      const registered = await this.redis.smembers(`${this.prefix}:n{${this.config.nodeId}}:socks`);
+      const gone: DisconnectResult[] = [];
+      for (const socketId of registered) {
+        if (this.local.has(socketId)) continue;
+        const raw = await this.run<RawDisconnect | null>('presenceDisconnect', socketId);
+        if (raw) gone.push(toDisconnectResult(raw));
+      }
+      if (gone.length > 0) this.expiryListener?.(gone);
+      for (const [socketId, { user, rooms }] of this.local) {
+        await this.run('presenceConnect', socketId, user.id, user.name, this.config.nodeId);
+        for (const room of rooms) await this.run('presenceJoin', socketId, room);
+      }
+      this.logger.log({ sockets: this.local.size, removed: gone.length }, 'presence re-synchronised after Redis reconnect');
+    } catch (error) {
+      this.logger.warn({ reason: (error as Error).message }, 'presence re-synchronisation failed; retrying');
+      setTimeout(() => void this.resync(), RESYNC_RETRY_MS).unref();
+    }
+  }
+}
