@@ -50,6 +50,5 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   await redis.ready();
   const ioOptions = { ...socketServerOptions(config), ...clusterAdapter(redis, config.redisPrefix) };
   app.useWebSocketAdapter(new ChatIoAdapter(app, ioOptions, app.get(ChatInboundPolicy)));
-  app.enableShutdownHooks();
   return app;
 }

@@ -50,6 +50,7 @@ import { SessionService } from './session.service.js';
 @UsePipes(WsValidationPipe)
 export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewayDisconnect {
   private readonly logger = new Logger(ChatGateway.name);
+  private readonly departures = new Set<Promise<void>>();
 
   @WebSocketServer()
   server!: ChatServer;
@@ -86,14 +87,17 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     }
   }
 
-  async handleDisconnect(socket: ChatSocket): Promise<void> {
+  handleDisconnect(socket: ChatSocket): Promise<void> {
     this.sessions.forget(socket);
-    try {
-      const result = await this.users.disconnect(socket.id);
-      if (result) this.announceDeparture(result);
-    } catch (error) {
-      this.logger.warn({ err: error, socketId: socket.id }, 'presence removal failed');
-    }
+    const departure = this.depart(socket.id);
+    this.departures.add(departure);
+    void departure.finally(() => this.departures.delete(departure));
+    return departure;
+  }
+
+  /** Resolves when every disconnect seen so far has been recorded in presence (for draining). */
+  async departuresSettled(): Promise<void> {
+    await Promise.all(this.departures);
   }
 
   @SubscribeMessage('room:join')
@@ -178,6 +182,15 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     });
     target.disconnectSockets(true);
     return sockets.length;
+  }
+
+  private async depart(socketId: string): Promise<void> {
+    try {
+      const result = await this.users.disconnect(socketId);
+      if (result) this.announceDeparture(result);
+    } catch (error) {
+      this.logger.warn({ err: error, socketId }, 'presence removal failed');
+    }
   }
 
   /** Member-left and offline for a socket that is gone (here or on a node that died). */

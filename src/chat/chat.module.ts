@@ -7,6 +7,7 @@ import { UsersModule } from '../users/users.module.js';
 import { AdminController } from './admin.controller.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
+import { DrainService } from './drain.service.js';
 import { HandshakeService } from './handshake.service.js';
 import { ChatInboundPolicy } from './inbound-event.policy.js';
 import { SessionService } from './session.service.js';
@@ -14,6 +15,6 @@ import { SessionService } from './session.service.js';
 @Module({
   imports: [AuthModule, LimitsModule, UsersModule, RoomsModule, MessagesModule],
   controllers: [AdminController],
-  providers: [ChatGateway, ChatService, HandshakeService, SessionService, ChatInboundPolicy],
+  providers: [ChatGateway, ChatService, HandshakeService, SessionService, ChatInboundPolicy, DrainService],
 })
 export class ChatModule {}

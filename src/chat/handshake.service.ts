@@ -4,6 +4,7 @@ import { Authenticator } from '../auth/credentials.js';
 import { AppError } from '../common/app-error.js';
 import { mapError } from '../common/error-mapper.js';
 import { AppConfig } from '../config/app-config.js';
+import { DrainState } from '../health/drain-state.js';
 import type { ConnectErrorData } from '../contract.js';
 import { AddressConnectionCounter } from '../limits/address-connection-counter.js';
 import { clientAddress } from '../limits/client-address.js';
@@ -22,6 +23,7 @@ export class HandshakeService {
     private readonly authenticator: Authenticator,
     private readonly users: UsersService,
     private readonly addresses: AddressConnectionCounter,
+    private readonly drain: DrainState,
     private readonly config: AppConfig,
   ) {}
 
@@ -38,6 +40,7 @@ export class HandshakeService {
   };
 
   private async admit(socket: ChatSocket): Promise<void> {
+    if (this.drain.draining) throw AppError.unavailable('this node is shutting down, connect to another one');
     this.checkAddressCap(socket);
     const { auth, headers } = socket.handshake;
     const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });

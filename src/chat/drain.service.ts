@@ -1,0 +1,44 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
+import { DrainState } from '../health/drain-state.js';
+import { ChatGateway } from './chat.gateway.js';
+import { ChatInboundPolicy } from './inbound-event.policy.js';
+
+const POLL_MS = 100;
+const MAX_RECONNECT_SPREAD_MS = 5000;
+const MIN_RECONNECT_AFTER_MS = 250;
+
+/**
+ * Graceful shutdown of one node: stop taking connections, tell clients to reconnect elsewhere at
+ * spread-out times, let in-flight writes finish, then close whatever is left after the grace.
+ */
+@Injectable()
+export class DrainService {
+  private readonly logger = new Logger(DrainService.name);
+
+  constructor(
+    private readonly state: DrainState,
+    private readonly gateway: ChatGateway,
+    private readonly inbound: ChatInboundPolicy,
+    private readonly config: AppConfig,
+  ) {}
+
+  async drain(): Promise<void> {
+    if (this.state.draining) return;
+    this.state.begin();
+    const deadline = Date.now() + this.config.shutdownGraceMs;
+    const sockets = this.gateway.server.of('/').sockets;
+    this.logger.log({ sockets: sockets.size, graceMs: this.config.shutdownGraceMs }, 'draining');
+    const spread = Math.min(MAX_RECONNECT_SPREAD_MS, Math.max(this.config.shutdownGraceMs / 2, MIN_RECONNECT_AFTER_MS));
+    // Each local socket gets its own delay, so clients do not all reconnect at the same instant.
+    for (const socket of sockets.values()) {
+      socket.emit('server:draining', { reconnectAfterMs: MIN_RECONNECT_AFTER_MS + Math.floor(Math.random() * spread) });
+    }
+    await this.inbound.whenIdle(Math.max(0, deadline - Date.now()));
+    while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+    const remaining = sockets.size;
+    this.gateway.server.local.disconnectSockets(true);
+    await this.gateway.departuresSettled();
+    this.logger.log({ closedByServer: remaining }, 'drained');
+  }
+}
