@@ -80,7 +80,7 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     this.redis = connections.commands;
     this.prefix = config.redisPrefix;
     for (const [name, lua] of Object.entries(SCRIPTS)) this.redis.defineCommand(name, { numberOfKeys: 0, lua });
-    this.redis.on('error', () => {
+    this.redis.on('close', () => {
       this.lostConnection = true;
     });
     this.redis.on('ready', () => {
