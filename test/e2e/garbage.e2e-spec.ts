@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { Ack, ExceptionEvent, MessageSendResult } from '../../src/contract.js';
 import { ErrorCode, failure } from '../support/acks.js';
 import { type TestClient, within } from '../support/clients.js';
-import { ADMIN_KEY, e2eApp, emitRaw } from '../support/suite.js';
+import { ADMIN_KEY, e2eApp, emitNoAck, emitRaw } from '../support/suite.js';
 
 /** Every client-to-server event of the v1 contract. */
 const EVENTS = ['room:join', 'room:leave', 'room:history', 'message:send', 'message:direct', 'direct:history', 'typing', 'announce'];
@@ -64,7 +64,7 @@ describe('garbage input (e2e)', () => {
 
     it('answers without an ack through `exception` { event, code, message, details }', async () => {
       const client = await server.connect('ada');
-      client.socket.emit(event as 'room:join', 'not an object' as never);
+      emitNoAck(client, event, 'not an object');
       const exception = await client.waitFor('exception');
       expect(exception).toEqual({ event, ...PAYLOAD_ERROR });
     });
@@ -91,7 +91,7 @@ describe('garbage input (e2e)', () => {
         error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${event}` },
       });
     }
-    client.socket.emit('no-such-event' as 'room:join', { room: 'lobby' });
+    emitNoAck(client, 'no-such-event', { room: 'lobby' });
     await expect(client.waitFor('exception')).resolves.toEqual({
       event: 'no-such-event',
       code: ErrorCode.UNKNOWN_EVENT,
@@ -133,10 +133,10 @@ describe('garbage input (e2e)', () => {
   it('answers failures of valid events without an ack through `exception`, and successes with nothing', async () => {
     const client = await server.connect('ada');
     await client.ok('room:join', { room: 'quiet' });
-    client.socket.emit('message:send' as 'room:join', { room: 'not-joined', text: 'x' } as never);
-    client.socket.emit('room:leave' as 'room:join', { room: 'elsewhere' } as never);
-    client.socket.emit('message:send' as 'room:join', { room: 'quiet', text: 'fine' } as never);
-    client.socket.emit('announce' as 'room:join', { text: 'x' } as never);
+    emitNoAck(client, 'message:send', { room: 'not-joined', text: 'x' });
+    emitNoAck(client, 'room:leave', { room: 'elsewhere' });
+    emitNoAck(client, 'message:send', { room: 'quiet', text: 'fine' });
+    emitNoAck(client, 'announce', { text: 'x' });
     await client.waitFor('exception', 2);
     await client.barrier();
     // Handlers run concurrently: a synchronous one may answer before an earlier asynchronous one.
@@ -149,7 +149,7 @@ describe('garbage input (e2e)', () => {
 
   it('ignores a non-function in the ack position and answers through `exception`', async () => {
     const client = await server.connect('ada');
-    client.socket.emit('room:join', { room: 'lobby' } as never, 'not a callback' as never);
+    emitNoAck(client, 'room:join', { room: 'lobby' }, 'not a callback');
     await expect(client.waitFor('exception')).resolves.toMatchObject({ event: 'room:join', code: ErrorCode.VALIDATION_FAILED });
   });
 

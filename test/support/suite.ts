@@ -23,6 +23,11 @@ export function emitRaw<T = unknown>(client: TestClient, event: string, ...args:
   return within(socket.timeout(WAIT_MS).emitWithAck(event, ...args), `ack of raw ${event} on ${client.label}`, WAIT_MS + 500);
 }
 
+/** Emits without an ack callback, with any arguments: failures then come back as `exception`. */
+export function emitNoAck(client: TestClient, event: string, ...args: unknown[]): void {
+  (client.socket as unknown as { emit(e: string, ...a: unknown[]): void }).emit(event, ...args);
+}
+
 export interface E2eApp {
   readonly url: string;
   readonly app: INestApplication;
