@@ -134,6 +134,18 @@ describe('message:send (e2e)', () => {
       expect([fromAda.message.seq, fromBob.message.seq]).toEqual([1, 2]);
     });
 
+    it('scopes dedup to the user, not the room: a reused clientMsgId returns the original from its room', async () => {
+      const [ada, bob] = await inRoom('d5a', 'ada', 'bob');
+      await ada!.ok('room:join', { room: 'd5b' });
+      await bob!.ok('room:join', { room: 'd5b' });
+      const original = await ada!.ok<MessageSendResult>('message:send', { room: 'd5a', text: 'a', clientMsgId: 'k5' });
+      const reused = await ada!.ok<MessageSendResult>('message:send', { room: 'd5b', text: 'b', clientMsgId: 'k5' });
+      expect(reused).toEqual(original);
+      await bob!.barrier();
+      expect(bob!.events('message:new')).toEqual([original.message]);
+      expect(await bob!.ok('room:history', { room: 'd5b' })).toEqual({ messages: [], hasMore: false });
+    });
+
     it('does not dedup messages without clientMsgId', async () => {
       const [ada] = await inRoom('d4', 'ada');
       const a = await ada!.ok<MessageSendResult>('message:send', { room: 'd4', text: 'same' });

@@ -64,6 +64,12 @@ describe('REST lookups and errors (e2e)', () => {
       expect(res.body).toEqual({ statusCode: 404, code: ErrorCode.NOT_FOUND, message: 'room nothing-here has no members and no messages' });
     });
 
+    it("answers 404 for a user's reserved room, which is not a chat room", async () => {
+      await server.connect('ada');
+      const res = await server.http().get('/rooms/user:ada').expect(404);
+      expect(res.body.code).toBe(ErrorCode.NOT_FOUND);
+    });
+
     it('answers 400 VALIDATION_FAILED for an invalid name', async () => {
       const res = await server.http().get('/rooms/_x').expect(400);
       expect(res.body).toMatchObject({ statusCode: 400, code: ErrorCode.VALIDATION_FAILED, details: [{ field: 'name' }] });
