@@ -4,6 +4,9 @@ import request from 'supertest';
 import { within } from '../support/clients.js';
 import { ensureBuilt, MAIN_JS, ROOT } from '../support/dist.js';
 
+/** Generous: a start loads the whole app, and other work may share the two cores. */
+const PROCESS_WAIT_MS = 30_000;
+
 interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -31,7 +34,7 @@ function start(env: Record<string, string>): { child: ChildProcess; exited: Prom
 async function exitOf(env: Record<string, string>): Promise<Exit> {
   const { child, exited } = start(env);
   try {
-    return await within(exited, 'the process to stop on bad configuration', 15_000);
+    return await within(exited, 'the process to stop on bad configuration', PROCESS_WAIT_MS);
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
@@ -54,30 +57,14 @@ describe('start-up configuration (spawns node dist/main.js)', () => {
     const exit = await exitOf(bad);
     expect(exit.code).toBe(1);
     expect(exit.stderr).toContain('Invalid configuration');
-    for (const name of Object.keys(bad)) expect(exit.stderr).toMatch(new RegExp(`^  - ${name} `, 'm'));
+    // Each variable alone is covered by the loadConfig unit tests; here the real process names them all.
+    const problems = exit.stderr.split('\n').filter((line) => line.startsWith('  - '));
+    expect(problems.map((line) => line.split(' ')[3]).sort()).toEqual(Object.keys(bad).sort());
+    for (const [name, value] of Object.entries(bad)) {
+      expect(problems.find((line) => line.startsWith(`  - ${name} `))).toContain(`"${value}"`);
+    }
     expect(exit.stdout).not.toContain('listening');
-  });
-
-  it('stops with exit code 1 on each bad variable alone, naming it with the bad value', async () => {
-    const cases: Array<[string, string]> = [
-      ['PORT', '-1'],
-      ['HOST', 'http://example.com'],
-      ['MAX_MESSAGE_LENGTH', '0'],
-      ['HISTORY_LIMIT', 'fifty'],
-      ['PRESENCE_BROADCAST', 'maybe'],
-      ['LOG_LEVEL', 'verbose'],
-    ];
-    // Spawned together: each process needs a couple of seconds to load before it reads its config.
-    const exits = await Promise.all(cases.map(([name, value]) => exitOf({ PORT: '0', [name]: value })));
-    exits.forEach((exit, index) => {
-      const [name, value] = cases[index]!;
-      expect(exit.code).toBe(1);
-      const problems = exit.stderr.split('\n').filter((line) => line.startsWith('  - '));
-      expect(problems).toHaveLength(1);
-      expect(problems[0]!.startsWith(`  - ${name} `)).toBe(true);
-      expect(problems[0]).toContain(`"${value}"`);
-    });
-  });
+  }, 2 * PROCESS_WAIT_MS);
 
   it('names a bad secret variable without printing its value', async () => {
     const exit = await exitOf({
@@ -90,7 +77,7 @@ describe('start-up configuration (spawns node dist/main.js)', () => {
     expect(exit.stderr).toMatch(/^ {2}- DATABASE_URL /m);
     expect(exit.stderr).toMatch(/^ {2}- PRESENCE_BROADCAST /m);
     expect(exit.stdout + exit.stderr).not.toContain('do-not-print');
-  });
+  }, 2 * PROCESS_WAIT_MS);
 
   it('starts with a good configuration, serves /health and logs where it listens', async () => {
     const { child, exited, output } = start({ PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: 'key-not-in-logs' });
@@ -105,13 +92,13 @@ describe('start-up configuration (spawns node dist/main.js)', () => {
           void exited.then((exit) => reject(new Error(`exited early with ${exit.code}: ${exit.stderr}`)));
         }),
         'the listening log line',
-        15_000,
+        PROCESS_WAIT_MS,
       );
       await request(url).get('/health').expect(200);
       expect(output()).not.toContain('key-not-in-logs');
     } finally {
       child.kill('SIGTERM');
-      await within(exited, 'the process to stop on SIGTERM', 15_000);
+      await within(exited, 'the process to stop on SIGTERM', PROCESS_WAIT_MS);
     }
-  });
+  }, 3 * PROCESS_WAIT_MS);
 });
