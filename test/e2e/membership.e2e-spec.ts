@@ -129,11 +129,14 @@ describe('presence per user, not per socket (e2e)', () => {
     const carol = await server.connect('carol');
     await carol.ok('room:join', { room: 'p2' });
     const tab = await server.connect('ada');
-    for (const other of [bobTab1, bobTab2, carol]) await expect(other.waitFor('presence:online', 1)).resolves.toBeDefined();
+    // bob's tabs saw carol come online first; everyone then sees ada.
+    for (const bobTab of [bobTab1, bobTab2]) await expect(bobTab.waitFor('presence:online', 2)).resolves.toEqual({ user: ada });
+    await expect(carol.waitFor('presence:online', 1)).resolves.toEqual({ user: ada });
     await settle(tab, bobTab1, bobTab2, carol);
     expect(tab.events('presence:online')).toEqual([]);
-    expect(bobTab1.events('presence:online').filter((e) => e.user.id === 'ada')).toHaveLength(1);
-    expect(bobTab2.events('presence:online').filter((e) => e.user.id === 'ada')).toHaveLength(1);
+    for (const bobTab of [bobTab1, bobTab2]) {
+      expect(bobTab.events('presence:online')).toEqual([{ user: { id: 'carol', name: 'carol' } }, { user: ada }]);
+    }
     expect(carol.events('presence:online')).toEqual([{ user: ada }]);
   });
 });
