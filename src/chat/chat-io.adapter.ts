@@ -54,8 +54,9 @@ export class ChatIoAdapter extends IoAdapter {
   /** Shared by every socket: socket.io calls any-listeners with the socket as `this`. */
   private readonly dispatch = (function (this: ChatIoAdapter) {
     const adapter = this;
-    return function onEvent(this: Socket, event: string, ...args: unknown[]): void {
-      adapter.handle(this, event, args);
+    // socket.io also accepts numeric event names from the wire; answers always name a string.
+    return function onEvent(this: Socket, event: string | number, ...args: unknown[]): void {
+      adapter.handle(this, String(event), args);
     };
   }).call(this);
 

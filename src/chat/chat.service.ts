@@ -6,6 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { Announcement, TypingEvent, User } from '../contract.js';
 import { assertMessageText } from '../messages/message-text.js';
 import { SYSTEM_USER } from '../messages/messages.service.js';
+import { assertJoined } from '../rooms/room-names.js';
 
 /** Rules for the events that are not stored: typing and announcements. */
 @Injectable()
@@ -13,7 +14,7 @@ export class ChatService {
   constructor(private readonly config: AppConfig) {}
 
   typing(client: ChatClient, input: { room: string; typing: boolean }): TypingEvent {
-    if (!client.rooms.has(input.room)) throw AppError.forbidden(`join ${input.room} before typing in it`);
+    assertJoined(client, input.room, 'typing in it');
     return { room: input.room, user: client.data.user, typing: input.typing };
   }
 

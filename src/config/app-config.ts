@@ -1,4 +1,5 @@
 import { createPublicKey, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { type Env, EnvReader } from './env-reader.js';
 
@@ -126,6 +127,15 @@ function readRedisPrefix(env: EnvReader): string {
   return prefix;
 }
 
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Checked here so a typo stops the start with the variable named, not as a listen error. */
+function readHost(env: EnvReader): string {
+  const host = env.string('HOST', '0.0.0.0');
+  if (isIP(host) === 0 && !HOST_NAME.test(host)) env.problem('HOST', 'must be an IP address or a host name');
+  return host;
+}
+
 function readUrl(env: EnvReader, name: string, schemes: RegExp): string | undefined {
   const value = env.raw(name);
   if (value !== undefined && !schemes.test(value)) env.problem(name, `must match ${schemes.source}`);
@@ -142,7 +152,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
   }
   const values: AppConfig = {
     port: env.int('PORT', 3000, 0, 65535),
-    host: env.string('HOST', '0.0.0.0'),
+    host: readHost(env),
     nodeId: env.string('NODE_ID', `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),
     logLevel: env.oneOf<LogLevel>('LOG_LEVEL', ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], 'info'),
     prettyLogs: env.bool('LOG_PRETTY', options.stdoutIsTerminal === true && source.NODE_ENV !== 'production'),

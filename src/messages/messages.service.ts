@@ -5,7 +5,7 @@ import { AppError } from '../common/app-error.js';
 import { storeCall } from '../common/store-call.js';
 import { AppConfig } from '../config/app-config.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
-import { isReservedRoom } from '../rooms/room-names.js';
+import { assertJoined, isReservedRoom } from '../rooms/room-names.js';
 import { UsersService } from '../users/users.service.js';
 import { assertMessageText } from './message-text.js';
 import { type Appended, MessageStore } from './message-store.js';
@@ -33,7 +33,7 @@ export class MessagesService {
   ) {}
 
   async sendToRoom(client: ChatClient, input: TextInput & { room: string }): Promise<Appended<Message>> {
-    if (!client.rooms.has(input.room)) throw AppError.forbidden(`join ${input.room} before sending to it`);
+    assertJoined(client, input.room, 'sending to it');
     return this.appendToRoom(input.room, client.data.user, input);
   }
 

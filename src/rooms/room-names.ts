@@ -1,3 +1,5 @@
+import { AppError } from '../common/app-error.js';
+import type { ChatClient } from '../common/chat-client.js';
 import type { SocketData } from '../contract.js';
 
 export const ROOM_NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
@@ -21,4 +23,13 @@ export function isRoomAllowed(identity: Pick<SocketData, 'allowedRooms'>, room: 
   const allowed = identity.allowedRooms;
   if (allowed === undefined) return true;
   return allowed.some((entry) => (entry.endsWith('*') ? room.startsWith(entry.slice(0, -1)) : entry === room));
+}
+
+/**
+ * Refuses unless the socket joined the room with room:join. Every socket also sits in its
+ * reserved user room, which must not count as joined: sending or typing there is FORBIDDEN.
+ */
+export function assertJoined(client: Pick<ChatClient, 'rooms'>, room: string, action: string): void {
+  if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+  if (!client.rooms.has(room)) throw AppError.forbidden(`join ${room} before ${action}`);
 }

@@ -1,10 +1,11 @@
-import { IsOptional, IsString, Length } from 'class-validator';
+import { IsString, Length } from 'class-validator';
+import { IsOmittable } from '../../common/is-omittable.js';
 
 export class SystemMessageBody {
   @IsString()
   text!: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   clientMsgId?: string;

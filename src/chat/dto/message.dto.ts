@@ -1,7 +1,7 @@
-import { IsBoolean, IsInt, IsOptional, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
+import { IsOmittable } from '../../common/is-omittable.js';
 import { ROOM_NAME_PATTERN, ROOM_RULE } from '../../rooms/room-names.js';
 import { USER_ID_PATTERN, USER_ID_RULE as USER_RULE } from '../../users/user-id.js';
-
 
 export class MessageSendDto {
   @IsString()
@@ -12,7 +12,7 @@ export class MessageSendDto {
   @IsString()
   text!: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   clientMsgId?: string;
@@ -26,7 +26,7 @@ export class DirectSendDto {
   @IsString()
   text!: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   clientMsgId?: string;
@@ -37,12 +37,12 @@ export class DirectHistoryDto {
   @Matches(USER_ID_PATTERN, USER_RULE)
   with!: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsString()
   @Length(1, 64)
   beforeId?: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(100)

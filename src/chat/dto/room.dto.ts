@@ -1,21 +1,23 @@
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsString, Matches, Max, Min } from 'class-validator';
+import { IsOmittable } from '../../common/is-omittable.js';
 import { ROOM_NAME_PATTERN, ROOM_RULE } from '../../rooms/room-names.js';
-
 
 export class RoomJoinDto {
   @IsString()
   @Matches(ROOM_NAME_PATTERN, ROOM_RULE)
   room!: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
   @Max(100)
   historyLimit?: number;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(0)
+  // Seqs are safe integers; a larger number would fail in a SQL store as a bigint overflow.
+  @Max(Number.MAX_SAFE_INTEGER)
   sinceSeq?: number;
 }
 
@@ -30,12 +32,13 @@ export class RoomHistoryDto {
   @Matches(ROOM_NAME_PATTERN, ROOM_RULE)
   room!: string;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
   beforeSeq?: number;
 
-  @IsOptional()
+  @IsOmittable()
   @IsInt()
   @Min(1)
   @Max(100)

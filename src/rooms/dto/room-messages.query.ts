@@ -6,6 +6,8 @@ export class RoomMessagesQuery {
   @Type(() => Number)
   @IsInt()
   @Min(1)
+  // Seqs are safe integers; a larger number would fail in a SQL store as a bigint overflow.
+  @Max(Number.MAX_SAFE_INTEGER)
   beforeSeq?: number;
 
   @IsOptional()

@@ -1,0 +1,136 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { type INestApplicationContext, Logger, type WsMessageHandler } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import { ErrorCode } from '../common/error-code.js';
+import type { AckFn } from '../common/ws-reply.js';
+import type { Ack, ErrorBody } from '../contract.js';
+import { ChatIoAdapter, type InboundEventPolicy } from './chat-io.adapter.js';
+
+type AnyListener = (this: Socket, event: string | number, ...args: unknown[]) => void;
+
+/** Just enough of a socket.io Socket: the adapter only uses onAny and emit. */
+function fakeSocket(): { socket: Socket; emitted: Array<[string, unknown]>; deliver: (event: string | number, ...args: unknown[]) => void } {
+  const emitted: Array<[string, unknown]> = [];
+  let listener: AnyListener | undefined;
+  const socket = {
+    onAny: (fn: AnyListener) => (listener = fn),
+    emit: (event: string, payload: unknown) => emitted.push([event, payload]),
+  } as unknown as Socket;
+  return { socket, emitted, deliver: (event, ...args) => listener!.call(socket, event, ...args) };
+}
+
+type HandlerFn = (payload: unknown, reply: AckFn) => Promise<unknown>;
+
+function handler(message: string, callback: HandlerFn): WsMessageHandler {
+  return { message, callback } as unknown as WsMessageHandler;
+}
+
+function setup(handlers: WsMessageHandler[], policy?: InboundEventPolicy) {
+  const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, policy);
+  const client = fakeSocket();
+  adapter.bindMessageHandlers(client.socket, handlers);
+  return client;
+}
+
+/** Delivers an event with an ack and resolves with what the ack received. */
+function ask(deliver: (event: string | number, ...args: unknown[]) => void, event: string, ...args: unknown[]): Promise<Ack<unknown>> {
+  return new Promise((resolve) => deliver(event, ...args, resolve));
+}
+
+describe('ChatIoAdapter', () => {
+  it('runs the handler with the payload and answers the ack with what it returns', async () => {
+    const callback = jest.fn<HandlerFn>().mockResolvedValue({ ok: true, data: { room: 'lobby' } });
+    const { deliver } = setup([handler('room:leave', callback)]);
+    await expect(ask(deliver, 'room:leave', { room: 'lobby' })).resolves.toEqual({ ok: true, data: { room: 'lobby' } });
+    expect(callback).toHaveBeenCalledWith({ room: 'lobby' }, expect.any(Function));
+  });
+
+  it('answers exactly once even if the handler both replies and returns', async () => {
+    const ack = jest.fn();
+    const { deliver } = setup([
+      handler('typing', async (_payload, reply) => {
+        reply({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'first' } });
+        return { ok: true, data: {} };
+      }),
+    ]);
+    deliver('typing', {}, ack);
+    await new Promise(setImmediate);
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(ack).toHaveBeenCalledWith({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'first' } });
+  });
+
+  it('answers a handler that escaped the filter with INTERNAL only', async () => {
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation(() => undefined);
+    const { deliver } = setup([handler('typing', () => Promise.reject(new Error('secret detail')))]);
+    await expect(ask(deliver, 'typing', {})).resolves.toEqual({
+      ok: false,
+      error: { code: ErrorCode.INTERNAL, message: 'Internal server error' },
+    });
+    expect(logged).toHaveBeenCalledTimes(1);
+    logged.mockRestore();
+  });
+
+  it('answers unknown events, numeric names included, without running anything', async () => {
+    const callback = jest.fn<HandlerFn>();
+    const { deliver, emitted } = setup([handler('typing', callback)]);
+    await expect(ask(deliver, 'nope', {})).resolves.toEqual({
+      ok: false,
+      error: { code: ErrorCode.UNKNOWN_EVENT, message: 'unknown event nope' },
+    });
+    deliver(7, {});
+    expect(emitted).toEqual([['exception', { event: '7', code: ErrorCode.UNKNOWN_EVENT, message: 'unknown event 7' }]]);
+    expect(callback).not.toHaveBeenCalled();
+  });
+
+  it('refuses extra arguments before running the handler', async () => {
+    const callback = jest.fn<HandlerFn>();
+    const { deliver } = setup([handler('typing', callback)]);
+    const ack = await ask(deliver, 'typing', { room: 'a', typing: true }, 'extra');
+    expect(ack).toMatchObject({ ok: false, error: { code: ErrorCode.VALIDATION_FAILED, details: [{ field: '(arguments)' }] } });
+    expect(callback).not.toHaveBeenCalled();
+  });
+
+  it('emits failures as `exception` when the client sent no ack, and successes not at all', async () => {
+    const { deliver, emitted } = setup([
+      handler('ok', async () => ({ ok: true, data: {} })),
+      handler('bad', async () => ({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'no' } })),
+    ]);
+    deliver('ok', {});
+    deliver('bad', {});
+    await new Promise(setImmediate);
+    expect(emitted).toEqual([['exception', { event: 'bad', code: ErrorCode.FORBIDDEN, message: 'no' }]]);
+  });
+
+  describe('with an inbound event policy', () => {
+    function policy(verdict: ErrorBody | 'drop' | undefined) {
+      return { admit: jest.fn(() => verdict), settled: jest.fn() };
+    }
+
+    it('answers RATE_LIMITED with retryAfterMs from the policy and skips the handler', async () => {
+      const limited: ErrorBody = { code: ErrorCode.RATE_LIMITED, message: 'slow down', retryAfterMs: 250 };
+      const rules = policy(limited);
+      const callback = jest.fn<HandlerFn>();
+      const { deliver } = setup([handler('message:send', callback)], rules);
+      await expect(ask(deliver, 'message:send', { room: 'a', text: 'x' })).resolves.toEqual({ ok: false, error: limited });
+      expect(callback).not.toHaveBeenCalled();
+      expect(rules.settled).toHaveBeenCalledWith('message:send', ErrorCode.RATE_LIMITED, expect.any(BigInt));
+    });
+
+    it('answers a dropped event with ok {} and skips the handler', async () => {
+      const rules = policy('drop');
+      const callback = jest.fn<HandlerFn>();
+      const { deliver } = setup([handler('typing', callback)], rules);
+      await expect(ask(deliver, 'typing', { room: 'a', typing: true })).resolves.toEqual({ ok: true, data: {} });
+      expect(callback).not.toHaveBeenCalled();
+      expect(rules.settled).toHaveBeenCalledWith('typing', 'ok', expect.any(BigInt));
+    });
+
+    it('reports how an admitted event ended', async () => {
+      const rules = policy(undefined);
+      const { deliver } = setup([handler('typing', async () => ({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'x' } }))], rules);
+      await ask(deliver, 'typing', {});
+      expect(rules.admit).toHaveBeenCalledTimes(1);
+      expect(rules.settled).toHaveBeenCalledWith('typing', ErrorCode.FORBIDDEN, expect.any(BigInt));
+    });
+  });
+});

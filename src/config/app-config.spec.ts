@@ -1,0 +1,145 @@
+import { describe, expect, it } from '@jest/globals';
+import { AppConfig, ConfigError, loadConfig } from './app-config.js';
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return (error as ConfigError).problems;
+  }
+  throw new Error(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  it('uses the documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toBeInstanceOf(AppConfig);
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      logLevel: 'info',
+      adminApiKey: undefined,
+      maxMessageLength: 4000,
+      historyLimit: 50,
+      presenceBroadcast: true,
+      authMode: 'open',
+    });
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('reads every contract variable', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      ADMIN_API_KEY: 'k3y',
+      MAX_MESSAGE_LENGTH: '10',
+      HISTORY_LIMIT: '0',
+      PRESENCE_BROADCAST: 'false',
+      LOG_LEVEL: 'warn',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      adminApiKey: 'k3y',
+      maxMessageLength: 10,
+      historyLimit: 0,
+      presenceBroadcast: false,
+      logLevel: 'warn',
+    });
+  });
+
+  it.each([['0', 0], ['65535', 65535], [' 42 ', 42]])('accepts PORT=%j', (value, port) => {
+    expect(loadConfig({ PORT: value }).port).toBe(port);
+  });
+
+  it.each(['localhost', '::', '::1', '0.0.0.0', 'chat-1.internal', '10.0.0.7'])('accepts HOST=%s', (host) => {
+    expect(loadConfig({ HOST: host }).host).toBe(host);
+  });
+
+  it.each([
+    ['true', true], ['1', true], ['yes', true], ['ON', true],
+    ['false', false], ['0', false], ['no', false], ['Off', false],
+  ])('reads PRESENCE_BROADCAST=%s as %p', (value, expected) => {
+    expect(loadConfig({ PRESENCE_BROADCAST: value }).presenceBroadcast).toBe(expected);
+  });
+
+  it('treats a blank variable as unset', () => {
+    expect(loadConfig({ PORT: '  ', ADMIN_API_KEY: '' })).toMatchObject({ port: 3000, adminApiKey: undefined });
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '-1'],
+    ['PORT', '65536'],
+    ['PORT', '80.5'],
+    ['PORT', '0x50'],
+    ['HOST', 'not a host'],
+    ['HOST', 'http://example'],
+    ['HOST', 'bad_host!'],
+    ['MAX_MESSAGE_LENGTH', '0'],
+    ['MAX_MESSAGE_LENGTH', 'lots'],
+    ['MAX_MESSAGE_LENGTH', '1e3'],
+    ['HISTORY_LIMIT', '-1'],
+    ['HISTORY_LIMIT', '101'],
+    ['PRESENCE_BROADCAST', 'maybe'],
+    ['LOG_LEVEL', 'loud'],
+    ['LOG_LEVEL', 'INFO'],
+  ])('refuses %s=%j, naming the variable and echoing the value', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(new RegExp(`^${name} `));
+    expect(problems[0]).toContain(`"${value}"`);
+  });
+
+  it('names every bad variable at once, in one error message', () => {
+    const env = {
+      PORT: 'abc',
+      HOST: 'no such host!',
+      MAX_MESSAGE_LENGTH: '0',
+      HISTORY_LIMIT: '500',
+      PRESENCE_BROADCAST: 'sometimes',
+      LOG_LEVEL: 'chatty',
+    };
+    const problems = problemsOf(env);
+    expect(problems.map((p) => p.split(' ')[0]).sort()).toEqual(Object.keys(env).sort());
+    try {
+      loadConfig(env);
+    } catch (error) {
+      for (const name of Object.keys(env)) expect((error as Error).message).toContain(name);
+    }
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://chat:s3cret-db-pass@db/chat', 's3cret-db-pass'],
+    ['REDIS_URL', 'http://:s3cret-redis-pass@cache:6379', 's3cret-redis-pass'],
+    ['JWT_SECRET', 'tooshort-s3cret', 'tooshort-s3cret'],
+  ])('names a bad secret %s without echoing its value', (name, value, secret) => {
+    const env: Record<string, string> = { [name]: value };
+    if (name === 'REDIS_URL') env.DATABASE_URL = 'postgres://localhost/chat';
+    const problems = problemsOf(env);
+    expect(problems.some((p) => p.startsWith(`${name} `))).toBe(true);
+    expect(problems.join('\n')).not.toContain(secret);
+    try {
+      loadConfig(env);
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secret);
+    }
+  });
+
+  it('never echoes ADMIN_API_KEY, whatever else is wrong', () => {
+    const problems = problemsOf({ ADMIN_API_KEY: 'super-secret-admin-key', PORT: 'x' });
+    expect(problems.join('\n')).not.toContain('super-secret-admin-key');
+  });
+
+  it('lists the secret variables', () => {
+    expect([...AppConfig.SECRET_VARIABLES].sort()).toEqual(
+      ['ADMIN_API_KEY', 'ADMIN_UI_PASSWORD', 'DATABASE_URL', 'JWT_SECRET', 'REDIS_URL'].sort(),
+    );
+  });
+
+  it('keeps a long bad value short in the message', () => {
+    const [problem] = problemsOf({ LOG_LEVEL: 'x'.repeat(500) });
+    expect(problem!.length).toBeLessThan(200);
+  });
+});

@@ -1,0 +1,208 @@
+import { beforeEach, describe, expect, it } from '@jest/globals';
+import { FakeChatClient } from '../../test/support/fake-chat-client.js';
+import { AppError } from '../common/app-error.js';
+import { ErrorCode } from '../common/error-code.js';
+import { loadConfig } from '../config/app-config.js';
+import { MemoryMessageStore } from '../messages/memory-message.store.js';
+import { MessagesService } from '../messages/messages.service.js';
+import { MemoryPresenceStore } from '../users/memory-presence.store.js';
+import { UsersService } from '../users/users.service.js';
+import { MAX_RESUME_MESSAGES, RoomsService } from './rooms.service.js';
+
+async function codeOf(action: Promise<unknown>): Promise<ErrorCode | undefined> {
+  try {
+    await action;
+    return undefined;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return (error as AppError).code;
+  }
+}
+
+describe('RoomsService (memory stores)', () => {
+  let presence: MemoryPresenceStore;
+  let messages: MessagesService;
+  let rooms: RoomsService;
+
+  function build(env: Record<string, string> = {}): void {
+    const config = loadConfig({ HISTORY_LIMIT: '3', MAX_ROOMS_PER_SOCKET: '2', ...env });
+    presence = new MemoryPresenceStore();
+    messages = new MessagesService(new MemoryMessageStore(), new UsersService(presence), config);
+    rooms = new RoomsService(presence, messages, config);
+  }
+
+  async function connected(userId: string, options: { allowedRooms?: string[] } = {}): Promise<FakeChatClient> {
+    const client = new FakeChatClient(userId, options);
+    await presence.connect(client.id, client.data.user);
+    return client;
+  }
+
+  async function post(room: string, count: number): Promise<void> {
+    for (let i = 1; i <= count; i += 1) await messages.postSystemMessage(room, { text: `m${i}` });
+  }
+
+  beforeEach(() => build());
+
+  describe('join', () => {
+    it('joins the socket, lists members sorted by id, and reports the first socket of the user', async () => {
+      const bob = await connected('bob');
+      const ada = await connected('ada');
+      await rooms.join(bob, { room: 'lobby' });
+      const { result, firstForUser } = await rooms.join(ada, { room: 'lobby' });
+      expect(firstForUser).toBe(true);
+      expect(ada.rooms.has('lobby')).toBe(true);
+      expect(result).toEqual({
+        room: 'lobby',
+        members: [{ id: 'ada', name: 'ada' }, { id: 'bob', name: 'bob' }],
+        history: [],
+      });
+    });
+
+    it('is idempotent for the same socket and not first for a second tab', async () => {
+      const tab1 = await connected('ada');
+      const tab2 = await connected('ada');
+      expect((await rooms.join(tab1, { room: 'lobby' })).firstForUser).toBe(true);
+      expect((await rooms.join(tab1, { room: 'lobby' })).firstForUser).toBe(false);
+      const second = await rooms.join(tab2, { room: 'lobby' });
+      expect(second.firstForUser).toBe(false);
+      expect(second.result.members).toEqual([{ id: 'ada', name: 'ada' }]);
+    });
+
+    it('returns the last HISTORY_LIMIT messages, oldest first', async () => {
+      await post('lobby', 5);
+      const { result } = await rooms.join(await connected('ada'), { room: 'lobby' });
+      expect(result.history.map((m) => m.seq)).toEqual([3, 4, 5]);
+      expect(result.hasMore).toBeUndefined();
+    });
+
+    it('honours historyLimit, including 0', async () => {
+      await post('lobby', 5);
+      const ada = await connected('ada');
+      expect((await rooms.join(ada, { room: 'lobby', historyLimit: 2 })).result.history.map((m) => m.seq)).toEqual([4, 5]);
+      expect((await rooms.join(ada, { room: 'lobby', historyLimit: 0 })).result.history).toEqual([]);
+      expect((await rooms.join(ada, { room: 'lobby', historyLimit: 100 })).result.history).toHaveLength(5);
+    });
+
+    it('resumes with every message after sinceSeq, ignoring historyLimit', async () => {
+      await post('lobby', 6);
+      const ada = await connected('ada');
+      const { result } = await rooms.join(ada, { room: 'lobby', sinceSeq: 1, historyLimit: 1 });
+      expect(result.history.map((m) => m.seq)).toEqual([2, 3, 4, 5, 6]);
+      expect(result.hasMore).toBeUndefined();
+      expect((await rooms.join(ada, { room: 'lobby', sinceSeq: 6 })).result.history).toEqual([]);
+      expect((await rooms.join(ada, { room: 'lobby', sinceSeq: 60 })).result.history).toEqual([]);
+    });
+
+    it(`caps a resume at ${MAX_RESUME_MESSAGES} messages and says hasMore`, async () => {
+      await post('big', MAX_RESUME_MESSAGES + 2);
+      const ada = await connected('ada');
+      const { result } = await rooms.join(ada, { room: 'big', sinceSeq: 0 });
+      expect(result.history).toHaveLength(MAX_RESUME_MESSAGES);
+      expect(result.history[0]!.seq).toBe(1);
+      expect(result.history.at(-1)!.seq).toBe(MAX_RESUME_MESSAGES);
+      expect(result.hasMore).toBe(true);
+      const rest = await rooms.join(ada, { room: 'big', sinceSeq: MAX_RESUME_MESSAGES });
+      expect(rest.result.history.map((m) => m.seq)).toEqual([MAX_RESUME_MESSAGES + 1, MAX_RESUME_MESSAGES + 2]);
+      expect(rest.result.hasMore).toBeUndefined();
+    });
+
+    it.each(['user:ada', 'user:bob', 'system:alerts'])('refuses reserved room %s', async (room) => {
+      const ada = await connected('ada');
+      await expect(codeOf(rooms.join(ada, { room }))).resolves.toBe(ErrorCode.FORBIDDEN);
+    });
+
+    it('refuses rooms outside the allow-list of the identity', async () => {
+      const ada = await connected('ada', { allowedRooms: ['team-*'] });
+      await expect(codeOf(rooms.join(ada, { room: 'lobby' }))).resolves.toBe(ErrorCode.FORBIDDEN);
+      await expect(codeOf(rooms.join(ada, { room: 'team-a' }))).resolves.toBeUndefined();
+    });
+
+    it('refuses a room beyond MAX_ROOMS_PER_SOCKET, but not rejoining one', async () => {
+      const ada = await connected('ada');
+      await rooms.join(ada, { room: 'r1' });
+      await rooms.join(ada, { room: 'r2' });
+      await expect(codeOf(rooms.join(ada, { room: 'r3' }))).resolves.toBe(ErrorCode.FORBIDDEN);
+      await expect(codeOf(rooms.join(ada, { room: 'r2' }))).resolves.toBeUndefined();
+      expect(ada.rooms.has('r3')).toBe(false);
+    });
+  });
+
+  describe('leave', () => {
+    it('reports the last socket of the user only', async () => {
+      const tab1 = await connected('ada');
+      const tab2 = await connected('ada');
+      await rooms.join(tab1, { room: 'lobby' });
+      await rooms.join(tab2, { room: 'lobby' });
+      expect(await rooms.leave(tab1, 'lobby')).toEqual({ lastForUser: false });
+      expect(tab1.rooms.has('lobby')).toBe(false);
+      expect(await rooms.leave(tab2, 'lobby')).toEqual({ lastForUser: true });
+      expect(await presence.roomMembers('lobby')).toEqual([]);
+    });
+
+    it('answers a room the socket is not in without effect', async () => {
+      expect(await rooms.leave(await connected('ada'), 'lobby')).toEqual({ lastForUser: false });
+    });
+
+    it("refuses a reserved room and keeps the socket in its user room", async () => {
+      const ada = await connected('ada');
+      await expect(codeOf(rooms.leave(ada, 'user:ada'))).resolves.toBe(ErrorCode.FORBIDDEN);
+      expect(ada.rooms.has('user:ada')).toBe(true);
+    });
+  });
+
+  describe('history', () => {
+    it('pages backwards chronologically with hasMore', async () => {
+      await post('lobby', 5);
+      const newest = await rooms.history({}, 'lobby', { limit: 2 });
+      expect(newest.messages.map((m) => m.seq)).toEqual([4, 5]);
+      expect(newest.hasMore).toBe(true);
+      const older = await rooms.history({}, 'lobby', { beforeSeq: 4, limit: 2 });
+      expect(older.messages.map((m) => m.seq)).toEqual([2, 3]);
+      const oldest = await rooms.history({}, 'lobby', { beforeSeq: 2, limit: 2 });
+      expect(oldest).toMatchObject({ hasMore: false });
+      expect(oldest.messages.map((m) => m.seq)).toEqual([1]);
+    });
+
+    it('defaults to pages of 50', async () => {
+      await post('lobby', 51);
+      const page = await rooms.history({}, 'lobby', {});
+      expect(page.messages).toHaveLength(50);
+      expect(page.messages[0]!.seq).toBe(2);
+      expect(page.hasMore).toBe(true);
+    });
+
+    it('answers an empty page for an unknown room and FORBIDDEN for a reserved one', async () => {
+      await expect(rooms.history({}, 'nowhere', {})).resolves.toEqual({ messages: [], hasMore: false });
+      await expect(codeOf(rooms.history({}, 'user:ada', {}))).resolves.toBe(ErrorCode.FORBIDDEN);
+    });
+  });
+
+  describe('lookups', () => {
+    it('lists rooms with connected members sorted by name', async () => {
+      const ada = await connected('ada');
+      const bob = await connected('bob');
+      await rooms.join(bob, { room: 'zeta' });
+      await rooms.join(ada, { room: 'alpha' });
+      await rooms.join(bob, { room: 'alpha' });
+      await post('only-messages', 1);
+      expect(await rooms.list()).toEqual([
+        { name: 'alpha', memberCount: 2 },
+        { name: 'zeta', memberCount: 1 },
+      ]);
+    });
+
+    it('describes a room with members or messages and 404s an empty one', async () => {
+      const ada = await connected('ada');
+      await rooms.join(ada, { room: 'lobby' });
+      await post('archive', 2);
+      await expect(rooms.describe('lobby')).resolves.toEqual({
+        name: 'lobby',
+        memberCount: 1,
+        members: [{ id: 'ada', name: 'ada' }],
+        lastSeq: 0,
+      });
+      await expect(rooms.describe('archive')).resolves.toEqual({ name: 'archive', memberCount: 0, members: [], lastSeq: 2 });
+      await expect(codeOf(rooms.describe('empty'))).resolves.toBe(ErrorCode.NOT_FOUND);
+    });
+  });
+});

@@ -1,0 +1,33 @@
+import { describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { AppError } from '../common/app-error.js';
+import { ErrorCode } from '../common/error-code.js';
+import { MemoryPresenceStore } from './memory-presence.store.js';
+import { UsersService } from './users.service.js';
+
+describe('UsersService', () => {
+  it('finds connected users and 404s the others', async () => {
+    const presence = new MemoryPresenceStore();
+    const users = new UsersService(presence);
+    await users.connect('s1', { id: 'ada', name: 'ada' });
+    await expect(users.get('ada')).resolves.toEqual({ id: 'ada', name: 'ada', connections: 1, rooms: [] });
+    await expect(users.list()).resolves.toHaveLength(1);
+    await expect(users.find('bob')).resolves.toBeUndefined();
+    const missing = users.get('bob');
+    await expect(missing).rejects.toBeInstanceOf(AppError);
+    await missing.catch((error: AppError) => {
+      expect(error.code).toBe(ErrorCode.NOT_FOUND);
+      expect(error.message).toBe('user bob is not connected');
+    });
+    await users.disconnect('s1');
+    await expect(users.connectionCount('ada')).resolves.toBe(0);
+  });
+
+  it('turns a presence store failure into UNAVAILABLE', async () => {
+    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+    const presence = new MemoryPresenceStore();
+    jest.spyOn(presence, 'users').mockRejectedValue(new Error('redis down'));
+    const users = new UsersService(presence);
+    await expect(users.list()).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+  });
+});
