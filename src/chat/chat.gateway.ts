@@ -30,6 +30,7 @@ import type {
 } from '../contract.js';
 import { SlowConsumerMonitor } from '../limits/slow-consumer.monitor.js';
 import { MessagesService } from '../messages/messages.service.js';
+import { ChatMetrics } from '../metrics/chat-metrics.js';
 import { userRoom } from '../rooms/room-names.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import type { DisconnectResult } from '../users/presence-store.js';
@@ -63,12 +64,14 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly messages: MessagesService,
     private readonly users: UsersService,
     private readonly slowConsumers: SlowConsumerMonitor,
+    private readonly metrics: ChatMetrics,
     private readonly config: AppConfig,
   ) {}
 
   afterInit(server: ChatServer): void {
     this.handshake.attach(server);
     this.slowConsumers.attach(server);
+    this.metrics.attach(server);
     this.users.onExpired((departures) => departures.forEach((departure) => this.announceDeparture(departure)));
   }
 
@@ -126,14 +129,20 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   async send(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: MessageSendDto): Promise<Ack<MessageSendResult>> {
     const { message, created } = await this.messages.sendToRoom(socket, dto);
     // The sending socket learns of its message through the ack only; its other tabs get it here.
-    if (created) socket.to(message.room).emit('message:new', message);
+    if (created) {
+      socket.to(message.room).emit('message:new', message);
+      this.metrics.recordDelivery('room');
+    }
     return ok({ message });
   }
 
   @SubscribeMessage('message:direct')
   async direct(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: DirectSendDto): Promise<Ack<DirectSendResult>> {
     const { message, created, delivered } = await this.messages.sendDirect(socket, dto);
-    if (created) socket.to([userRoom(message.to.id), userRoom(message.from.id)]).emit('message:direct', message);
+    if (created) {
+      socket.to([userRoom(message.to.id), userRoom(message.from.id)]).emit('message:direct', message);
+      this.metrics.recordDelivery('direct');
+    }
     return ok({ message, delivered });
   }
 
@@ -167,10 +176,12 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   /** Delivers a message that did not come from a socket (admin REST) to the whole room. */
   broadcastRoomMessage(message: Message): void {
     this.server.to(message.room).emit('message:new', message);
+    this.metrics.recordDelivery('room');
   }
 
   broadcastAnnouncement(announcement: Announcement): void {
     this.server.emit('announcement', announcement);
+    this.metrics.recordDelivery('announcement');
   }
 
   /** Server-side disconnect of every socket of a user, on every node. Returns how many closed. */

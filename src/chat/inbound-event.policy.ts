@@ -3,6 +3,7 @@ import type { Socket } from 'socket.io';
 import type { ErrorCode } from '../common/error-code.js';
 import type { ErrorBody } from '../contract.js';
 import { InboundRateLimiter } from '../limits/inbound-rate-limiter.js';
+import { ChatMetrics } from '../metrics/chat-metrics.js';
 import type { InboundEventPolicy } from './chat-io.adapter.js';
 
 /**
@@ -14,15 +15,21 @@ export class ChatInboundPolicy implements InboundEventPolicy {
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
 
-  constructor(private readonly rateLimiter: InboundRateLimiter) {}
+  constructor(
+    private readonly rateLimiter: InboundRateLimiter,
+    private readonly metrics: ChatMetrics,
+  ) {}
 
   admit(socket: Socket, event: string): ErrorBody | 'drop' | undefined {
     this.inFlight += 1;
-    return this.rateLimiter.check(socket, event);
+    const decision = this.rateLimiter.check(socket, event);
+    if (decision === 'drop') this.metrics.recordDroppedTyping();
+    return decision;
   }
 
-  settled(_event: string, _outcome: 'ok' | ErrorCode, _startedAt: bigint): void {
+  settled(event: string, outcome: 'ok' | ErrorCode, startedAt: bigint): void {
     this.inFlight -= 1;
+    this.metrics.recordEvent(event, outcome, startedAt);
     if (this.inFlight === 0 && this.idleWaiters.length > 0) {
       for (const resolve of this.idleWaiters.splice(0)) resolve();
     }

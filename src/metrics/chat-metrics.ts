@@ -1,0 +1,124 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { Server } from 'socket.io';
+import { ErrorCode } from '../common/error-code.js';
+import type { SocketData } from '../contract.js';
+
+export type EventOutcome = 'ok' | ErrorCode;
+export type DeliveryKind = 'room' | 'direct' | 'announcement';
+
+const NANOS_PER_SECOND = 1e9;
+
+/**
+ * Prometheus metrics of one node, in a registry of its own (several apps can live in one
+ * process in tests). Label children are cached so the hot path does no label hashing.
+ */
+@Injectable()
+export class ChatMetrics {
+  readonly registry = new Registry();
+  private server?: Server;
+
+  private readonly inboundEvents = new Counter({
+    name: 'chat_inbound_events_total',
+    help: 'Inbound socket events by event name and outcome (ok or error code)',
+    labelNames: ['event', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  private readonly errors = new Counter({
+    name: 'chat_errors_total',
+    help: 'Inbound events answered with an error, by error code',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+  private readonly rateLimited = new Counter({
+    name: 'chat_rate_limited_total',
+    help: 'Inbound events refused or dropped by the rate limiter',
+    labelNames: ['event'] as const,
+    registers: [this.registry],
+  });
+  private readonly ackLatency = new Histogram({
+    name: 'chat_ack_latency_seconds',
+    help: 'Time from receiving an event to answering it',
+    labelNames: ['event'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+  private readonly delivered = new Counter({
+    name: 'chat_messages_delivered_total',
+    help: 'Messages accepted and broadcast, by kind (duplicates of a retried send are not counted)',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  private readonly eventChildren = new Map<string, Counter.Internal>();
+  private readonly latencyChildren = new Map<string, Histogram.Internal<'event'>>();
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    const local = (): Map<string, unknown> | undefined => this.server?.of('/').sockets;
+    new Gauge({
+      name: 'chat_connected_sockets',
+      help: 'Sockets connected to this node',
+      registers: [this.registry],
+      collect() {
+        this.set(local()?.size ?? 0);
+      },
+    });
+    const server = (): Server | undefined => this.server;
+    new Gauge({
+      name: 'chat_connected_users',
+      help: 'Distinct users with at least one socket on this node',
+      registers: [this.registry],
+      collect() {
+        const users = new Set<string>();
+        for (const socket of server()?.of('/').sockets.values() ?? []) users.add((socket.data as SocketData).user.id);
+        this.set(users.size);
+      },
+    });
+    new Gauge({
+      name: 'chat_rooms',
+      help: 'Chat rooms with at least one socket on this node (user and socket rooms excluded)',
+      registers: [this.registry],
+      collect() {
+        const adapter = server()?.of('/').adapter;
+        let rooms = 0;
+        for (const room of adapter?.rooms.keys() ?? []) {
+          if (!room.startsWith('user:') && !adapter?.sids.has(room)) rooms += 1;
+        }
+        this.set(rooms);
+      },
+    });
+  }
+
+  /** Gauges read the live socket.io server at scrape time. */
+  attach(server: Server): void {
+    this.server = server;
+  }
+
+  recordEvent(event: string, outcome: EventOutcome, startedAt: bigint): void {
+    const name = outcome === ErrorCode.UNKNOWN_EVENT ? '(unknown)' : event;
+    const key = `${name}\n${outcome}`;
+    let counter = this.eventChildren.get(key);
+    if (!counter) {
+      counter = this.inboundEvents.labels(name, outcome);
+      this.eventChildren.set(key, counter);
+    }
+    counter.inc();
+    let latency = this.latencyChildren.get(name);
+    if (!latency) {
+      latency = this.ackLatency.labels(name);
+      this.latencyChildren.set(name, latency);
+    }
+    latency.observe(Number(process.hrtime.bigint() - startedAt) / NANOS_PER_SECOND);
+    if (outcome === 'ok') return;
+    this.errors.labels(outcome).inc();
+    if (outcome === ErrorCode.RATE_LIMITED) this.rateLimited.labels(name).inc();
+  }
+
+  recordDroppedTyping(): void {
+    this.rateLimited.labels('typing').inc();
+  }
+
+  recordDelivery(kind: DeliveryKind): void {
+    this.delivered.labels(kind).inc();
+  }
+}

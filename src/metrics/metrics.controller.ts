@@ -1,0 +1,15 @@
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import type { Response } from 'express';
+import { ChatMetrics } from './chat-metrics.js';
+
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly metrics: ChatMetrics) {}
+
+  @Get()
+  @Header('Cache-Control', 'no-store')
+  async scrape(@Res() response: Response): Promise<void> {
+    response.setHeader('Content-Type', this.metrics.registry.contentType);
+    response.send(await this.metrics.registry.metrics());
+  }
+}

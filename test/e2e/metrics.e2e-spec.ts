@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { type RunningApp, startApp } from '../support/app.js';
+import { closeAll, connect, type TestClient } from '../support/clients.js';
+
+/** Reads one sample from Prometheus text: `name{labels} value`. */
+function sample(text: string, name: string, labels = ''): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name}${labels ? `{${labels}}` : ''} `));
+  return line === undefined ? 0 : Number(line.split(' ').pop());
+}
+
+describe('metrics (e2e)', () => {
+  let server: RunningApp;
+  const clients: TestClient[] = [];
+
+  beforeAll(async () => {
+    server = await startApp({ RATE_LIMIT_PER_SECOND: '1', RATE_LIMIT_BURST: '20' });
+  });
+
+  afterAll(async () => {
+    closeAll(clients);
+    await server.close();
+  });
+
+  it('counts known traffic exactly', async () => {
+    const ada = await connect(server.url, 'm-ada');
+    const bob = await connect(server.url, 'm-bob');
+    const bobTab = await connect(server.url, 'm-bob');
+    clients.push(ada, bob, bobTab);
+    await ada.ok('room:join', { room: 'm-room' });
+    await bob.ok('room:join', { room: 'm-room' });
+    await ada.ok('message:send', { room: 'm-room', text: 'one' });
+    await ada.ok('message:send', { room: 'm-room', text: 'two', clientMsgId: 'c-1' });
+    await ada.ok('message:send', { room: 'm-room', text: 'two', clientMsgId: 'c-1' });
+    await ada.ok('message:direct', { to: 'm-bob', text: 'hi' });
+    expect((await ada.request('message:send', { room: 'nowhere', text: 'x' })).ok).toBe(false);
+    expect((await ada.request('no-such-event', {})).ok).toBe(false);
+    // A flooder fires 30 events at once against a burst of 20: count what it was refused.
+    const flooder = await connect(server.url, 'm-flood');
+    clients.push(flooder);
+    const answers = await Promise.all(Array.from({ length: 30 }, () => flooder.request('room:history', { room: 'm-room' })));
+    const refused = answers.filter((a) => !a.ok && a.error.code === 'RATE_LIMITED').length;
+    expect(refused).toBeGreaterThanOrEqual(5);
+
+    const res = await request(server.url).get('/metrics').expect(200);
+    expect(res.headers['content-type']).toMatch(/^text\/plain/);
+    const text = res.text;
+    expect(sample(text, 'chat_connected_sockets')).toBe(4);
+    expect(sample(text, 'chat_connected_users')).toBe(3);
+    expect(sample(text, 'chat_rooms')).toBe(1);
+    expect(sample(text, 'chat_inbound_events_total', 'event="message:send",outcome="ok"')).toBe(3);
+    expect(sample(text, 'chat_inbound_events_total', 'event="message:send",outcome="FORBIDDEN"')).toBe(1);
+    expect(sample(text, 'chat_inbound_events_total', 'event="(unknown)",outcome="UNKNOWN_EVENT"')).toBe(1);
+    expect(sample(text, 'chat_inbound_events_total', 'event="room:history",outcome="RATE_LIMITED"')).toBe(refused);
+    expect(sample(text, 'chat_inbound_events_total', 'event="room:history",outcome="ok"')).toBe(30 - refused);
+    expect(sample(text, 'chat_messages_delivered_total', 'kind="room"')).toBe(2);
+    expect(sample(text, 'chat_messages_delivered_total', 'kind="direct"')).toBe(1);
+    expect(sample(text, 'chat_errors_total', 'code="RATE_LIMITED"')).toBe(refused);
+    expect(sample(text, 'chat_errors_total', 'code="FORBIDDEN"')).toBe(1);
+    expect(sample(text, 'chat_errors_total', 'code="UNKNOWN_EVENT"')).toBe(1);
+    expect(sample(text, 'chat_rate_limited_total', 'event="room:history"')).toBe(refused);
+    expect(sample(text, 'chat_ack_latency_seconds_count', 'event="message:send"')).toBe(4);
+    expect(sample(text, 'chat_inbound_events_total', 'event="room:join",outcome="ok"')).toBe(2);
+    expect(text).toContain('nodejs_eventloop_lag_seconds');
+    expect(text).toContain('process_resident_memory_bytes');
+  });
+});
