@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { setUpOpenApi } from './docs/openapi.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
 import { isOriginAllowed } from './limits/origin-policy.js';
 import { clusterAdapter } from './redis/cluster-adapter.js';
@@ -46,6 +47,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.disable('x-powered-by');
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
+  setUpOpenApi(app);
   const redis = app.get(RedisConnections);
   await redis.ready();
   const ioOptions = { ...socketServerOptions(config), ...clusterAdapter(redis, config.redisPrefix) };

@@ -1,4 +1,7 @@
-import { UsePipes, Body, Controller, Delete, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { AnnouncementResponseSchema, DisconnectedSchema, ErrorSchema, MessageResponseSchema } from '../docs/api-schemas.js';
+import { API_KEY_SCHEME, BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
 import { AdminGuard } from '../auth/rest-auth.guard.js';
 import type { AnnounceResult, MessageSendResult } from '../contract.js';
@@ -10,6 +13,11 @@ import { ChatService } from './chat.service.js';
 import { AnnouncementBody, SystemMessageBody } from './dto/admin.dto.js';
 
 /** Admin actions over REST; they deliver through the gateway like socket events do. */
+@ApiTags('admin')
+@ApiSecurity(API_KEY_SCHEME)
+@ApiBearerAuth(BEARER_SCHEME)
+@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'missing or wrong X-Api-Key (or admin token in JWT mode)' })
+@ApiBadRequestResponse({ type: ErrorSchema })
 @Controller()
 @UseGuards(AdminGuard)
 @UsePipes(HttpValidationPipe)
@@ -21,6 +29,7 @@ export class AdminController {
   ) {}
 
   @Post('rooms/:name/messages')
+  @ApiCreatedResponse({ type: MessageResponseSchema, description: 'sent as the system user and delivered as message:new' })
   async postMessage(@Param() { name }: RoomNameParam, @Body() body: SystemMessageBody): Promise<MessageSendResult> {
     const { message, created } = await this.messages.postSystemMessage(name, body);
     if (created) this.gateway.broadcastRoomMessage(message);
@@ -28,6 +37,7 @@ export class AdminController {
   }
 
   @Post('announcements')
+  @ApiCreatedResponse({ type: AnnouncementResponseSchema, description: 'delivered to every connected socket' })
   announce(@Body() body: AnnouncementBody): AnnounceResult {
     const announcement = this.chat.systemAnnouncement(body);
     this.gateway.broadcastAnnouncement(announcement);
@@ -35,6 +45,7 @@ export class AdminController {
   }
 
   @Delete('users/:id/connections')
+  @ApiOkResponse({ type: DisconnectedSchema, description: 'closes every socket of the user on every node' })
   @HttpCode(200)
   async disconnect(@Param() { id }: UserIdParam): Promise<{ disconnected: number }> {
     return { disconnected: await this.gateway.disconnectUser(id) };

@@ -26,6 +26,8 @@ export class DrainService {
   async drain(): Promise<void> {
     if (this.state.draining) return;
     this.state.begin();
+    // A signal can arrive before the socket server exists (during start-up): nothing to drain.
+    if (!this.gateway.server) return;
     const deadline = Date.now() + this.config.shutdownGraceMs;
     const sockets = this.gateway.server.of('/').sockets;
     this.logger.log({ sockets: sockets.size, graceMs: this.config.shutdownGraceMs }, 'draining');

@@ -1,4 +1,5 @@
 import { Controller, Get } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { MessageStore } from '../messages/message-store.js';
 import { PresenceStore } from '../users/presence-store.js';
@@ -6,6 +7,7 @@ import { DrainState } from './drain-state.js';
 
 const PING_TIMEOUT_MS = 2000;
 
+@ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(

@@ -1,7 +1,10 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { ChatMetrics } from './chat-metrics.js';
 
+@ApiTags('operations')
+@ApiProduces('text/plain')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly metrics: ChatMetrics) {}

@@ -1,10 +1,16 @@
-import { UsePipes, Controller, Get, Param, UseGuards } from '@nestjs/common';
+import { Controller, Get, Param, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorSchema, UserListSchema, UserSummarySchema } from '../docs/api-schemas.js';
+import { BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
 import { ReaderGuard } from '../auth/rest-auth.guard.js';
 import { UserIdParam } from './dto/user-id.param.js';
 import type { UserSummary } from './presence-store.js';
 import { UsersService } from './users.service.js';
 
+@ApiTags('users')
+@ApiBearerAuth(BEARER_SCHEME)
+@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'JWT mode without a valid Bearer token' })
 @Controller('users')
 @UseGuards(ReaderGuard)
 @UsePipes(HttpValidationPipe)
@@ -12,11 +18,14 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
+  @ApiOkResponse({ type: UserListSchema, description: 'connected users' })
   async list(): Promise<{ users: UserSummary[] }> {
     return { users: await this.users.list() };
   }
 
   @Get(':id')
+  @ApiOkResponse({ type: UserSummarySchema })
+  @ApiNotFoundResponse({ type: ErrorSchema, description: 'not connected' })
   get(@Param() { id }: UserIdParam): Promise<UserSummary> {
     return this.users.get(id);
   }

@@ -1,10 +1,13 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { IsOmittable } from '../../common/is-omittable.js';
 
 export class SystemMessageBody {
+  @ApiProperty({ example: 'The room closes at 18:00', description: 'trimmed length 1..MAX_MESSAGE_LENGTH' })
   @IsString()
   text!: string;
 
+  @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: 'retrying with the same id returns the original' })
   @IsOmittable()
   @IsString()
   @Length(1, 64)
@@ -12,6 +15,7 @@ export class SystemMessageBody {
 }
 
 export class AnnouncementBody {
+  @ApiProperty({ example: 'Maintenance at noon', description: 'trimmed length 1..MAX_MESSAGE_LENGTH' })
   @IsString()
   text!: string;
 }

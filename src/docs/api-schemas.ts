@@ -1,0 +1,81 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ErrorCode } from '../common/error-code.js';
+
+/**
+ * Response shapes for the OpenAPI document. They mirror the types in src/contract.ts and
+ * the controllers' return types; the OpenAPI test checks the document against real responses.
+ */
+export class UserSchema {
+  @ApiProperty({ example: 'ada' }) id!: string;
+  @ApiProperty({ example: 'Ada' }) name!: string;
+}
+
+export class MessageSchema {
+  @ApiProperty({ example: '0b9f3e0e-6c1a-4d0e-9b7e-2f1f3c5d8a11' }) id!: string;
+  @ApiProperty({ example: 'lobby' }) room!: string;
+  @ApiProperty({ example: 42, description: '1, 2, 3, ... per room, without gaps' }) seq!: number;
+  @ApiProperty({ type: UserSchema }) from!: UserSchema;
+  @ApiProperty({ example: 'hello' }) text!: string;
+  @ApiProperty({ example: '2026-01-01T12:00:00.000Z', format: 'date-time' }) sentAt!: string;
+  @ApiPropertyOptional({ example: 'c-123' }) clientMsgId?: string;
+}
+
+export class MessagePageSchema {
+  @ApiProperty({ type: [MessageSchema], description: 'chronological' }) messages!: MessageSchema[];
+  @ApiProperty() hasMore!: boolean;
+}
+
+export class MessageResponseSchema {
+  @ApiProperty({ type: MessageSchema }) message!: MessageSchema;
+}
+
+export class RoomSummarySchema {
+  @ApiProperty({ example: 'lobby' }) name!: string;
+  @ApiProperty({ example: 3 }) memberCount!: number;
+}
+
+export class RoomListSchema {
+  @ApiProperty({ type: [RoomSummarySchema] }) rooms!: RoomSummarySchema[];
+}
+
+export class RoomDetailsSchema extends RoomSummarySchema {
+  @ApiProperty({ type: [UserSchema] }) members!: UserSchema[];
+  @ApiProperty({ example: 42, description: 'seq of the newest message, 0 when none' }) lastSeq!: number;
+}
+
+export class UserSummarySchema extends UserSchema {
+  @ApiProperty({ example: 2, description: 'open connections across the cluster' }) connections!: number;
+  @ApiProperty({ type: [String], example: ['lobby'] }) rooms!: string[];
+}
+
+export class UserListSchema {
+  @ApiProperty({ type: [UserSummarySchema] }) users!: UserSummarySchema[];
+}
+
+export class AnnouncementSchema {
+  @ApiProperty() id!: string;
+  @ApiProperty({ type: UserSchema }) from!: UserSchema;
+  @ApiProperty() text!: string;
+  @ApiProperty({ format: 'date-time' }) sentAt!: string;
+}
+
+export class AnnouncementResponseSchema {
+  @ApiProperty({ type: AnnouncementSchema }) announcement!: AnnouncementSchema;
+}
+
+export class DisconnectedSchema {
+  @ApiProperty({ example: 2 }) disconnected!: number;
+}
+
+export class FieldErrorSchema {
+  @ApiProperty({ example: 'limit' }) field!: string;
+  @ApiProperty({ type: [String] }) messages!: string[];
+}
+
+export class ErrorSchema {
+  @ApiProperty({ example: 400 }) statusCode!: number;
+  @ApiProperty({ enum: ErrorCode, enumName: 'ErrorCode' }) code!: ErrorCode;
+  @ApiProperty() message!: string;
+  @ApiPropertyOptional({ type: [FieldErrorSchema] }) details?: FieldErrorSchema[];
+  @ApiPropertyOptional() retryAfterMs?: number;
+}
