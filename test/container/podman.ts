@@ -1,5 +1,5 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile, spawn } from 'node:child_process';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 
 export interface CommandResult {
@@ -26,6 +26,26 @@ export async function podmanOk(args: string[], timeoutMs?: number): Promise<stri
   const result = await podman(args, timeoutMs);
   if (result.code !== 0) throw new Error(`podman ${args.join(' ')} exited ${result.code}\n${tail(result.stderr)}`);
   return result.stdout.trim();
+}
+
+/** Runs podman with its output going to a log file (a build prints thousands of lines). */
+export function podmanLogged(args: string[], logPath: string, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const log = createWriteStream(logPath);
+    const child = spawn('podman', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.pipe(log, { end: false });
+    child.stderr.pipe(log, { end: false });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      log.end(() => {
+        if (code === 0) return resolve();
+        const why = signal ? `was killed (${signal}) after ${timeoutMs} ms` : `exited ${code}`;
+        reject(new Error(`podman ${args[0]} ${why}; log in ${logPath}:\n${tail(readFileSync(logPath, 'utf8'))}`));
+      });
+    });
+  });
 }
 
 export function tail(text: string, lines = 40): string {
