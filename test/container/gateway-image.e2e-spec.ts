@@ -59,7 +59,7 @@ describe('gateway container image (podman)', () => {
 
   afterAll(async () => {
     closeAll(clients);
-    await podman(['rm', '-f', '-t', '0', name, probe]);
+    await podman(['rm', '-f', '--ignore', '-t', '0', name, probe]);
     await stores?.drop();
   }, 60_000);
 
