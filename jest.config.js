@@ -11,6 +11,8 @@ export default {
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
+  // The container test builds an image with podman: it runs through `npm run test:container` only.
+  testPathIgnorePatterns: ['/node_modules/', ...(process.env.CONTAINER_TESTS ? [] : ['<rootDir>/test/container/'])],
   testTimeout: 30000,
   globalSetup: '<rootDir>/test/support/global-setup.js',
   reporters: ['default', '<rootDir>/test/support/summary-reporter.js'],

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { type INestApplication } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { NestFactory } from '@nestjs/core';
@@ -15,6 +16,9 @@ import { clusterAdapter } from './redis/cluster-adapter.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
 import type { AppConfig } from './config/app-config.js';
+
+/** The demo chat page; public/ sits beside both src/ and dist/, so one relative path serves both. */
+const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
 /**
  * CORS does not protect WebSocket upgrades, so the origin allow-list is also enforced on every
@@ -45,6 +49,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  app.useStaticAssets(PUBLIC_DIR);
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
   setUpOpenApi(app);
