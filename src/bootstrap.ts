@@ -8,6 +8,7 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
+import { serveAdminUi } from './admin-ui/admin-ui.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { setUpOpenApi } from './docs/openapi.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
@@ -53,6 +54,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
   setUpOpenApi(app);
+  serveAdminUi(app, config);
   const redis = app.get(RedisConnections);
   await redis.ready();
   const ioOptions = { ...socketServerOptions(config), ...clusterAdapter(redis, config.redisPrefix) };

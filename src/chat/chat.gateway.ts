@@ -9,6 +9,7 @@ import {
   WebSocketGateway,
   WebSocketServer,
 } from '@nestjs/websockets';
+import { instrumentAdminUi } from '../admin-ui/admin-ui.js';
 import { AppError } from '../common/app-error.js';
 import { AppExceptionFilter } from '../common/app-exception.filter.js';
 import { WsValidationPipe } from '../common/ws-validation.pipe.js';
@@ -72,6 +73,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.handshake.attach(server);
     this.slowConsumers.attach(server);
     this.metrics.attach(server);
+    instrumentAdminUi(server, this.config);
     this.users.onExpired((departures) => departures.forEach((departure) => this.announceDeparture(departure)));
   }
 
