@@ -1,9 +1,17 @@
 import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs/common';
 import type { Response } from 'express';
 import type { Socket } from 'socket.io';
+import type { SocketData } from '../contract.js';
 import { ErrorCode } from './error-code.js';
 import { mapError } from './error-mapper.js';
 import { type AckFn, replyWithError } from './ws-reply.js';
+
+/** Gateway logs carry the event, the socket and the user (never the payload). */
+function socketContext(host: ArgumentsHost): Record<string, unknown> {
+  const ws = host.switchToWs();
+  const socket = ws.getClient<Socket>();
+  return { event: ws.getPattern(), socketId: socket.id, userId: (socket.data as Partial<SocketData> | undefined)?.user?.id };
+}
 
 /**
  * The one place where failures become answers: the ack envelope for socket events and
@@ -15,7 +23,7 @@ export class AppExceptionFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const { body, status, unexpected } = mapError(exception);
-    const context = host.getType() === 'ws' ? { event: host.switchToWs().getPattern() } : {};
+    const context = host.getType() === 'ws' ? socketContext(host) : {};
     if (unexpected) this.logger.error({ err: exception, ...context }, 'request failed');
     else if (body.code === ErrorCode.UNAVAILABLE) this.logger.warn({ ...context, reason: body.message }, 'dependency unavailable');
 

@@ -32,8 +32,8 @@ export function loggerOptions(config: AppConfig): Params {
         response.setHeader('X-Request-Id', id);
         return id;
       },
-      // Health probes and metrics scrapes every few seconds would drown the log.
-      autoLogging: { ignore: (request) => /^\/(health|metrics)/.test(request.url ?? '') },
+      // Probes, scrapes and socket.io's long-polling requests would drown the log.
+      autoLogging: { ignore: (request) => /^\/(health|metrics|socket\.io)/.test(request.url ?? '') },
     },
   };
 }
