@@ -9,15 +9,17 @@ import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
+import { AddressConnectionCounter } from './limits/address-connection-counter.js';
 import { isOriginAllowed } from './limits/origin-policy.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
 import type { AppConfig } from './config/app-config.js';
 
 /**
  * CORS does not protect WebSocket upgrades, so the origin allow-list is also enforced on every
- * engine.io handshake request (polling and websocket) through allowRequest.
+ * engine.io handshake request (polling and websocket) through allowRequest, together with the
+ * per-address connection cap.
  */
-function socketServerOptions(config: AppConfig): Partial<ServerOptions> {
+function socketServerOptions(config: AppConfig, addresses: AddressConnectionCounter): Partial<ServerOptions> {
   return {
     maxHttpBufferSize: config.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,
@@ -25,8 +27,9 @@ function socketServerOptions(config: AppConfig): Partial<ServerOptions> {
     serveClient: true,
     cors: { origin: config.corsOrigins ?? true, credentials: true },
     allowRequest: (request, callback) => {
-      const allowed = isOriginAllowed(request.headers, config.corsOrigins);
-      callback(allowed ? null : 'origin not allowed', allowed);
+      if (!isOriginAllowed(request.headers, config.corsOrigins)) return callback('origin not allowed', false);
+      if (!addresses.admits(request)) return callback('too many connections from this address', false);
+      callback(null, true);
     },
   };
 }
@@ -44,7 +47,8 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.disable('x-powered-by');
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
-  app.useWebSocketAdapter(new ChatIoAdapter(app, socketServerOptions(config), app.get(ChatInboundPolicy)));
+  const serverOptions = socketServerOptions(config, app.get(AddressConnectionCounter));
+  app.useWebSocketAdapter(new ChatIoAdapter(app, serverOptions, app.get(ChatInboundPolicy)));
   app.enableShutdownHooks();
   return app;
 }
