@@ -202,6 +202,26 @@ describe('hostile input against the server process', () => {
       expect(history.messages).toEqual([]);
     });
 
+    it.each<[string, string]>([
+      ['a string', '40"token"'],
+      ['an array', '40["token"]'],
+    ])('a CONNECT whose auth is %s closes the connection', async (_name, frame) => {
+      const r = await raw();
+      r.send(frame);
+      await r.waitClosed('the connection to be closed');
+    });
+
+    it.each<[string, unknown]>([
+      ['an operator object', { $ne: null }],
+      ['a number', 1],
+      ['a 60 KB string', 'a'.repeat(60_000)],
+      ['three empty segments', '..'],
+      ['a token with an overlong header', `${Buffer.from('{"alg":"HS256","x":"' + 'y'.repeat(40_000) + '"}').toString('base64url')}.e30.`],
+    ])('a CONNECT whose token is %s is refused UNAUTHORIZED', async (_name, hostileToken) => {
+      const r = await raw();
+      expect(await r.connect({ token: hostileToken })).toMatch(/^44\{"message":"UNAUTHORIZED"/);
+    });
+
     it('two CONNECTs before the first answer leave no connection behind once closed', async () => {
       const user = 'double-connect';
       const auth = JSON.stringify({ token: await token(user) });

@@ -65,6 +65,10 @@ export class ServerProcess {
       env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: 'sqlite::memory:', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    // A test run that ends abruptly must not leave a server behind.
+    const orphanGuard = (): void => void child.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.off('exit', orphanGuard));
     const server = new ServerProcess(child);
     try {
       server.url = await within(server.listeningUrl(), 'the server process to listen', 30_000);
