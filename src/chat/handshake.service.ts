@@ -60,6 +60,8 @@ export class HandshakeService {
 
   /** Counts the socket until it disconnects or its transport closes (also when it never connected). */
   private holdSlot(socket: ChatSocket, userId: string): void {
+    // The client left during authentication: socket.io drops this socket and 'close' has fired.
+    if (socket.conn.readyState === 'closed') return;
     let sockets = this.admitted.get(userId);
     if (!sockets) {
       sockets = new Set();

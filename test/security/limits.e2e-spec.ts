@@ -175,6 +175,31 @@ describe('abuse limits', () => {
         await eventually(async () => (await connections('burst')) === 3, 'presence to show 3');
       });
 
+      it('does not count handshakes whose client left before they completed', async () => {
+        const count = MemoryPresenceStore.prototype.connectionCount;
+        const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connectionCount').mockImplementation(async function (this: MemoryPresenceStore, ...args) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          return count.apply(this, args);
+        });
+        try {
+          const auth = JSON.stringify({ token: await token('leaver') });
+          for (let i = 0; i < 5; i++) {
+            const r = await RawSocket.open(server.url);
+            r.send(`40${auth}`);
+            // Gone while the server is still counting connections.
+            await new Promise((resolve) => setTimeout(resolve, 20));
+            r.close();
+            await r.waitClosed('the leaver to be gone');
+          }
+          // Outlive the slowed count: its timer was armed first and expires first, and the rest
+          // of the handshake runs in microtasks right after it, so every admit has finished here.
+          await new Promise((resolve) => setTimeout(resolve, 150));
+        } finally {
+          spy.mockRestore();
+        }
+        await capped('leaver');
+      });
+
       it('holds when the presence store answers slowly (as a networked store does)', async () => {
         const register = MemoryPresenceStore.prototype.connect;
         const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connect').mockImplementation(async function (this: MemoryPresenceStore, ...args) {
