@@ -12,6 +12,7 @@ import { serveAdminUi } from './admin-ui/admin-ui.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { setUpOpenApi } from './docs/openapi.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
+import { AddressConnectionCounter } from './limits/address-connection-counter.js';
 import { isOriginAllowed } from './limits/origin-policy.js';
 import { clusterAdapter } from './redis/cluster-adapter.js';
 import { RedisConnections } from './redis/redis-connections.js';
@@ -23,9 +24,10 @@ const PUBLIC_DIR = fileURLToPath(new URL('../public', import.meta.url));
 
 /**
  * CORS does not protect WebSocket upgrades, so the origin allow-list is also enforced on every
- * engine.io handshake request (polling and websocket) through allowRequest.
+ * engine.io handshake request (polling and websocket) through allowRequest, together with the
+ * per-address connection cap.
  */
-function socketServerOptions(config: AppConfig): Partial<ServerOptions> {
+function socketServerOptions(config: AppConfig, addresses: AddressConnectionCounter): Partial<ServerOptions> {
   return {
     maxHttpBufferSize: config.maxPayloadBytes,
     pingInterval: config.pingIntervalMs,
@@ -33,8 +35,9 @@ function socketServerOptions(config: AppConfig): Partial<ServerOptions> {
     serveClient: true,
     cors: { origin: config.corsOrigins ?? true, credentials: true },
     allowRequest: (request, callback) => {
-      const allowed = isOriginAllowed(request.headers, config.corsOrigins);
-      callback(allowed ? null : 'origin not allowed', allowed);
+      if (!isOriginAllowed(request.headers, config.corsOrigins)) return callback('origin not allowed', false);
+      if (!addresses.admits(request)) return callback('too many connections from this address', false);
+      callback(null, true);
     },
   };
 }
@@ -57,7 +60,10 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   serveAdminUi(app, config);
   const redis = app.get(RedisConnections);
   await redis.ready();
-  const ioOptions = { ...socketServerOptions(config), ...clusterAdapter(redis, config.redisPrefix) };
+  const ioOptions = {
+    ...socketServerOptions(config, app.get(AddressConnectionCounter)),
+    ...clusterAdapter(redis, config.redisPrefix),
+  };
   app.useWebSocketAdapter(new ChatIoAdapter(app, ioOptions, app.get(ChatInboundPolicy)));
   return app;
 }

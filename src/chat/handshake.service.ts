@@ -18,6 +18,12 @@ import type { ChatServer, ChatSocket } from './chat-socket.js';
 @Injectable()
 export class HandshakeService {
   private readonly logger = new Logger(HandshakeService.name);
+  /**
+   * Sockets admitted on this node and not closed yet, per user. The presence store only learns of
+   * a socket after the handshake, so concurrent handshakes would all see the same old count;
+   * this local tally is checked and updated in one synchronous step.
+   */
+  private readonly admitted = new Map<string, Set<string>>();
 
   constructor(
     private readonly authenticator: Authenticator,
@@ -44,11 +50,33 @@ export class HandshakeService {
     this.checkAddressCap(socket);
     const { auth, headers } = socket.handshake;
     const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });
-    const connections = await this.users.connectionCount(identity.user.id);
-    if (connections >= this.config.maxConnectionsPerUser) {
+    const userId = identity.user.id;
+    const connections = await this.users.connectionCount(userId);
+    // Cluster-wide count from presence, exact local count from this node: the larger one binds.
+    const local = this.admitted.get(userId)?.size ?? 0;
+    if (Math.max(connections, local) >= this.config.maxConnectionsPerUser) {
       throw AppError.forbidden(`a user may hold at most ${this.config.maxConnectionsPerUser} connections`);
     }
+    this.holdSlot(socket, userId);
     socket.data = identity;
+  }
+
+  /** Counts the socket until it disconnects or its transport closes (also when it never connected). */
+  private holdSlot(socket: ChatSocket, userId: string): void {
+    // The client left during authentication: socket.io drops this socket and 'close' has fired.
+    if (socket.conn.readyState === 'closed') return;
+    let sockets = this.admitted.get(userId);
+    if (!sockets) {
+      sockets = new Set();
+      this.admitted.set(userId, sockets);
+    }
+    sockets.add(socket.id);
+    const release = (): void => {
+      sockets.delete(socket.id);
+      if (sockets.size === 0 && this.admitted.get(userId) === sockets) this.admitted.delete(userId);
+    };
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
   }
 
   private checkAddressCap(socket: ChatSocket): void {

@@ -32,6 +32,15 @@ export class AddressConnectionCounter {
     return this.counts.get(address) ?? 0;
   }
 
+  /**
+   * For engine.io's allowRequest: refuses a new transport connection once the address holds
+   * the cap, so idle connections that never reach the socket.io handshake are capped too.
+   */
+  admits(request: IncomingMessage): boolean {
+    const cap = this.config.maxConnectionsPerAddress;
+    return cap === 0 || this.count(clientAddress(request, this.config.trustProxy)) < cap;
+  }
+
   private release(address: string): void {
     const left = (this.counts.get(address) ?? 1) - 1;
     if (left > 0) this.counts.set(address, left);

@@ -30,7 +30,8 @@ export type RateDecision = ErrorBody | 'drop' | undefined;
 /**
  * Per-user token buckets for inbound events (per node: a user's sockets on one node share them).
  * Refused events are answered RATE_LIMITED with retryAfterMs; `typing` has its own lower limit
- * and is dropped silently past it; a socket that keeps flooding is disconnected.
+ * and is dropped silently past it; a socket that keeps flooding (refused or dropped events alike)
+ * is disconnected.
  */
 @Injectable()
 export class InboundRateLimiter implements OnModuleDestroy {
@@ -52,7 +53,12 @@ export class InboundRateLimiter implements OnModuleDestroy {
   check(socket: Socket, event: string): RateDecision {
     const now = Date.now();
     const buckets = this.bucketsOf((socket.data as SocketData).user.id, now);
-    if (event === 'typing') return buckets.typing.take(now) === 0 ? undefined : 'drop';
+    if (event === 'typing') {
+      if (buckets.typing.take(now) === 0) return undefined;
+      // Dropped silently, but still counted: a typing flood is a flood.
+      this.countRefusal(socket, now);
+      return 'drop';
+    }
     const waitMs = buckets.events.take(now);
     if (waitMs === 0) return undefined;
     this.countRefusal(socket, now);

@@ -1,0 +1,111 @@
+import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { Logger } from '@nestjs/common';
+import { type JWTPayload, SignJWT } from 'jose';
+import { ErrorCode } from '../common/error-code.js';
+import { loadConfig } from '../config/app-config.js';
+import { JwtAuthenticator } from './jwt.authenticator.js';
+
+// The classes under test log through Nest's Logger; their messages are not what is tested here.
+beforeAll(() => Logger.overrideLogger(false));
+
+const SECRET = 'unit-test-secret-that-is-long-enough-0123';
+const now = (): number => Math.floor(Date.now() / 1000);
+
+function hs256(claims: JWTPayload, secret = SECRET): Promise<string> {
+  return new SignJWT({ exp: now() + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(secret));
+}
+
+function b64(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+const hsAuth = new JwtAuthenticator(loadConfig({ JWT_SECRET: SECRET }));
+const withToken = (token: unknown) => ({ auth: { token }, headers: {} });
+
+async function rejected(authenticator: JwtAuthenticator, token: unknown): Promise<void> {
+  await expect(authenticator.authenticate(withToken(token))).rejects.toMatchObject({ code: ErrorCode.UNAUTHORIZED });
+}
+
+describe('JwtAuthenticator (HS256)', () => {
+  it('maps the claims to an identity', async () => {
+    const exp = now() + 120;
+    const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'ada', name: 'Ada', role: 'admin', rooms: ['a', 'b-*'], exp })));
+    expect(identity).toEqual({ user: { id: 'ada', name: 'Ada' }, isAdmin: true, allowedRooms: ['a', 'b-*'], expiresAt: exp * 1000 });
+  });
+
+  it('defaults name to sub, admin to false and rooms to any', async () => {
+    const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'bob' })));
+    expect(identity).toMatchObject({ user: { id: 'bob', name: 'bob' }, isAdmin: false, allowedRooms: undefined });
+  });
+
+  it('prefers auth.token and falls back to the Authorization header', async () => {
+    const header = { authorization: `Bearer ${await hs256({ sub: 'from-header' })}` };
+    await expect(hsAuth.authenticate({ auth: {}, headers: header })).resolves.toMatchObject({ user: { id: 'from-header' } });
+    const both = await hsAuth.authenticate({ auth: { token: await hs256({ sub: 'from-auth' }) }, headers: header });
+    expect(both.user.id).toBe('from-auth');
+  });
+
+  it.each<[string, () => Promise<unknown>]>([
+    ['no token', async () => undefined],
+    ['a non-string token', async () => 42],
+    ['an expired token', () => hs256({ sub: 'ada', exp: now() - 1 })],
+    ['a token without exp', () => new SignJWT({ sub: 'ada' }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET))],
+    ['a token without sub', () => hs256({ name: 'ada' })],
+    ['another secret', () => hs256({ sub: 'ada' }, `${SECRET}-other`)],
+    ['alg none', async () => `${b64({ alg: 'none' })}.${b64({ sub: 'ada', exp: now() + 60 })}.`],
+    ['a sub with spaces', () => hs256({ sub: 'a b' })],
+    ['a 65 character sub', () => hs256({ sub: 'a'.repeat(65) })],
+    ['an empty name', () => hs256({ sub: 'ada', name: '' })],
+    ['a 65 character name', () => hs256({ sub: 'ada', name: 'n'.repeat(65) })],
+    ['rooms as a string', () => hs256({ sub: 'ada', rooms: 'lobby' })],
+    ['rooms with a non-string', () => hs256({ sub: 'ada', rooms: ['lobby', 7] })],
+    ['rooms with an empty entry', () => hs256({ sub: 'ada', rooms: [''] })],
+    ['more than 1000 rooms', () => hs256({ sub: 'ada', rooms: Array.from({ length: 1001 }, (_, i) => `r${i}`) })],
+  ])('refuses %s', async (_name, token) => {
+    await rejected(hsAuth, await token());
+  });
+
+  it('treats only role "admin" as admin', async () => {
+    for (const role of ['Admin', 'admin ', ['admin'], true, { admin: true }]) {
+      const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'x', role })));
+      expect(identity.isAdmin).toBe(false);
+    }
+  });
+
+  it('checks issuer and audience when configured', async () => {
+    const strict = new JwtAuthenticator(loadConfig({ JWT_SECRET: SECRET, JWT_ISSUER: 'idp', JWT_AUDIENCE: 'chat' }));
+    await expect(strict.authenticate(withToken(await hs256({ sub: 'a', iss: 'idp', aud: 'chat' })))).resolves.toBeDefined();
+    await rejected(strict, await hs256({ sub: 'a', iss: 'other', aud: 'chat' }));
+    await rejected(strict, await hs256({ sub: 'a', iss: 'idp', aud: 'other' }));
+    await rejected(strict, await hs256({ sub: 'a' }));
+  });
+});
+
+describe.each<[string, 'rsa' | 'ec', 'RS256' | 'ES256']>([
+  ['RS256', 'rsa', 'RS256'],
+  ['ES256', 'ec', 'ES256'],
+])('JwtAuthenticator (%s public key)', (_name, type, alg) => {
+  const pair = (): { privateKey: KeyObject; publicKey: KeyObject } =>
+    type === 'rsa' ? generateKeyPairSync('rsa', { modulusLength: 2048 }) : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const { privateKey, publicKey } = pair();
+  const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const authenticator = new JwtAuthenticator(loadConfig({ JWT_PUBLIC_KEY: publicPem }));
+  const signed = (key: KeyObject, algorithm: string = alg) =>
+    new SignJWT({ sub: 'ada', exp: now() + 60 }).setProtectedHeader({ alg: algorithm }).sign(key);
+
+  it('accepts a token of the matching private key', async () => {
+    await expect(authenticator.authenticate(withToken(await signed(privateKey)))).resolves.toMatchObject({ user: { id: 'ada' } });
+  });
+
+  it('refuses algorithm confusion: HS256 keyed with the public key PEM', async () => {
+    const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64({ sub: 'ada', exp: now() + 60 })}`;
+    await rejected(authenticator, `${input}.${createHmac('sha256', publicPem).update(input).digest('base64url')}`);
+  });
+
+  it('refuses another key pair and the other algorithm family', async () => {
+    await rejected(authenticator, await signed(pair().privateKey));
+    const other = type === 'rsa' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    await rejected(authenticator, await signed(other, alg === 'RS256' ? 'ES256' : 'RS256'));
+  });
+});

@@ -1,0 +1,84 @@
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import { type ExecutionContext, Logger } from '@nestjs/common';
+import { SignJWT } from 'jose';
+import { ErrorCode } from '../common/error-code.js';
+import { type AppConfig, loadConfig } from '../config/app-config.js';
+import type { Authenticator } from './credentials.js';
+import { JwtAuthenticator } from './jwt.authenticator.js';
+import { OpenAuthenticator } from './open.authenticator.js';
+import { AdminGuard, type AuthenticatedRequest, ReaderGuard } from './rest-auth.guard.js';
+
+// The classes under test log through Nest's Logger; their messages are not what is tested here.
+beforeAll(() => Logger.overrideLogger(false));
+
+const SECRET = 'unit-test-secret-that-is-long-enough-0123';
+const jwtConfig = loadConfig({ JWT_SECRET: SECRET, ADMIN_API_KEY: 'api-key' });
+const openConfig = loadConfig({ ADMIN_API_KEY: 'api-key' });
+const jwt = new JwtAuthenticator(jwtConfig);
+const open = new OpenAuthenticator(openConfig);
+
+function token(claims: Record<string, unknown>): Promise<string> {
+  return new SignJWT({ exp: Math.floor(Date.now() / 1000) + 60, ...claims })
+    .setProtectedHeader({ alg: 'HS256' })
+    .sign(new TextEncoder().encode(SECRET));
+}
+
+function context(headers: Record<string, string>): { ctx: ExecutionContext; request: AuthenticatedRequest } {
+  const request = { headers } as unknown as AuthenticatedRequest;
+  const ctx = { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
+  return { ctx, request };
+}
+
+async function outcome(guard: ReaderGuard | AdminGuard, headers: Record<string, string>): Promise<true | ErrorCode> {
+  try {
+    return (await guard.canActivate(context(headers).ctx)) as true;
+  } catch (error) {
+    return (error as { code: ErrorCode }).code;
+  }
+}
+
+const reader = (auth: Authenticator, config: AppConfig) => new ReaderGuard(auth, config);
+const admin = (auth: Authenticator, config: AppConfig) => new AdminGuard(auth, config);
+
+describe('ReaderGuard', () => {
+  it('lets everyone read in open mode', async () => {
+    await expect(outcome(reader(open, openConfig), {})).resolves.toBe(true);
+  });
+
+  it('needs a valid Bearer token in JWT mode and keeps the identity for access checks', async () => {
+    const guard = reader(jwt, jwtConfig);
+    await expect(outcome(guard, {})).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    await expect(outcome(guard, { 'x-api-key': 'api-key' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    await expect(outcome(guard, { authorization: 'Bearer nope' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    const { ctx, request } = context({ authorization: `Bearer ${await token({ sub: 'ada', rooms: ['a'] })}` });
+    await expect(guard.canActivate(ctx)).resolves.toBe(true);
+    expect(request.identity).toMatchObject({ user: { id: 'ada' }, allowedRooms: ['a'] });
+  });
+});
+
+describe('AdminGuard', () => {
+  it('accepts the exact X-Api-Key in both modes', async () => {
+    for (const [auth, config] of [[jwt, jwtConfig], [open, openConfig]] as const) {
+      const guard = admin(auth, config);
+      await expect(outcome(guard, { 'x-api-key': 'api-key' })).resolves.toBe(true);
+      await expect(outcome(guard, { 'x-api-key': 'api-kez' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+      await expect(outcome(guard, {})).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    }
+  });
+
+  it('accepts a role admin token in JWT mode and refuses other tokens with FORBIDDEN', async () => {
+    const guard = admin(jwt, jwtConfig);
+    await expect(outcome(guard, { authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` })).resolves.toBe(true);
+    await expect(outcome(guard, { authorization: `Bearer ${await token({ sub: 'ada' })}` })).resolves.toBe(ErrorCode.FORBIDDEN);
+    await expect(outcome(guard, { authorization: 'Bearer forged' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+  });
+
+  it('ignores Bearer tokens in open mode and refuses everything without a configured key', async () => {
+    await expect(outcome(admin(open, openConfig), { authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` })).resolves.toBe(
+      ErrorCode.UNAUTHORIZED,
+    );
+    const noKey = loadConfig({});
+    await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { 'x-api-key': '' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { 'x-api-key': 'undefined' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+  });
+});

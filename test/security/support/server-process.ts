@@ -1,0 +1,139 @@
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { within } from '../../support/clients.js';
+
+const ROOT = join(import.meta.dirname, '..', '..', '..');
+/** Built by the suite itself (git-ignored), so a stale or missing dist/ can never be what is tested. */
+const BUILD_DIR = join(ROOT, '.test-results', 'security-dist');
+const MAIN = join(BUILD_DIR, 'main.js');
+const BUILD_TIMEOUT_MS = 120_000;
+
+let built: Promise<string> | undefined;
+
+/**
+ * Compiles src/ with the production build config (type checking is the typecheck step's job, so
+ * it is skipped here to keep the suite fast) and returns the path of main.js.
+ */
+export function buildServer(): Promise<string> {
+  built ??= isBuildFresh() ? Promise.resolve(MAIN) : compile();
+  return built;
+}
+
+function compile(): Promise<string> {
+  return promisify(execFile)(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p', join(ROOT, 'tsconfig.build.json'),
+      '--outDir', BUILD_DIR,
+      '--noCheck', '--declaration', 'false', '--sourceMap', 'false',
+    ],
+    { cwd: ROOT, timeout: BUILD_TIMEOUT_MS },
+  ).then(() => MAIN);
+}
+
+function newestSourceChange(): number {
+  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map((file) => join(ROOT, 'src', file));
+  const inputs = [...sources, join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')];
+  return Math.max(...inputs.map((file) => statSync(file).mtimeMs));
+}
+
+/** Every test file runs in its own module registry: the build is shared through the file system. */
+function isBuildFresh(): boolean {
+  return existsSync(MAIN) && statSync(MAIN).mtimeMs > newestSourceChange();
+}
+
+/** The gateway as its own process, with stdout and stderr captured for log checks. */
+export class ServerProcess {
+  private output = '';
+  private exited = false;
+  url = '';
+
+  private constructor(private readonly child: ChildProcess) {
+    child.stdout?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (this.output += chunk.toString()));
+    child.once('exit', () => (this.exited = true));
+  }
+
+  /** Starts `node dist/main.js` on a free port and waits for its "listening" log line. */
+  static async start(env: Record<string, string>): Promise<ServerProcess> {
+    const main = await buildServer();
+    const child = spawn(process.execPath, [main], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: 'sqlite::memory:', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // A test run that ends abruptly must not leave a server behind.
+    const orphanGuard = (): void => void child.kill('SIGKILL');
+    process.once('exit', orphanGuard);
+    child.once('exit', () => process.off('exit', orphanGuard));
+    const server = new ServerProcess(child);
+    try {
+      server.url = await within(server.listeningUrl(), 'the server process to listen', 30_000);
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return server;
+  }
+
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
+  get alive(): boolean {
+    return !this.exited && this.child.exitCode === null;
+  }
+
+  /** Everything the process wrote so far (stdout and stderr). */
+  get log(): string {
+    return this.output;
+  }
+
+  /** Parsed JSON log lines (non-JSON lines are returned as { raw }). */
+  get entries(): Array<Record<string, unknown>> {
+    return this.output
+      .split('\n')
+      .filter((line) => line.trim() !== '')
+      .map((line) => {
+        try {
+          return JSON.parse(line) as Record<string, unknown>;
+        } catch {
+          return { raw: line };
+        }
+      });
+  }
+
+  /** Resident set size in bytes, from /proc. */
+  rssBytes(): number {
+    const status = readFileSync(`/proc/${this.pid}/status`, 'utf8');
+    const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
+    if (kb === undefined) throw new Error('VmRSS missing from /proc status');
+    return Number(kb) * 1024;
+  }
+
+  async stop(): Promise<void> {
+    if (!this.alive) return;
+    const exited = new Promise<void>((resolve) => this.child.once('exit', () => resolve()));
+    this.child.kill('SIGTERM');
+    await within(exited, 'the server process to exit', 15_000).catch(() => this.child.kill('SIGKILL'));
+  }
+
+  private listeningUrl(): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const entry = this.entries.find((e) => e.msg === 'chat gateway listening');
+        if (typeof entry?.url === 'string') {
+          this.child.stdout?.off('data', check);
+          resolve(entry.url);
+        } else if (this.exited) {
+          reject(new Error(`server process exited before listening:\n${this.output}`));
+        }
+      };
+      this.child.stdout?.on('data', check);
+      this.child.once('exit', check);
+    });
+  }
+}
