@@ -22,15 +22,15 @@ export class RoomsController {
 
   @Get()
   @ApiOkResponse({ type: RoomListSchema, description: 'rooms with at least one connected member, by name' })
-  async list(): Promise<{ rooms: RoomSummary[] }> {
-    return { rooms: await this.rooms.list() };
+  async list(@Req() request: AuthenticatedRequest): Promise<{ rooms: RoomSummary[] }> {
+    return { rooms: await this.rooms.list(request.identity ?? {}) };
   }
 
   @Get(':name')
   @ApiOkResponse({ type: RoomDetailsSchema })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'no members and no messages' })
-  describe(@Param() { name }: RoomNameParam): Promise<RoomDetails> {
-    return this.rooms.describe(name);
+  describe(@Param() { name }: RoomNameParam, @Req() request: AuthenticatedRequest): Promise<RoomDetails> {
+    return this.rooms.describe(request.identity ?? {}, name);
   }
 
   @Get(':name/messages')

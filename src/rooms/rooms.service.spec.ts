@@ -185,24 +185,26 @@ describe('RoomsService (memory stores)', () => {
       await rooms.join(ada, { room: 'alpha' });
       await rooms.join(bob, { room: 'alpha' });
       await post('only-messages', 1);
-      expect(await rooms.list()).toEqual([
+      expect(await rooms.list({})).toEqual([
         { name: 'alpha', memberCount: 2 },
         { name: 'zeta', memberCount: 1 },
       ]);
+      expect(await rooms.list({ allowedRooms: ['z*'] })).toEqual([{ name: 'zeta', memberCount: 1 }]);
     });
 
     it('describes a room with members or messages and 404s an empty one', async () => {
       const ada = await connected('ada');
       await rooms.join(ada, { room: 'lobby' });
       await post('archive', 2);
-      await expect(rooms.describe('lobby')).resolves.toEqual({
+      await expect(rooms.describe({}, 'lobby')).resolves.toEqual({
         name: 'lobby',
         memberCount: 1,
         members: [{ id: 'ada', name: 'ada' }],
         lastSeq: 0,
       });
-      await expect(rooms.describe('archive')).resolves.toEqual({ name: 'archive', memberCount: 0, members: [], lastSeq: 2 });
-      await expect(codeOf(rooms.describe('empty'))).resolves.toBe(ErrorCode.NOT_FOUND);
+      await expect(rooms.describe({}, 'archive')).resolves.toEqual({ name: 'archive', memberCount: 0, members: [], lastSeq: 2 });
+      await expect(codeOf(rooms.describe({}, 'empty'))).resolves.toBe(ErrorCode.NOT_FOUND);
+      await expect(codeOf(rooms.describe({ allowedRooms: ['other'] }, 'lobby'))).resolves.toBe(ErrorCode.FORBIDDEN);
     });
   });
 });

@@ -77,11 +77,14 @@ export class RoomsService {
     return this.messages.roomPage(room, { beforeSeq: query.beforeSeq, limit: query.limit ?? DEFAULT_PAGE_SIZE });
   }
 
-  list(): Promise<RoomSummary[]> {
-    return storeCall(this.logger, 'presence store', () => this.presence.rooms());
+  /** Only rooms the caller may join: a `rooms` claim also limits what a token can look up. */
+  async list(identity: Pick<SocketData, 'allowedRooms'>): Promise<RoomSummary[]> {
+    const rooms = await storeCall(this.logger, 'presence store', () => this.presence.rooms());
+    return identity.allowedRooms === undefined ? rooms : rooms.filter((room) => isRoomAllowed(identity, room.name));
   }
 
-  async describe(name: string): Promise<RoomDetails> {
+  async describe(identity: Pick<SocketData, 'allowedRooms'>, name: string): Promise<RoomDetails> {
+    if (!isReservedRoom(name) && !isRoomAllowed(identity, name)) throw AppError.forbidden(`not allowed to access room ${name}`);
     const [members, lastSeq] = await Promise.all([this.members(name), this.messages.lastSeq(name)]);
     if (members.length === 0 && lastSeq === 0) throw AppError.notFound(`room ${name} has no members and no messages`);
     return { name, memberCount: members.length, members, lastSeq };
