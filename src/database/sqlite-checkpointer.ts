@@ -45,6 +45,8 @@ export class SqliteCheckpointer {
   }
 
   async stop(): Promise<void> {
+    // Referenced again, so the process waits for the final checkpoint instead of exiting under it.
+    this.worker.ref();
     this.worker.postMessage('stop');
     await this.exited;
   }
