@@ -25,7 +25,7 @@ describe('SqliteWriteBatcher', () => {
     writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
-    batcher = new SqliteWriteBatcher(writer, 4, (writes) => flushes.push(writes));
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, (writes) => flushes.push(writes));
   });
 
   afterEach(() => {
@@ -39,6 +39,20 @@ describe('SqliteWriteBatcher', () => {
     expect(results).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
     expect(flushes).toEqual([4, 2]);
     expect(committed()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('stops taking writes once a transaction has used its time budget', async () => {
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, (writes) => flushes.push(writes));
+    const slowInsert = (value: string) => (): string => {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      return insert(value)();
+    };
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((value) => slow.submit(slowInsert(value))));
+    // Two 2 ms writes always exceed 3 ms; a preempted first write may end a flush even sooner.
+    expect(flushes.every((writes) => writes >= 1 && writes <= 2)).toBe(true);
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(committed()).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('resolves only after COMMIT: another connection already sees the row', async () => {

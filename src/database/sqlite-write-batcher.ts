@@ -6,35 +6,50 @@ interface PendingWrite {
   reject(error: unknown): void;
 }
 
-/** Under constant load the queue never empties: drop the taken front now and then. */
-const COMPACT_AFTER = 4096;
+export interface BatchLimits {
+  /** Most writes one transaction takes. */
+  maxWrites: number;
+  /** A transaction stops taking writes once it has run this long; COMMIT follows. */
+  budgetMs: number;
+}
 
 export type FlushObserver = (writes: number, durationMs: number) => void;
+
+/** Under constant load the queue never empties: drop the taken front now and then. */
+const COMPACT_AFTER = 4096;
 
 /**
  * Group commit for a synchronous SQLite connection. Writes submitted during one event-loop turn
  * are committed together in one transaction right after the turn's I/O (setImmediate); each
- * promise settles only after its transaction committed. A cap on the batch keeps one flush short,
- * so the event loop is never held for long; what is left over goes in the next turn.
+ * promise settles only after its transaction committed. A transaction takes writes until it hits
+ * the count cap or the time budget, so one flush holds the event loop for a bounded time on any
+ * machine; what is left goes in the next turn, after other I/O had its chance.
  *
- * If a batch fails, its writes are retried one transaction each, so one bad write cannot fail
- * its neighbours and every caller gets its own outcome.
+ * If a transaction fails, the writes are retried one transaction each (within the same budget),
+ * so one bad write cannot fail its neighbours and every caller gets its own outcome.
  */
 export class SqliteWriteBatcher {
   private queue: PendingWrite[] = [];
   /** Index of the first write not yet taken: slicing from the front stays O(batch). */
   private head = 0;
   private scheduled = false;
-  private readonly commitBatch: (batch: PendingWrite[]) => unknown[];
+  private readonly transaction: (queue: PendingWrite[], from: number, to: number, deadline: number) => unknown[];
 
   constructor(
     db: Database,
-    private readonly maxBatch: number,
+    private readonly limits: BatchLimits,
     private readonly observe?: FlushObserver,
   ) {
+    const run = db.transaction((queue: PendingWrite[], from: number, to: number, deadline: number): unknown[] => {
+      const results: unknown[] = [];
+      for (let i = from; i < to; i += 1) {
+        results.push(queue[i]!.write());
+        if (performance.now() >= deadline) break;
+      }
+      return results;
+    });
     // IMMEDIATE: take the write lock at BEGIN, so a read-then-write inside cannot hit SQLITE_BUSY halfway.
-    const transaction = db.transaction((batch: PendingWrite[]) => batch.map((pending) => pending.write()));
-    this.commitBatch = (batch) => transaction.immediate(batch);
+    this.transaction = (queue, from, to, deadline) => run.immediate(queue, from, to, deadline);
   }
 
   /** Runs `write` inside the next batch transaction; resolves with its result after COMMIT. */
@@ -71,33 +86,48 @@ export class SqliteWriteBatcher {
   };
 
   private flush(): void {
-    const batch = this.queue.slice(this.head, this.head + this.maxBatch);
-    this.head += batch.length;
+    const from = this.head;
+    const to = Math.min(this.queue.length, from + this.limits.maxWrites);
+    if (from === to) return;
+    const startedAt = performance.now();
+    const deadline = startedAt + this.limits.budgetMs;
+    let done: number;
+    try {
+      const results = this.transaction(this.queue, from, to, deadline);
+      for (let i = 0; i < results.length; i += 1) this.queue[from + i]!.resolve(results[i]);
+      done = results.length;
+    } catch {
+      // The transaction rolled back as a whole: nothing of it is stored, so each write may run again.
+      done = this.commitEachAlone(from, to, deadline);
+    }
+    this.take(done);
+    this.observe?.(done, performance.now() - startedAt);
+  }
+
+  /** At least one write, then more until the budget is spent; returns how many settled. */
+  private commitEachAlone(from: number, to: number, deadline: number): number {
+    let i = from;
+    do {
+      const pending = this.queue[i]!;
+      try {
+        pending.resolve(this.transaction(this.queue, i, i + 1, 0)[0]);
+      } catch (error) {
+        pending.reject(error);
+      }
+      i += 1;
+    } while (i < to && performance.now() < deadline);
+    return i - from;
+  }
+
+  private take(count: number): void {
+    this.head += count;
     if (this.head === this.queue.length || this.head >= COMPACT_AFTER) {
       this.queue = this.queue.slice(this.head);
       this.head = 0;
     }
-    if (batch.length === 0) return;
-    const startedAt = this.observe ? performance.now() : 0;
-    try {
-      const results = this.commitBatch(batch);
-      for (let i = 0; i < batch.length; i += 1) batch[i]!.resolve(results[i]);
-    } catch (error) {
-      if (batch.length === 1) batch[0]!.reject(error);
-      else for (const pending of batch) this.commitAlone(pending);
-    }
-    this.observe?.(batch.length, performance.now() - startedAt);
   }
 
   private get pending(): number {
     return this.queue.length - this.head;
-  }
-
-  private commitAlone(pending: PendingWrite): void {
-    try {
-      pending.resolve(this.commitBatch([pending])[0]);
-    } catch (error) {
-      pending.reject(error);
-    }
   }
 }

@@ -6,7 +6,7 @@ import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import { DatabaseStartError } from '../database/database-error.js';
 import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { migrateSqlite } from '../database/sqlite-migrator.js';
-import { type FlushObserver, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
+import { type BatchLimits, type FlushObserver, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import {
   directMessageFromRow,
@@ -31,14 +31,14 @@ export const SQLITE_MEMORY = ':memory:';
 export interface SqliteStoreOptions {
   /** A file path (its directory is created) or ':memory:'. */
   location: string;
-  /** Most writes one transaction commits; bounds how long one flush holds the event loop. */
-  maxBatch?: number;
+  /** Bounds on one group commit, so one flush holds the event loop briefly (see SqliteWriteBatcher). */
+  batch?: Partial<BatchLimits>;
   checkpointIntervalMs?: number;
   /** Told the size and duration of every flush (benchmarks, metrics). */
   onFlush?: FlushObserver;
 }
 
-const DEFAULT_MAX_BATCH = 64;
+const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.5 };
 const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
 /** How long a statement waits for another connection's lock before failing (blocks the loop). */
 const BUSY_TIMEOUT_MS = 100;
@@ -162,7 +162,7 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
       const connection: Connection = {
         db,
         statements: prepareStatements(db),
-        writes: new SqliteWriteBatcher(db, this.options.maxBatch ?? DEFAULT_MAX_BATCH, this.options.onFlush),
+        writes: new SqliteWriteBatcher(db, { ...DEFAULT_BATCH, ...this.options.batch }, this.options.onFlush),
         checkpointer: isFile ? this.startCheckpointer(location) : undefined,
       };
       this.logger.log({ database: location, journal: isFile ? 'wal' : 'memory', migrated }, 'SQLite message store ready');

@@ -12,6 +12,7 @@ import { describePostgres, POSTGRES_URL, TestSchema, withSearchPath } from './su
 import { TcpProxy } from './support/tcp-proxy.js';
 
 const ROOM = 'outage';
+const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const RECOVERY_MS = 15_000;
 
 const clients: TestClient[] = [];
@@ -23,10 +24,10 @@ afterEach(async () => {
   server = undefined;
 });
 
-async function client(name: string): Promise<TestClient> {
+async function client(name: string, room = ROOM): Promise<TestClient> {
   const c = await connect(server!.url, name);
   clients.push(c);
-  await c.ok('room:join', { room: ROOM });
+  await c.ok('room:join', { room });
   return c;
 }
 
@@ -93,6 +94,30 @@ describePostgres('database outage on PostgreSQL (connections cut by a proxy)', (
   afterAll(async () => {
     await proxy.close();
     await schema.drop();
+  });
+
+  it('survives the server closing its connections (pg_terminate_backend), idle ones included', async () => {
+    const applicationName = `${schema.name}_terminated`;
+    const url = new URL(schema.url);
+    url.searchParams.set('application_name', applicationName);
+    server = await startApp({ DATABASE_URL: url.toString() });
+    const ada = await client('ada', 'terminate');
+    const bob = await client('bob', 'terminate');
+    await Promise.all(range(1, 5).map((i) => ada.ok('message:send', { room: 'terminate', text: `warm ${i}` })));
+    const terminated = await schema.query<{ done: boolean }>(
+      'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1',
+      [applicationName],
+    );
+    expect(terminated.length).toBeGreaterThan(0);
+    // Idle pooled connections learn of it by an error event; a send right now may fail, not crash.
+    const attempt = await ada.request<MessageSendResult>('message:send', { room: 'terminate', text: 'right after', clientMsgId: 'r-1' });
+    if (!attempt.ok) expect(attempt.error.code).toBe('UNAVAILABLE');
+    const retried = await ada.ok<MessageSendResult>('message:send', { room: 'terminate', text: 'right after', clientMsgId: 'r-1' });
+    expect(retried.message.seq).toBe(6);
+    await request(server.url).get('/health/ready').expect(200);
+    await bob.waitFor('message:new', 6);
+    await bob.barrier();
+    expect(bob.events('message:new').map((m) => m.seq)).toEqual(range(1, 6));
   });
 
   it('answers UNAVAILABLE, broadcasts nothing, keeps serving, and recovers when the database is back', async () => {
