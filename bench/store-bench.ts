@@ -11,7 +11,7 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -32,11 +32,17 @@ const CLOSED_LOOP_INSERTS = QUICK ? 4_000 : 20_000;
 const PACED_SECONDS = QUICK ? 2 : 5;
 const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(3);
 
+interface Flush {
+  writes: number;
+  ms: number;
+  cpuMs: number;
+}
+
 interface Subject {
   name: string;
   store: MessageStore;
-  /** Sync time of every SQLite flush, with how many writes it carried. */
-  flushes: Array<{ writes: number; ms: number }>;
+  /** Every SQLite flush: how many writes it carried, its wall time and the CPU time spent in it. */
+  flushes: Flush[];
   pacedRate: number;
   close(): Promise<void>;
 }
@@ -48,9 +54,10 @@ interface Row {
   perSecond: number;
   p50: number;
   p99: number;
-  /** Event-loop hold per send, p99 (SQLite: the flush that committed it). */
-  holdP99?: number;
-  holdMax?: number;
+  /** Event-loop hold per send (SQLite: the flush that committed it), wall time and CPU time. */
+  hold?: { p50: number; p99: number; max: number; cpuP99: number };
+  /** 1-minute load average of the machine when the scenario ended. */
+  load: number;
   loopDelayP99: number;
   loopDelayMax: number;
 }
@@ -63,10 +70,12 @@ function percentile(sorted: number[], p: number): number {
 }
 
 /** Per-send hold: every send in a flush waited for (and shared) that whole flush. */
-function holdPercentiles(flushes: Subject['flushes']): { p99: number; max: number } | undefined {
+function holdPercentiles(flushes: Flush[]): Row['hold'] {
   if (flushes.length === 0) return undefined;
-  const perSend = flushes.flatMap((flush) => Array<number>(flush.writes).fill(flush.ms)).sort((a, b) => a - b);
-  return { p99: percentile(perSend, 99), max: perSend[perSend.length - 1]! };
+  const perSend = (pick: (flush: Flush) => number): number[] =>
+    flushes.flatMap((flush) => Array<number>(flush.writes).fill(pick(flush))).sort((a, b) => a - b);
+  const wall = perSend((flush) => flush.ms);
+  return { p50: percentile(wall, 50), p99: percentile(wall, 99), max: wall[wall.length - 1]!, cpuP99: percentile(perSend((flush) => flush.cpuMs), 99) };
 }
 
 async function measure(
@@ -91,8 +100,8 @@ async function measure(
     perSecond: Math.round(latencies.length / elapsed),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    holdP99: hold?.p99,
-    holdMax: hold?.max,
+    hold,
+    load: loadavg()[0]!,
     loopDelayP99: delay.percentile(99) / 1e6,
     loopDelayMax: delay.max / 1e6,
   };
@@ -176,6 +185,7 @@ async function prune(subject: Subject): Promise<Row> {
     perSecond: Math.round(removed / elapsed),
     p50: percentile(batches, 50),
     p99: percentile(batches, 99),
+    load: loadavg()[0]!,
     loopDelayP99: delay.percentile(99) / 1e6,
     loopDelayMax: delay.max / 1e6,
   };
@@ -198,7 +208,7 @@ async function benchmark(subject: Subject): Promise<Row[]> {
 
 async function sqliteSubject(name: string, location: string, cleanup: () => void): Promise<Subject> {
   const flushes: Subject['flushes'] = [];
-  const store = new SqliteMessageStore({ location, onFlush: (writes, ms) => flushes.push({ writes, ms }) });
+  const store = new SqliteMessageStore({ location, onFlush: (writes, ms, cpuMs) => flushes.push({ writes, ms, cpuMs }) });
   store.open();
   return {
     name,
@@ -240,7 +250,20 @@ async function postgresSubject(): Promise<Subject | string> {
 
 function format(rows: Row[]): string {
   const ms = (value: number | undefined): string => (value === undefined ? '-' : value.toFixed(3));
-  const header = ['store', 'scenario', 'count', 'per s', 'lat p50 ms', 'lat p99 ms', 'hold p99 ms', 'hold max ms', 'loop delay p99 ms', 'loop delay max ms'];
+  const header = [
+    'store',
+    'scenario',
+    'count',
+    'per s',
+    'lat p50 ms',
+    'lat p99 ms',
+    'hold p50 ms',
+    'hold p99 ms',
+    'hold max ms',
+    'hold cpu p99 ms',
+    'loop delay p99 ms',
+    'load',
+  ];
   const lines = rows.map((r) => [
     r.store,
     r.scenario,
@@ -248,10 +271,12 @@ function format(rows: Row[]): string {
     String(r.perSecond),
     ms(r.p50),
     ms(r.p99),
-    ms(r.holdP99),
-    ms(r.holdMax),
+    ms(r.hold?.p50),
+    ms(r.hold?.p99),
+    ms(r.hold?.max),
+    ms(r.hold?.cpuP99),
     ms(r.loopDelayP99),
-    ms(r.loopDelayMax),
+    r.load.toFixed(1),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   const render = (cells: string[]): string => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
@@ -284,9 +309,11 @@ async function main(): Promise<void> {
   }
   process.stdout.write(`\n${format(rows)}\n`);
   process.stdout.write(
-    '\nlat: submit to durable ack. hold: event-loop time of the flush that committed a send (SQLite group commit),\n' +
-      'per send. loop delay: perf_hooks monitorEventLoopDelay during the scenario (1 ms resolution).\n' +
-      `prune rows: count = messages deleted, lat = time per batch of ${PRUNE_BATCH_SIZE}.\n`,
+    '\nlat: submit to durable ack. hold: event-loop time (wall) of the SQLite flush that committed a send, per send;\n' +
+      'hold cpu: process CPU time over that flush (what the flush costs when no other process competes for the CPU).\n' +
+      'loop delay: perf_hooks monitorEventLoopDelay during the scenario (1 ms resolution). load: 1-minute load average\n' +
+      `at the end (2 cores: above 2 means other processes preempted this one). prune rows: count = messages deleted,\n` +
+      `lat = time per batch of ${PRUNE_BATCH_SIZE}.\n`,
   );
   for (const note of notes) process.stdout.write(`${note}\n`);
 }

@@ -3,14 +3,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { SqliteWriteBatcher } from './sqlite-write-batcher.js';
+import { SqliteWriteBatcher, type WriteSession } from './sqlite-write-batcher.js';
 
 describe('SqliteWriteBatcher', () => {
   let dir: string;
   let writer: Database;
   let reader: Database;
   let flushes: number[];
-  let batcher: SqliteWriteBatcher;
+  let batcher: SqliteWriteBatcher<WriteSession>;
+  const noSession = (): WriteSession => ({ finish: () => undefined });
 
   const insert = (value: string) => (): string => {
     writer.prepare('INSERT INTO items (value) VALUES (?)').run(value);
@@ -25,7 +26,7 @@ describe('SqliteWriteBatcher', () => {
     writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
-    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, (writes) => flushes.push(writes));
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, (writes) => flushes.push(writes));
   });
 
   afterEach(() => {
@@ -42,7 +43,7 @@ describe('SqliteWriteBatcher', () => {
   });
 
   it('stops taking writes once a transaction has used its time budget', async () => {
-    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, (writes) => flushes.push(writes));
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, (writes) => flushes.push(writes));
     const slowInsert = (value: string) => (): string => {
       const until = performance.now() + 2;
       while (performance.now() < until);

@@ -1,7 +1,12 @@
 import type { Database } from 'better-sqlite3';
 
-interface PendingWrite {
-  write(): unknown;
+/** State shared by the writes of one transaction, written back just before COMMIT. */
+export interface WriteSession {
+  finish(): void;
+}
+
+interface PendingWrite<S> {
+  write(session: S): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
 }
@@ -9,43 +14,57 @@ interface PendingWrite {
 export interface BatchLimits {
   /** Most writes one transaction takes. */
   maxWrites: number;
-  /** A transaction stops taking writes once it has run this long; COMMIT follows. */
+  /**
+   * Target duration of one flush, COMMIT included: a transaction stops taking writes when the
+   * time spent plus the COMMIT its writes are expected to cost would reach it.
+   */
   budgetMs: number;
 }
 
-export type FlushObserver = (writes: number, durationMs: number) => void;
+/** durationMs is wall time; cpuMs is the process's CPU time over the same flush. */
+export type FlushObserver = (writes: number, durationMs: number, cpuMs: number) => void;
 
 /** Under constant load the queue never empties: drop the taken front now and then. */
 const COMPACT_AFTER = 4096;
+/** Weight of the newest flush in the running estimate of COMMIT cost per write. */
+const COMMIT_COST_WEIGHT = 0.2;
 
 /**
  * Group commit for a synchronous SQLite connection. Writes submitted during one event-loop turn
  * are committed together in one transaction right after the turn's I/O (setImmediate); each
  * promise settles only after its transaction committed. A transaction takes writes until it hits
- * the count cap or the time budget, so one flush holds the event loop for a bounded time on any
- * machine; what is left goes in the next turn, after other I/O had its chance.
+ * the count cap or the time budget (COMMIT included, estimated from recent flushes: writing the
+ * WAL costs about as much as the inserts), so one flush holds the event loop for a bounded time
+ * on any machine; what is left goes in the next turn, after other I/O had its chance.
  *
  * If a transaction fails, the writes are retried one transaction each (within the same budget),
  * so one bad write cannot fail its neighbours and every caller gets its own outcome.
  */
-export class SqliteWriteBatcher {
-  private queue: PendingWrite[] = [];
+export class SqliteWriteBatcher<S extends WriteSession> {
+  private queue: Array<PendingWrite<S>> = [];
   /** Index of the first write not yet taken: slicing from the front stays O(batch). */
   private head = 0;
   private scheduled = false;
-  private readonly transaction: (queue: PendingWrite[], from: number, to: number, deadline: number) => unknown[];
+  /** Running estimate of how long COMMIT takes per write in the transaction, in ms. */
+  private commitMsPerWrite = 0;
+  private writesEndedAt = 0;
+  private readonly transaction: (queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number) => unknown[];
 
   constructor(
     db: Database,
     private readonly limits: BatchLimits,
+    openSession: () => S,
     private readonly observe?: FlushObserver,
   ) {
-    const run = db.transaction((queue: PendingWrite[], from: number, to: number, deadline: number): unknown[] => {
+    const run = db.transaction((queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number): unknown[] => {
+      const session = openSession();
       const results: unknown[] = [];
       for (let i = from; i < to; i += 1) {
-        results.push(queue[i]!.write());
-        if (performance.now() >= deadline) break;
+        results.push(queue[i]!.write(session));
+        if (performance.now() + this.commitMsPerWrite * (results.length + 1) >= deadline) break;
       }
+      session.finish();
+      this.writesEndedAt = performance.now();
       return results;
     });
     // IMMEDIATE: take the write lock at BEGIN, so a read-then-write inside cannot hit SQLITE_BUSY halfway.
@@ -53,7 +72,7 @@ export class SqliteWriteBatcher {
   }
 
   /** Runs `write` inside the next batch transaction; resolves with its result after COMMIT. */
-  submit<T>(write: () => T): Promise<T> {
+  submit<T>(write: (session: S) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
       if (!this.scheduled) {
@@ -89,11 +108,13 @@ export class SqliteWriteBatcher {
     const from = this.head;
     const to = Math.min(this.queue.length, from + this.limits.maxWrites);
     if (from === to) return;
+    const cpuAtStart = this.observe ? process.cpuUsage() : undefined;
     const startedAt = performance.now();
     const deadline = startedAt + this.limits.budgetMs;
     let done: number;
     try {
       const results = this.transaction(this.queue, from, to, deadline);
+      this.learnCommitCost((performance.now() - this.writesEndedAt) / results.length);
       for (let i = 0; i < results.length; i += 1) this.queue[from + i]!.resolve(results[i]);
       done = results.length;
     } catch {
@@ -101,7 +122,14 @@ export class SqliteWriteBatcher {
       done = this.commitEachAlone(from, to, deadline);
     }
     this.take(done);
-    this.observe?.(done, performance.now() - startedAt);
+    if (cpuAtStart) {
+      const cpu = process.cpuUsage(cpuAtStart);
+      this.observe?.(done, performance.now() - startedAt, (cpu.user + cpu.system) / 1000);
+    }
+  }
+
+  private learnCommitCost(msPerWrite: number): void {
+    this.commitMsPerWrite += (msPerWrite - this.commitMsPerWrite) * COMMIT_COST_WEIGHT;
   }
 
   /** At least one write, then more until the budget is spent; returns how many settled. */

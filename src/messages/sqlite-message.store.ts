@@ -25,6 +25,7 @@ import {
   type RoomSinceQuery,
 } from './message-store.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+import { RoomSeqSession } from './sqlite-write-session.js';
 
 export const SQLITE_MEMORY = ':memory:';
 
@@ -49,7 +50,7 @@ const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
 interface Connection {
   db: Database;
   statements: SqliteStatements;
-  writes: SqliteWriteBatcher;
+  writes: SqliteWriteBatcher<RoomSeqSession>;
   checkpointer?: SqliteCheckpointer;
 }
 
@@ -101,7 +102,7 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
   appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>> {
     const connection = this.connection;
     if (!connection) return Promise.reject(closedError());
-    return connection.writes.submit(() => writeRoomMessage(connection.statements, input));
+    return connection.writes.submit((session) => writeRoomMessage(connection.statements, session, input));
   }
 
   appendDirectMessage(input: NewDirectMessage): Promise<Appended<DirectMessage>> {
@@ -159,10 +160,11 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
       db.pragma('synchronous = NORMAL');
       db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       const migrated = migrateSqlite(db);
+      const statements = prepareStatements(db);
       const connection: Connection = {
         db,
-        statements: prepareStatements(db),
-        writes: new SqliteWriteBatcher(db, { ...DEFAULT_BATCH, ...this.options.batch }, this.options.onFlush),
+        statements,
+        writes: this.batcher(db, statements),
         checkpointer: isFile ? this.startCheckpointer(location) : undefined,
       };
       this.logger.log({ database: location, journal: isFile ? 'wal' : 'memory', migrated }, 'SQLite message store ready');
@@ -173,49 +175,70 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     }
   }
 
+  private batcher(db: Database, statements: SqliteStatements): SqliteWriteBatcher<RoomSeqSession> {
+    const limits = { ...DEFAULT_BATCH, ...this.options.batch };
+    return new SqliteWriteBatcher(db, limits, () => new RoomSeqSession(statements), this.options.onFlush);
+  }
+
   private startCheckpointer(location: string): SqliteCheckpointer {
     const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
     return new SqliteCheckpointer(location, interval, (reason) => this.logger.warn({ reason }, 'WAL checkpoint failed'));
   }
 }
 
-/** Runs inside a batch transaction: the dedup lookup, the seq increment and the insert commit together. */
-function writeRoomMessage(statements: SqliteStatements, input: NewRoomMessage): Appended<Message> {
-  if (input.clientMsgId !== undefined) {
-    const original = statements.roomByClientId.get(input.from.id, input.clientMsgId);
-    if (original) return { message: roomMessageFromRow(original), created: false };
+/**
+ * Runs inside a batch transaction. The insert goes first: a repeated (sender, clientMsgId) trips
+ * the unique index, which aborts only this statement, and the original is returned instead; the
+ * seq it would have used stays free. No lookup is paid on the common, first-time path.
+ */
+function writeRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, input: NewRoomMessage): Appended<Message> {
+  const seq = seqs.nextSeq(input.room);
+  try {
+    statements.insertRoomMessage.run(
+      input.room,
+      seq,
+      input.id,
+      input.from.id,
+      input.from.name,
+      input.text,
+      input.sentAt,
+      input.clientMsgId ?? null,
+    );
+  } catch (error) {
+    const original = isDuplicateClientId(error) ? statements.roomByClientId.get(input.from.id, input.clientMsgId!) : undefined;
+    if (!original) throw error;
+    return { message: roomMessageFromRow(original), created: false };
   }
-  const seq = statements.nextRoomSeq.get(input.room)!;
-  statements.insertRoomMessage.run(
-    input.room,
-    seq,
-    input.id,
-    input.from.id,
-    input.from.name,
-    input.text,
-    input.sentAt,
-    input.clientMsgId ?? null,
-  );
+  seqs.used(input.room, seq);
   return { message: toRoomMessage(input, seq), created: true };
 }
 
 function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessage): Appended<DirectMessage> {
-  if (input.clientMsgId !== undefined) {
-    const original = statements.directByClientId.get(input.from.id, input.clientMsgId);
-    if (original) return { message: directMessageFromRow(original), created: false };
+  try {
+    statements.insertDirectMessage.run(
+      input.id,
+      conversationKey(input.from.id, input.to.id),
+      input.from.id,
+      input.from.name,
+      input.to.id,
+      input.to.name,
+      input.text,
+      input.sentAt,
+      input.clientMsgId ?? null,
+    );
+  } catch (error) {
+    const original = isDuplicateClientId(error) ? statements.directByClientId.get(input.from.id, input.clientMsgId!) : undefined;
+    if (!original) throw error;
+    return { message: directMessageFromRow(original), created: false };
   }
-  statements.insertDirectMessage.run(
-    input.id,
-    conversationKey(input.from.id, input.to.id),
-    input.from.id,
-    input.from.name,
-    input.to.id,
-    input.to.name,
-    input.text,
-    input.sentAt,
-    input.clientMsgId ?? null,
-  );
   return { message: toDirectMessage(input), created: true };
+}
+
+/** SQLite's message for a repeated (sender_id, client_msg_id), in either message table. */
+const DUPLICATE_CLIENT_ID = /^UNIQUE constraint failed: \w+\.sender_id, \w+\.client_msg_id$/;
+
+function isDuplicateClientId(error: unknown): boolean {
+  return error instanceof BetterSqlite3.SqliteError && DUPLICATE_CLIENT_ID.test(error.message);
 }
 
 function closedError(): Error {

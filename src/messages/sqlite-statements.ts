@@ -6,8 +6,7 @@ type Nullable = string | null;
 /** Every statement the SQLite store runs, prepared once per connection. */
 export interface SqliteStatements {
   roomByClientId: Statement<[string, string], RoomMessageRow>;
-  /** Increments the room's counter (creating it at 1) and returns the new value. */
-  nextRoomSeq: Statement<[string], number>;
+  saveRoomSeq: Statement<[string, number]>;
   insertRoomMessage: Statement<[string, number, string, string, string, string, string, Nullable]>;
   roomPage: Statement<[string, number, number], RoomMessageRow>;
   roomSince: Statement<[string, number, number], RoomMessageRow>;
@@ -26,13 +25,9 @@ export function prepareStatements(db: Database): SqliteStatements {
     roomByClientId: db.prepare(
       `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE sender_id = ? AND client_msg_id = ?`,
     ),
-    nextRoomSeq: db
-      .prepare<[string], number>(
-        `INSERT INTO room_seqs (room, last_seq) VALUES (?, 1)
-         ON CONFLICT (room) DO UPDATE SET last_seq = last_seq + 1
-         RETURNING last_seq`,
-      )
-      .pluck(),
+    saveRoomSeq: db.prepare(
+      'INSERT INTO room_seqs (room, last_seq) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq',
+    ),
     insertRoomMessage: db.prepare(
       `INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
