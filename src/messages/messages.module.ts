@@ -1,12 +1,18 @@
 import { Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { UsersModule } from '../users/users.module.js';
-import { MemoryMessageStore } from './memory-message.store.js';
+import { createMessageStore } from './message-store.factory.js';
 import { MessageStore } from './message-store.js';
 import { MessagesService } from './messages.service.js';
+import { RetentionService } from './retention.service.js';
 
 @Module({
   imports: [UsersModule],
-  providers: [{ provide: MessageStore, useClass: MemoryMessageStore }, MessagesService],
+  providers: [
+    { provide: MessageStore, inject: [AppConfig], useFactory: createMessageStore },
+    MessagesService,
+    RetentionService,
+  ],
   exports: [MessageStore, MessagesService],
 })
 export class MessagesModule {}

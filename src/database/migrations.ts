@@ -1,0 +1,104 @@
+/**
+ * Versioned schema changes, one entry per version, with the SQL for each database side by side
+ * so the two can never drift apart. Append only: never edit or renumber an applied migration.
+ * Both runners apply the missing versions in order, inside one transaction, under a lock, and
+ * record each in schema_migrations, so running them on every start is idempotent.
+ */
+export interface Migration {
+  version: number;
+  name: string;
+  sqlite: string;
+  postgres: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'message history',
+    sqlite: `
+      CREATE TABLE room_seqs (
+        room TEXT PRIMARY KEY,
+        last_seq INTEGER NOT NULL
+      );
+      CREATE TABLE room_messages (
+        room TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        id TEXT NOT NULL,
+        sender_id TEXT NOT NULL,
+        sender_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        client_msg_id TEXT
+      );
+      CREATE UNIQUE INDEX room_messages_room_seq_key ON room_messages (room, seq);
+      CREATE UNIQUE INDEX room_messages_client_msg_id_key ON room_messages (sender_id, client_msg_id)
+        WHERE client_msg_id IS NOT NULL;
+      CREATE INDEX room_messages_sent_at_idx ON room_messages (sent_at);
+      CREATE TABLE direct_messages (
+        pk INTEGER PRIMARY KEY,
+        id TEXT NOT NULL UNIQUE,
+        conversation TEXT NOT NULL,
+        sender_id TEXT NOT NULL,
+        sender_name TEXT NOT NULL,
+        recipient_id TEXT NOT NULL,
+        recipient_name TEXT NOT NULL,
+        text TEXT NOT NULL,
+        sent_at TEXT NOT NULL,
+        client_msg_id TEXT
+      );
+      CREATE INDEX direct_messages_conversation_idx ON direct_messages (conversation, pk);
+      CREATE UNIQUE INDEX direct_messages_client_msg_id_key ON direct_messages (sender_id, client_msg_id)
+        WHERE client_msg_id IS NOT NULL;
+      CREATE INDEX direct_messages_sent_at_idx ON direct_messages (sent_at);
+    `,
+    postgres: `
+      CREATE TABLE room_seqs (
+        room text PRIMARY KEY,
+        last_seq bigint NOT NULL
+      );
+      CREATE TABLE room_messages (
+        room text NOT NULL,
+        seq bigint NOT NULL,
+        id text NOT NULL,
+        sender_id text NOT NULL,
+        sender_name text NOT NULL,
+        text text NOT NULL,
+        sent_at timestamptz NOT NULL,
+        client_msg_id text,
+        PRIMARY KEY (room, seq)
+      );
+      CREATE UNIQUE INDEX room_messages_client_msg_id_key ON room_messages (sender_id, client_msg_id)
+        WHERE client_msg_id IS NOT NULL;
+      CREATE INDEX room_messages_sent_at_idx ON room_messages (sent_at);
+      CREATE TABLE direct_messages (
+        pk bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        id text NOT NULL UNIQUE,
+        conversation text NOT NULL,
+        sender_id text NOT NULL,
+        sender_name text NOT NULL,
+        recipient_id text NOT NULL,
+        recipient_name text NOT NULL,
+        text text NOT NULL,
+        sent_at timestamptz NOT NULL,
+        client_msg_id text
+      );
+      CREATE INDEX direct_messages_conversation_idx ON direct_messages (conversation, pk);
+      CREATE UNIQUE INDEX direct_messages_client_msg_id_key ON direct_messages (sender_id, client_msg_id)
+        WHERE client_msg_id IS NOT NULL;
+      CREATE INDEX direct_messages_sent_at_idx ON direct_messages (sent_at);
+    `,
+  },
+];
+
+export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;
+
+/** The migrations a database at these versions still needs; refuses a schema newer than this build. */
+export function pendingMigrations(applied: ReadonlySet<number>): Migration[] {
+  const newest = Math.max(0, ...applied);
+  if (newest > LATEST_SCHEMA_VERSION) {
+    throw new Error(
+      `database schema is at version ${newest} but this build only knows up to ${LATEST_SCHEMA_VERSION}; upgrade the gateway`,
+    );
+  }
+  return MIGRATIONS.filter((migration) => !applied.has(migration.version));
+}

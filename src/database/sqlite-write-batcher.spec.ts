@@ -1,0 +1,83 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { SqliteWriteBatcher, type WriteSession } from './sqlite-write-batcher.js';
+
+describe('SqliteWriteBatcher', () => {
+  let dir: string;
+  let writer: Database;
+  let reader: Database;
+  let flushes: number[];
+  let batcher: SqliteWriteBatcher<WriteSession>;
+  const noSession = (): WriteSession => ({ finish: () => undefined });
+
+  const insert = (value: string) => (): string => {
+    writer.prepare('INSERT INTO items (value) VALUES (?)').run(value);
+    return value;
+  };
+  const committed = (): string[] => reader.prepare('SELECT value FROM items ORDER BY rowid').pluck().all() as string[];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'batcher-'));
+    writer = new BetterSqlite3(join(dir, 'items.db'));
+    writer.pragma('journal_mode = WAL');
+    writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
+    reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
+    flushes = [];
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, (writes) => flushes.push(writes));
+  });
+
+  afterEach(() => {
+    reader.close();
+    writer.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits the writes of one event-loop turn together, at most maxBatch per transaction', async () => {
+    const results = await Promise.all(['a', 'b', 'c', 'd', 'e', 'f'].map((value) => batcher.submit(insert(value))));
+    expect(results).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+    expect(flushes).toEqual([4, 2]);
+    expect(committed()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('stops taking writes once a transaction has used its time budget', async () => {
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, (writes) => flushes.push(writes));
+    const slowInsert = (value: string) => (): string => {
+      const until = performance.now() + 2;
+      while (performance.now() < until);
+      return insert(value)();
+    };
+    await Promise.all(['a', 'b', 'c', 'd', 'e'].map((value) => slow.submit(slowInsert(value))));
+    // Two 2 ms writes always exceed 3 ms; a preempted first write may end a flush even sooner.
+    expect(flushes.every((writes) => writes >= 1 && writes <= 2)).toBe(true);
+    expect(flushes.reduce((a, b) => a + b, 0)).toBe(5);
+    expect(committed()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('resolves only after COMMIT: another connection already sees the row', async () => {
+    const pending = batcher.submit(insert('x'));
+    expect(committed()).toEqual([]);
+    await pending;
+    expect(committed()).toEqual(['x']);
+  });
+
+  it('fails only the write that failed; its neighbours commit', async () => {
+    const outcomes = await Promise.allSettled(['a', 'bad', 'c'].map((value) => batcher.submit(insert(value))));
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    expect(committed()).toEqual(['a', 'c']);
+  });
+
+  it('drain commits what is queued at once; abandon rejects it', async () => {
+    const drained = batcher.submit(insert('now'));
+    batcher.drain();
+    expect(committed()).toEqual(['now']);
+    await expect(drained).resolves.toBe('now');
+    const abandoned = batcher.submit(insert('never'));
+    batcher.abandon(new Error('closed'));
+    await expect(abandoned).rejects.toThrow('closed');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(committed()).toEqual(['now']);
+  });
+});

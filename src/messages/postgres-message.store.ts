@@ -1,0 +1,182 @@
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import pg from 'pg';
+import type { DirectMessage, Message, MessagePage } from '../contract.js';
+import { DatabaseStartError, redactDatabaseUrl } from '../database/database-error.js';
+import { migratePostgres } from '../database/postgres-migrator.js';
+import { toDirectMessage, toRoomMessage } from './message-shapes.js';
+import {
+  directMessageFromRow,
+  type DirectMessageRow,
+  pageFromNewestFirst,
+  pageFromOldestFirst,
+  roomMessageFromRow,
+  type RoomMessageRow,
+} from './message-rows.js';
+import {
+  type Appended,
+  conversationKey,
+  type DirectPageQuery,
+  MessageStore,
+  type NewDirectMessage,
+  type NewRoomMessage,
+  type RoomPageQuery,
+  type RoomSinceQuery,
+} from './message-store.js';
+import { DIRECT_CLIENT_ID_CONSTRAINT, PG, ROOM_CLIENT_ID_CONSTRAINT } from './postgres-statements.js';
+
+export interface PostgresStoreOptions {
+  /** postgres://user:pass@host:5432/db; `?options=-c search_path=...` picks a schema. */
+  connectionString: string;
+  poolSize?: number;
+}
+
+const DEFAULT_POOL_SIZE = 10;
+/** An unreachable database answers UNAVAILABLE within this, instead of leaving acks hanging. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const QUERY_TIMEOUT_MS = 10_000;
+const IDLE_TIMEOUT_MS = 30_000;
+const UNIQUE_VIOLATION = '23505';
+const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
+
+/**
+ * The store for clusters: several gateway processes share one database. Every write is a single
+ * statement (see postgres-statements.ts), so a send costs one round trip and resolves after COMMIT.
+ * DMs page by an identity key; concurrent senders in one conversation may commit slightly out of
+ * key order, which only affects which page a just-committed message first shows up on.
+ */
+export class PostgresMessageStore extends MessageStore implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(PostgresMessageStore.name);
+  private pool?: pg.Pool;
+
+  constructor(private readonly options: PostgresStoreOptions) {
+    super();
+  }
+
+  async onModuleInit(): Promise<void> {
+    await this.open();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Connects and migrates; throws DatabaseStartError when the database cannot be reached. */
+  async open(): Promise<void> {
+    if (this.pool) return;
+    const { connectionString } = this.options;
+    const database = redactDatabaseUrl(connectionString);
+    const pool = new pg.Pool({
+      connectionString,
+      max: this.options.poolSize ?? DEFAULT_POOL_SIZE,
+      connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+      query_timeout: QUERY_TIMEOUT_MS,
+      idleTimeoutMillis: IDLE_TIMEOUT_MS,
+      keepAlive: true,
+      application_name: 'chat-gateway',
+    });
+    // Without a listener, a pooled idle connection dropped by the server would crash the process.
+    pool.on('error', (error) => this.logger.warn({ database, reason: error.message }, 'idle PostgreSQL connection lost'));
+    try {
+      const migrated = await migratePostgres(pool);
+      this.pool = pool;
+      this.logger.log({ database, migrated }, 'PostgreSQL message store ready');
+    } catch (error) {
+      await pool.end();
+      throw new DatabaseStartError(connectionString, error);
+    }
+  }
+
+  async close(): Promise<void> {
+    const pool = this.pool;
+    this.pool = undefined;
+    await pool?.end();
+  }
+
+  async appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>> {
+    const pool = this.connected();
+    const clientMsgId = input.clientMsgId ?? null;
+    try {
+      const { rows } = await pool.query<{ seq: string }>({
+        ...PG.insertRoomMessage,
+        values: [input.room, input.id, input.from.id, input.from.name, input.text, input.sentAt, clientMsgId],
+      });
+      return { message: toRoomMessage(input, Number(rows[0]!.seq)), created: true };
+    } catch (error) {
+      if (clientMsgId === null || !violates(error, ROOM_CLIENT_ID_CONSTRAINT)) throw error;
+      const { rows } = await pool.query<RoomMessageRow>({ ...PG.roomByClientId, values: [input.from.id, clientMsgId] });
+      if (!rows[0]) throw error;
+      return { message: roomMessageFromRow(rows[0]), created: false };
+    }
+  }
+
+  async appendDirectMessage(input: NewDirectMessage): Promise<Appended<DirectMessage>> {
+    const pool = this.connected();
+    const clientMsgId = input.clientMsgId ?? null;
+    const { from, to } = input;
+    try {
+      await pool.query({
+        ...PG.insertDirectMessage,
+        values: [input.id, conversationKey(from.id, to.id), from.id, from.name, to.id, to.name, input.text, input.sentAt, clientMsgId],
+      });
+      return { message: toDirectMessage(input), created: true };
+    } catch (error) {
+      if (clientMsgId === null || !violates(error, DIRECT_CLIENT_ID_CONSTRAINT)) throw error;
+      const { rows } = await pool.query<DirectMessageRow>({ ...PG.directByClientId, values: [from.id, clientMsgId] });
+      if (!rows[0]) throw error;
+      return { message: directMessageFromRow(rows[0]), created: false };
+    }
+  }
+
+  async roomPage({ room, beforeSeq, limit }: RoomPageQuery): Promise<MessagePage<Message>> {
+    const { rows } = await this.connected().query<RoomMessageRow>({
+      ...PG.roomPage,
+      values: [room, beforeSeq ?? BEYOND_ANY_KEY, limit + 1],
+    });
+    return pageFromNewestFirst(rows, limit, roomMessageFromRow);
+  }
+
+  async roomSince({ room, sinceSeq, limit }: RoomSinceQuery): Promise<MessagePage<Message>> {
+    const { rows } = await this.connected().query<RoomMessageRow>({ ...PG.roomSince, values: [room, sinceSeq, limit + 1] });
+    return pageFromOldestFirst(rows, limit, roomMessageFromRow);
+  }
+
+  async lastSeq(room: string): Promise<number> {
+    const { rows } = await this.connected().query<{ last_seq: string }>({ ...PG.lastSeq, values: [room] });
+    return rows[0] ? Number(rows[0].last_seq) : 0;
+  }
+
+  async directPage({ userA, userB, beforeId, limit }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
+    const pool = this.connected();
+    const conversation = conversationKey(userA, userB);
+    let before: string | number = BEYOND_ANY_KEY;
+    if (beforeId !== undefined) {
+      const cursor = await pool.query<{ pk: string }>({ ...PG.directCursor, values: [beforeId, conversation] });
+      if (!cursor.rows[0]) return undefined;
+      before = cursor.rows[0].pk;
+    }
+    const { rows } = await pool.query<DirectMessageRow>({ ...PG.directPage, values: [conversation, before, limit + 1] });
+    return pageFromNewestFirst(rows, limit, directMessageFromRow);
+  }
+
+  async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    const pool = this.connected();
+    const rooms = (await pool.query({ ...PG.pruneRoomMessages, values: [cutoff, batchSize] })).rowCount ?? 0;
+    if (rooms >= batchSize) return rooms;
+    const directs = await pool.query({ ...PG.pruneDirectMessages, values: [cutoff, batchSize - rooms] });
+    return rooms + (directs.rowCount ?? 0);
+  }
+
+  async ping(): Promise<void> {
+    await this.connected().query('SELECT 1');
+  }
+
+  private connected(): pg.Pool {
+    if (!this.pool) throw new Error('the PostgreSQL message store is closed');
+    return this.pool;
+  }
+}
+
+function violates(error: unknown, constraint: string): boolean {
+  const { code, constraint: violated } = error as { code?: unknown; constraint?: unknown };
+  return code === UNIQUE_VIOLATION && violated === constraint;
+}

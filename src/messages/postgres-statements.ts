@@ -1,0 +1,73 @@
+import { DIRECT_MESSAGE_COLUMNS, ROOM_MESSAGE_COLUMNS } from './message-rows.js';
+
+/**
+ * Named statements: pg prepares each once per connection and then only sends parameters.
+ * The room insert is one statement, so one round trip and one implicit transaction: the
+ * room_seqs upsert takes the room's row lock (serializing senders across every process) and
+ * the message insert uses the new value. A unique violation on (sender, client_msg_id) fails
+ * the statement as a whole, so the increment rolls back with it and no seq is burned.
+ */
+export const PG = {
+  insertRoomMessage: {
+    name: 'chat_insert_room_message',
+    text: `WITH next AS (
+             INSERT INTO room_seqs AS counter (room, last_seq) VALUES ($1, 1)
+             ON CONFLICT (room) DO UPDATE SET last_seq = counter.last_seq + 1
+             RETURNING last_seq
+           )
+           INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id)
+           SELECT $1, next.last_seq, $2, $3, $4, $5, $6, $7 FROM next
+           RETURNING seq`,
+  },
+  roomByClientId: {
+    name: 'chat_room_by_client_id',
+    text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE sender_id = $1 AND client_msg_id = $2`,
+  },
+  roomPage: {
+    name: 'chat_room_page',
+    text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages
+           WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+  },
+  roomSince: {
+    name: 'chat_room_since',
+    text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages
+           WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+  },
+  lastSeq: {
+    name: 'chat_last_seq',
+    text: 'SELECT last_seq FROM room_seqs WHERE room = $1',
+  },
+  insertDirectMessage: {
+    name: 'chat_insert_direct_message',
+    text: `INSERT INTO direct_messages
+             (id, conversation, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+  },
+  directByClientId: {
+    name: 'chat_direct_by_client_id',
+    text: `SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages WHERE sender_id = $1 AND client_msg_id = $2`,
+  },
+  directCursor: {
+    name: 'chat_direct_cursor',
+    text: 'SELECT pk FROM direct_messages WHERE id = $1 AND conversation = $2',
+  },
+  directPage: {
+    name: 'chat_direct_page',
+    text: `SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages
+           WHERE conversation = $1 AND pk < $2 ORDER BY pk DESC LIMIT $3`,
+  },
+  pruneRoomMessages: {
+    name: 'chat_prune_room_messages',
+    text: `DELETE FROM room_messages WHERE (room, seq) IN (
+             SELECT room, seq FROM room_messages WHERE sent_at < $1 LIMIT $2)`,
+  },
+  pruneDirectMessages: {
+    name: 'chat_prune_direct_messages',
+    text: `DELETE FROM direct_messages WHERE pk IN (
+             SELECT pk FROM direct_messages WHERE sent_at < $1 LIMIT $2)`,
+  },
+} as const;
+
+/** The constraints whose violation means "this (sender, clientMsgId) is already stored". */
+export const ROOM_CLIENT_ID_CONSTRAINT = 'room_messages_client_msg_id_key';
+export const DIRECT_CLIENT_ID_CONSTRAINT = 'direct_messages_client_msg_id_key';

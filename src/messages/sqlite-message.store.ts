@@ -1,0 +1,246 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import type { DirectMessage, Message, MessagePage } from '../contract.js';
+import { DatabaseStartError } from '../database/database-error.js';
+import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
+import { migrateSqlite } from '../database/sqlite-migrator.js';
+import { type BatchLimits, type FlushObserver, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
+import { toDirectMessage, toRoomMessage } from './message-shapes.js';
+import {
+  directMessageFromRow,
+  pageFromNewestFirst,
+  pageFromOldestFirst,
+  roomMessageFromRow,
+} from './message-rows.js';
+import {
+  type Appended,
+  conversationKey,
+  type DirectPageQuery,
+  MessageStore,
+  type NewDirectMessage,
+  type NewRoomMessage,
+  type RoomPageQuery,
+  type RoomSinceQuery,
+} from './message-store.js';
+import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
+import { RoomSeqSession } from './sqlite-write-session.js';
+
+export const SQLITE_MEMORY = ':memory:';
+
+export interface SqliteStoreOptions {
+  /** A file path (its directory is created) or ':memory:'. */
+  location: string;
+  /** Bounds on one group commit, so one flush holds the event loop briefly (see SqliteWriteBatcher). */
+  batch?: Partial<BatchLimits>;
+  checkpointIntervalMs?: number;
+  /** Told the size and duration of every flush (benchmarks, metrics). */
+  onFlush?: FlushObserver;
+}
+
+const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.5 };
+const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
+/** How long a statement waits for another connection's lock before failing (blocks the loop). */
+const BUSY_TIMEOUT_MS = 100;
+/** The writer only checkpoints by itself if the checkpoint worker falls far behind (40 MB of WAL). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
+
+interface Connection {
+  db: Database;
+  statements: SqliteStatements;
+  writes: SqliteWriteBatcher<RoomSeqSession>;
+  checkpointer?: SqliteCheckpointer;
+}
+
+/**
+ * The embedded default store. better-sqlite3 is synchronous, so writes are group-committed (one
+ * transaction per event-loop turn, capped) and WAL checkpoints run on a worker thread: a send
+ * holds the loop for a fraction of a millisecond. WAL with synchronous=NORMAL: a commit is in the
+ * WAL file before the promise resolves, so it survives a killed process; only a power loss or OS
+ * crash can drop the last commits before a checkpoint.
+ * One process per file: several gateways need PostgreSQL.
+ */
+export class SqliteMessageStore extends MessageStore implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(SqliteMessageStore.name);
+  private connection?: Connection;
+
+  constructor(private readonly options: SqliteStoreOptions) {
+    super();
+  }
+
+  onModuleInit(): void {
+    this.open();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.close();
+  }
+
+  /** Opens (creating the file and directory) and migrates; throws DatabaseStartError. */
+  open(): void {
+    if (this.connection) return;
+    const { location } = this.options;
+    try {
+      this.connection = this.connect(location);
+    } catch (error) {
+      throw new DatabaseStartError(location, error);
+    }
+  }
+
+  /** Commits what is queued, stops the checkpoint worker and closes; later calls reject. */
+  async close(): Promise<void> {
+    const connection = this.connection;
+    if (!connection) return;
+    this.connection = undefined;
+    connection.writes.drain();
+    await connection.checkpointer?.stop();
+    connection.db.close();
+  }
+
+  appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>> {
+    const connection = this.connection;
+    if (!connection) return Promise.reject(closedError());
+    return connection.writes.submit((session) => writeRoomMessage(connection.statements, session, input));
+  }
+
+  appendDirectMessage(input: NewDirectMessage): Promise<Appended<DirectMessage>> {
+    const connection = this.connection;
+    if (!connection) return Promise.reject(closedError());
+    return connection.writes.submit(() => writeDirectMessage(connection.statements, input));
+  }
+
+  async roomPage({ room, beforeSeq, limit }: RoomPageQuery): Promise<MessagePage<Message>> {
+    const rows = this.statements().roomPage.all(room, beforeSeq ?? BEYOND_ANY_SEQ, limit + 1);
+    return pageFromNewestFirst(rows, limit, roomMessageFromRow);
+  }
+
+  async roomSince({ room, sinceSeq, limit }: RoomSinceQuery): Promise<MessagePage<Message>> {
+    const rows = this.statements().roomSince.all(room, sinceSeq, limit + 1);
+    return pageFromOldestFirst(rows, limit, roomMessageFromRow);
+  }
+
+  async lastSeq(room: string): Promise<number> {
+    return this.statements().lastSeq.get(room) ?? 0;
+  }
+
+  async directPage({ userA, userB, beforeId, limit }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
+    const statements = this.statements();
+    const conversation = conversationKey(userA, userB);
+    const before = beforeId === undefined ? BEYOND_ANY_SEQ : statements.directCursor.get(beforeId, conversation);
+    if (before === undefined) return undefined;
+    const rows = statements.directPage.all(conversation, before, limit + 1);
+    return pageFromNewestFirst(rows, limit, directMessageFromRow);
+  }
+
+  async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
+    const statements = this.statements();
+    const before = cutoff.toISOString();
+    const rooms = statements.pruneRoomMessages.run(before, batchSize).changes;
+    if (rooms >= batchSize) return rooms;
+    return rooms + statements.pruneDirectMessages.run(before, batchSize - rooms).changes;
+  }
+
+  async ping(): Promise<void> {
+    this.statements().ping.get();
+  }
+
+  private statements(): SqliteStatements {
+    if (!this.connection) throw closedError();
+    return this.connection.statements;
+  }
+
+  private connect(location: string): Connection {
+    const isFile = location !== SQLITE_MEMORY;
+    if (isFile) mkdirSync(dirname(resolve(location)), { recursive: true });
+    const db = new BetterSqlite3(location, { timeout: BUSY_TIMEOUT_MS });
+    try {
+      if (isFile) db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+      const migrated = migrateSqlite(db);
+      const statements = prepareStatements(db);
+      const connection: Connection = {
+        db,
+        statements,
+        writes: this.batcher(db, statements),
+        checkpointer: isFile ? this.startCheckpointer(location) : undefined,
+      };
+      this.logger.log({ database: location, journal: isFile ? 'wal' : 'memory', migrated }, 'SQLite message store ready');
+      return connection;
+    } catch (error) {
+      db.close();
+      throw error;
+    }
+  }
+
+  private batcher(db: Database, statements: SqliteStatements): SqliteWriteBatcher<RoomSeqSession> {
+    const limits = { ...DEFAULT_BATCH, ...this.options.batch };
+    return new SqliteWriteBatcher(db, limits, () => new RoomSeqSession(statements), this.options.onFlush);
+  }
+
+  private startCheckpointer(location: string): SqliteCheckpointer {
+    const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
+    return new SqliteCheckpointer(location, interval, (reason) => this.logger.warn({ reason }, 'WAL checkpoint failed'));
+  }
+}
+
+/**
+ * Runs inside a batch transaction. The insert goes first: a repeated (sender, clientMsgId) trips
+ * the unique index, which aborts only this statement, and the original is returned instead; the
+ * seq it would have used stays free. No lookup is paid on the common, first-time path.
+ */
+function writeRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, input: NewRoomMessage): Appended<Message> {
+  const seq = seqs.nextSeq(input.room);
+  try {
+    statements.insertRoomMessage.run(
+      input.room,
+      seq,
+      input.id,
+      input.from.id,
+      input.from.name,
+      input.text,
+      input.sentAt,
+      input.clientMsgId ?? null,
+    );
+  } catch (error) {
+    const original = isDuplicateClientId(error) ? statements.roomByClientId.get(input.from.id, input.clientMsgId!) : undefined;
+    if (!original) throw error;
+    return { message: roomMessageFromRow(original), created: false };
+  }
+  seqs.used(input.room, seq);
+  return { message: toRoomMessage(input, seq), created: true };
+}
+
+function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessage): Appended<DirectMessage> {
+  try {
+    statements.insertDirectMessage.run(
+      input.id,
+      conversationKey(input.from.id, input.to.id),
+      input.from.id,
+      input.from.name,
+      input.to.id,
+      input.to.name,
+      input.text,
+      input.sentAt,
+      input.clientMsgId ?? null,
+    );
+  } catch (error) {
+    const original = isDuplicateClientId(error) ? statements.directByClientId.get(input.from.id, input.clientMsgId!) : undefined;
+    if (!original) throw error;
+    return { message: directMessageFromRow(original), created: false };
+  }
+  return { message: toDirectMessage(input), created: true };
+}
+
+/** SQLite's message for a repeated (sender_id, client_msg_id), in either message table. */
+const DUPLICATE_CLIENT_ID = /^UNIQUE constraint failed: \w+\.sender_id, \w+\.client_msg_id$/;
+
+function isDuplicateClientId(error: unknown): boolean {
+  return error instanceof BetterSqlite3.SqliteError && DUPLICATE_CLIENT_ID.test(error.message);
+}
+
+function closedError(): Error {
+  return new Error('the SQLite message store is closed');
+}
