@@ -3,6 +3,7 @@ import { WsException } from '@nestjs/websockets';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
 import type { FieldError } from '../contract.js';
 import { AppError } from './app-error.js';
+import { compileValidityCheck, type ValidityCheck } from './compiled-validator.js';
 
 const PRIMITIVES = new Set<unknown>([String, Boolean, Number, Array, Object]);
 
@@ -27,10 +28,17 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * Keys are checked against the DTO's declared properties before anything is copied, so
  * `__proto__`, `constructor` or a spoofed `from` never reach an object. Payloads are flat JSON
  * values, so copying onto the DTO prototype is all class-transformer would do here.
+ * Valid payloads pass a cached check compiled from the same class-validator rules; only a
+ * payload that fails it goes through validateSync, which produces the per-field details.
  */
+interface DtoRules {
+  keys: ReadonlySet<string>;
+  isValid?: ValidityCheck;
+}
+
 @Injectable()
 export class WsValidationPipe implements PipeTransform {
-  private readonly allowedKeys = new WeakMap<Type, ReadonlySet<string>>();
+  private readonly rulesByDto = new WeakMap<Type, DtoRules>();
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const dto = metadata.metatype;
@@ -38,28 +46,29 @@ export class WsValidationPipe implements PipeTransform {
     if (!isPlainObject(value)) {
       throw this.fail('payload must be a JSON object', [{ field: '(payload)', messages: ['payload must be a JSON object'] }]);
     }
-    const allowed = this.keysOf(dto);
-    const unknown = Object.keys(value).filter((key) => !allowed.has(key));
+    const rules = this.rulesOf(dto);
+    const unknown = Object.keys(value).filter((key) => !rules.keys.has(key));
     if (unknown.length > 0) {
       throw this.fail(
         'payload has unknown properties',
         unknown.map((key) => ({ field: key, messages: [`property ${key} should not exist`] })),
       );
     }
-    const instance: object = Object.assign(Object.create(dto.prototype as object) as object, value);
+    const instance = Object.assign(Object.create(dto.prototype as object) as object, value) as Record<string, unknown>;
+    if (rules.isValid?.(instance)) return instance;
     const errors = validateSync(instance, { forbidUnknownValues: true });
     if (errors.length > 0) throw this.fail('payload is invalid', flattenValidationErrors(errors));
     return instance;
   }
 
-  private keysOf(dto: Type): ReadonlySet<string> {
-    let keys = this.allowedKeys.get(dto);
-    if (!keys) {
+  private rulesOf(dto: Type): DtoRules {
+    let rules = this.rulesByDto.get(dto);
+    if (!rules) {
       const metadatas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
-      keys = new Set(metadatas.map((m) => m.propertyName));
-      this.allowedKeys.set(dto, keys);
+      rules = { keys: new Set(metadatas.map((m) => m.propertyName)), isValid: compileValidityCheck(dto) };
+      this.rulesByDto.set(dto, rules);
     }
-    return keys;
+    return rules;
   }
 
   private fail(message: string, details: FieldError[]): WsException {
