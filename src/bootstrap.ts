@@ -14,6 +14,7 @@ import { setUpOpenApi } from './docs/openapi.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
 import { AddressConnectionCounter } from './limits/address-connection-counter.js';
 import { isOriginAllowed } from './limits/origin-policy.js';
+import { requestLogger } from './logging/logger-options.js';
 import { clusterAdapter } from './redis/cluster-adapter.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
@@ -53,6 +54,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  app.use(requestLogger(config));
   app.useStaticAssets(PUBLIC_DIR);
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
