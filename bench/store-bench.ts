@@ -18,6 +18,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { User } from '../src/contract.js';
+import type { FlushObserver } from '../src/database/sqlite-write-batcher.js';
 import { MemoryMessageStore } from '../src/messages/memory-message.store.js';
 import type { MessageStore } from '../src/messages/message-store.js';
 import { PostgresMessageStore } from '../src/messages/postgres-message.store.js';
@@ -35,7 +36,6 @@ const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(3);
 interface Flush {
   writes: number;
   ms: number;
-  cpuMs: number;
 }
 
 interface Subject {
@@ -54,8 +54,8 @@ interface Row {
   perSecond: number;
   p50: number;
   p99: number;
-  /** Event-loop hold per send (SQLite: the flush that committed it), wall time and CPU time. */
-  hold?: { p50: number; p99: number; max: number; cpuP99: number };
+  /** Event-loop hold per send (SQLite: wall time of the flush that committed it). */
+  hold?: { p50: number; p99: number; max: number };
   /** 1-minute load average of the machine when the scenario ended. */
   load: number;
   loopDelayP99: number;
@@ -75,7 +75,7 @@ function holdPercentiles(flushes: Flush[]): Row['hold'] {
   const perSend = (pick: (flush: Flush) => number): number[] =>
     flushes.flatMap((flush) => Array<number>(flush.writes).fill(pick(flush))).sort((a, b) => a - b);
   const wall = perSend((flush) => flush.ms);
-  return { p50: percentile(wall, 50), p99: percentile(wall, 99), max: wall[wall.length - 1]!, cpuP99: percentile(perSend((flush) => flush.cpuMs), 99) };
+  return { p50: percentile(wall, 50), p99: percentile(wall, 99), max: wall[wall.length - 1]! };
 }
 
 async function measure(
@@ -208,7 +208,8 @@ async function benchmark(subject: Subject): Promise<Row[]> {
 
 async function sqliteSubject(name: string, location: string, cleanup: () => void): Promise<Subject> {
   const flushes: Subject['flushes'] = [];
-  const store = new SqliteMessageStore({ location, onFlush: (writes, ms, cpuMs) => flushes.push({ writes, ms, cpuMs }) });
+  const onFlush: FlushObserver = { afterFlush: (writes, ms) => flushes.push({ writes, ms }) };
+  const store = new SqliteMessageStore({ location, onFlush });
   store.open();
   return {
     name,
@@ -260,7 +261,7 @@ function format(rows: Row[]): string {
     'hold p50 ms',
     'hold p99 ms',
     'hold max ms',
-    'hold cpu p99 ms',
+
     'loop delay p99 ms',
     'load',
   ];
@@ -274,7 +275,7 @@ function format(rows: Row[]): string {
     ms(r.hold?.p50),
     ms(r.hold?.p99),
     ms(r.hold?.max),
-    ms(r.hold?.cpuP99),
+
     ms(r.loopDelayP99),
     r.load.toFixed(1),
   ]);
@@ -310,7 +311,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${format(rows)}\n`);
   process.stdout.write(
     '\nlat: submit to durable ack. hold: event-loop time (wall) of the SQLite flush that committed a send, per send;\n' +
-      'hold cpu: process CPU time over that flush (what the flush costs when no other process competes for the CPU).\n' +
+
       'loop delay: perf_hooks monitorEventLoopDelay during the scenario (1 ms resolution). load: 1-minute load average\n' +
       `at the end (2 cores: above 2 means other processes preempted this one). prune rows: count = messages deleted,\n` +
       `lat = time per batch of ${PRUNE_BATCH_SIZE}.\n`,

@@ -26,7 +26,7 @@ describe('SqliteWriteBatcher', () => {
     writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
-    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, (writes) => flushes.push(writes));
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
   });
 
   afterEach(() => {
@@ -43,7 +43,7 @@ describe('SqliteWriteBatcher', () => {
   });
 
   it('stops taking writes once a transaction has used its time budget', async () => {
-    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, (writes) => flushes.push(writes));
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
     const slowInsert = (value: string) => (): string => {
       const until = performance.now() + 2;
       while (performance.now() < until);

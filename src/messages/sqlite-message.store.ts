@@ -4,7 +4,7 @@ import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/c
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import { DatabaseStartError } from '../database/database-error.js';
-import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
+import { type CheckpointerOptions, SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { migrateSqlite } from '../database/sqlite-migrator.js';
 import { type BatchLimits, type FlushObserver, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
@@ -34,17 +34,23 @@ export interface SqliteStoreOptions {
   location: string;
   /** Bounds on one group commit, so one flush holds the event loop briefly (see SqliteWriteBatcher). */
   batch?: Partial<BatchLimits>;
-  checkpointIntervalMs?: number;
   /** Told the size and duration of every flush (benchmarks, metrics). */
   onFlush?: FlushObserver;
+  /** WAL checkpoint worker tuning (file databases only). */
+  checkpoint?: Partial<Pick<CheckpointerOptions, 'intervalMs' | 'restartPages'>>;
 }
 
 const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.5 };
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
+const CHECKPOINT_INTERVAL_MS = 100;
+/** 4096 pages = 16 MB of WAL: then the writer pauses briefly for a checkpoint that restarts the WAL. */
+const CHECKPOINT_RESTART_PAGES = 4096;
+const CHECKPOINT_MAX_PAUSE_MS = 250;
 /** How long a statement waits for another connection's lock before failing (blocks the loop). */
 const BUSY_TIMEOUT_MS = 100;
-/** The writer only checkpoints by itself if the checkpoint worker falls far behind (40 MB of WAL). */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+/** The writer only checkpoints by itself if the checkpoint worker is gone (64 MB of WAL). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
+/** A WAL file grown beyond this is cut back when it restarts. */
+const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
 
 interface Connection {
@@ -57,7 +63,7 @@ interface Connection {
 /**
  * The embedded default store. better-sqlite3 is synchronous, so writes are group-committed (one
  * transaction per event-loop turn, capped) and WAL checkpoints run on a worker thread: a send
- * holds the loop for a fraction of a millisecond. WAL with synchronous=NORMAL: a commit is in the
+ * holds the loop for about half a millisecond. WAL with synchronous=NORMAL: a commit is in the
  * WAL file before the promise resolves, so it survives a killed process; only a power loss or OS
  * crash can drop the last commits before a checkpoint.
  * One process per file: several gateways need PostgreSQL.
@@ -159,14 +165,15 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
       if (isFile) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       const migrated = migrateSqlite(db);
       const statements = prepareStatements(db);
       const connection: Connection = {
         db,
         statements,
         writes: this.batcher(db, statements),
-        checkpointer: isFile ? this.startCheckpointer(location) : undefined,
       };
+      if (isFile) connection.checkpointer = this.startCheckpointer(location, connection.writes);
       this.logger.log({ database: location, journal: isFile ? 'wal' : 'memory', migrated }, 'SQLite message store ready');
       return connection;
     } catch (error) {
@@ -180,9 +187,18 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     return new SqliteWriteBatcher(db, limits, () => new RoomSeqSession(statements), this.options.onFlush);
   }
 
-  private startCheckpointer(location: string): SqliteCheckpointer {
-    const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
-    return new SqliteCheckpointer(location, interval, (reason) => this.logger.warn({ reason }, 'WAL checkpoint failed'));
+  private startCheckpointer(file: string, writer: SqliteWriteBatcher<RoomSeqSession>): SqliteCheckpointer {
+    return new SqliteCheckpointer(
+      {
+        file,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        restartPages: CHECKPOINT_RESTART_PAGES,
+        maxPauseMs: CHECKPOINT_MAX_PAUSE_MS,
+        ...this.options.checkpoint,
+      },
+      writer,
+      (reason) => this.logger.warn({ reason }, 'WAL checkpoint failed'),
+    );
   }
 }
 
