@@ -253,8 +253,13 @@ function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessag
 /** SQLite's message for a repeated (sender_id, client_msg_id), in either message table. */
 const DUPLICATE_CLIENT_ID = /^UNIQUE constraint failed: \w+\.sender_id, \w+\.client_msg_id$/;
 
+/**
+ * Matched by code and message, not by class: the native driver keeps the SqliteError class of
+ * the first copy of the module loaded in the process (test runners load one per test file).
+ */
 function isDuplicateClientId(error: unknown): boolean {
-  return error instanceof BetterSqlite3.SqliteError && DUPLICATE_CLIENT_ID.test(error.message);
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && DUPLICATE_CLIENT_ID.test(message);
 }
 
 function closedError(): Error {
