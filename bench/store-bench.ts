@@ -163,6 +163,7 @@ async function pacedLoop(store: MessageStore, rate: number, seconds: number, rec
 
 async function prune(subject: Subject): Promise<Row> {
   const batches: number[] = [];
+  subject.flushes.length = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const startedAt = performance.now();
@@ -185,6 +186,7 @@ async function prune(subject: Subject): Promise<Row> {
     perSecond: Math.round(removed / elapsed),
     p50: percentile(batches, 50),
     p99: percentile(batches, 99),
+    hold: holdPercentiles(subject.flushes),
     load: loadavg()[0]!,
     loopDelayP99: delay.percentile(99) / 1e6,
     loopDelayMax: delay.max / 1e6,

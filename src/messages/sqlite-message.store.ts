@@ -52,6 +52,8 @@ const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
 /** A WAL file grown beyond this is cut back when it restarts. */
 const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
 const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
+/** Rows one pruning write deletes: about as long as a few sends. */
+const PRUNE_CHUNK = 20;
 
 interface Connection {
   db: Database;
@@ -140,12 +142,23 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     return pageFromNewestFirst(rows, limit, directMessageFromRow);
   }
 
+  /**
+   * Deletes in small chunks that go through the group commit like sends do: each chunk shares a
+   * flush and its time budget, so pruning never holds the event loop for long, and it pauses
+   * with the writer while the WAL restarts.
+   */
   async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
-    const statements = this.statements();
+    const connection = this.connection;
+    if (!connection) throw closedError();
     const before = cutoff.toISOString();
-    const rooms = statements.pruneRoomMessages.run(before, batchSize).changes;
-    if (rooms >= batchSize) return rooms;
-    return rooms + statements.pruneDirectMessages.run(before, batchSize - rooms).changes;
+    let removed = 0;
+    while (removed < batchSize) {
+      const chunk = Math.min(PRUNE_CHUNK, batchSize - removed);
+      const deleted = await connection.writes.submit(() => deleteOlder(connection.statements, before, chunk));
+      removed += deleted;
+      if (deleted < chunk) break;
+    }
+    return removed;
   }
 
   async ping(): Promise<void> {
@@ -248,6 +261,13 @@ function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessag
     return { message: directMessageFromRow(original), created: false };
   }
   return { message: toDirectMessage(input), created: true };
+}
+
+/** Room messages first, then direct messages, `limit` rows at most in all. */
+function deleteOlder(statements: SqliteStatements, before: string, limit: number): number {
+  const rooms = statements.pruneRoomMessages.run(before, limit).changes;
+  if (rooms >= limit) return rooms;
+  return rooms + statements.pruneDirectMessages.run(before, limit - rooms).changes;
 }
 
 /** SQLite's message for a repeated (sender_id, client_msg_id), in either message table. */
