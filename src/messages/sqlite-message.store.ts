@@ -97,13 +97,14 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     }
   }
 
-  /** Commits what is queued, stops the checkpoint worker and closes; later calls reject. */
+  /** Stops the checkpoint worker, commits what is queued and closes; later calls reject. */
   async close(): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
     this.connection = undefined;
-    connection.writes.drain();
+    // The worker goes first: a checkpoint it is running could make the final commits wait.
     await connection.checkpointer?.stop();
+    connection.writes.drain();
     connection.db.close();
   }
 
