@@ -69,15 +69,23 @@ describe('SqliteWriteBatcher', () => {
     expect(committed()).toEqual(['a', 'c']);
   });
 
-  it('drain commits what is queued at once; abandon rejects it', async () => {
+  it('drain commits what is queued at once, paused or not', async () => {
+    batcher.pause();
     const drained = batcher.submit(insert('now'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(committed()).toEqual([]);
     batcher.drain();
     expect(committed()).toEqual(['now']);
     await expect(drained).resolves.toBe('now');
-    const abandoned = batcher.submit(insert('never'));
-    batcher.abandon(new Error('closed'));
-    await expect(abandoned).rejects.toThrow('closed');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(committed()).toEqual(['now']);
+  });
+
+  it('holds commits while paused and commits them after resume', async () => {
+    batcher.pause();
+    const held = Promise.all(['a', 'b'].map((value) => batcher.submit(insert(value))));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(committed()).toEqual([]);
+    batcher.resume();
+    await expect(held).resolves.toEqual(['a', 'b']);
+    expect(committed()).toEqual(['a', 'b']);
   });
 });

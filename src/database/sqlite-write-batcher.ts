@@ -106,14 +106,6 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     while (this.pending > 0) this.flush();
   }
 
-  /** Rejects everything still queued: the connection is gone. */
-  abandon(error: Error): void {
-    const dropped = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    for (const pending of dropped) pending.reject(error);
-  }
-
   private readonly flushTurn = (): void => {
     this.scheduled = false;
     if (this.paused) return;
