@@ -23,8 +23,6 @@ export interface BatchLimits {
 
 /** Told about every flush (benchmarks, metrics). */
 export interface FlushObserver {
-  /** Right before a flush starts its clock. */
-  beforeFlush?(): void;
   /** How many writes the flush settled and how long it held the event loop. */
   afterFlush(writes: number, durationMs: number): void;
 }
@@ -120,7 +118,6 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     const from = this.head;
     const to = Math.min(this.queue.length, from + this.limits.maxWrites);
     if (from === to) return;
-    this.observe?.beforeFlush?.();
     const startedAt = performance.now();
     const deadline = startedAt + this.limits.budgetMs;
     let done: number;
