@@ -26,10 +26,27 @@ const checkpoint = (mode) => {
     return undefined;
   }
 };
+// Once the WAL is long, PASSIVE runs back to back until one finds little new to copy, so the
+// RESTART that needs the writer paused has little left to do and the pause stays short.
+let previousLog = 0;
+let catchUpRounds = 0;
 const tick = () => {
   const result = checkpoint('PASSIVE');
-  if (result && result.log >= workerData.restartPages) parentPort.postMessage({ type: 'pause' });
-  else timer = setTimeout(tick, workerData.intervalMs);
+  if (!result || result.log < workerData.restartPages) {
+    previousLog = result ? result.log : previousLog;
+    timer = setTimeout(tick, workerData.intervalMs);
+    return;
+  }
+  const added = result.log - previousLog;
+  previousLog = result.log;
+  if (added > workerData.catchUpFrames && catchUpRounds < workerData.maxCatchUpRounds) {
+    catchUpRounds += 1;
+    timer = setTimeout(tick, 0);
+    return;
+  }
+  catchUpRounds = 0;
+  previousLog = 0;
+  parentPort.postMessage({ type: 'pause' });
 };
 parentPort.on('message', (message) => {
   // Messages already queued when 'stop' arrived find the connection closed: ignore them.
@@ -49,6 +66,10 @@ parentPort.on('message', (message) => {
 timer = setTimeout(tick, workerData.intervalMs);
 `;
 
+/** The writer is paused once a PASSIVE checkpoint found at most this many new frames to copy... */
+const CATCH_UP_FRAMES = 512;
+/** ...or after this many back-to-back attempts to get there. */
+const MAX_CATCH_UP_ROUNDS = 20;
 /** A worker that has not exited this long after 'stop' is terminated. */
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -87,7 +108,7 @@ export class SqliteCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, ...options, busyTimeoutMs: options.maxPauseMs },
+      workerData: { driver, ...options, busyTimeoutMs: options.maxPauseMs, catchUpFrames: CATCH_UP_FRAMES, maxCatchUpRounds: MAX_CATCH_UP_ROUNDS },
     });
     // Settles on exit; a worker that failed has reported through 'error' already.
     this.exited = once(this.worker, 'exit').catch((error: unknown) => error);

@@ -42,18 +42,24 @@ export interface SqliteStoreOptions {
 
 const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.5 };
 const CHECKPOINT_INTERVAL_MS = 100;
-/** 4096 pages = 16 MB of WAL: then the writer pauses briefly for a checkpoint that restarts the WAL. */
-const CHECKPOINT_RESTART_PAGES = 4096;
+/**
+ * 8192 pages = 32 MB of WAL: then the writer pauses (tens of ms: acks wait, the loop does not)
+ * for a checkpoint that restarts the WAL. At 5000 sends/s that is about once every few seconds.
+ */
+const CHECKPOINT_RESTART_PAGES = 8192;
 const CHECKPOINT_MAX_PAUSE_MS = 250;
 /** How long a statement waits for another connection's lock before failing (blocks the loop). */
 const BUSY_TIMEOUT_MS = 100;
-/** The writer only checkpoints by itself if the checkpoint worker is gone (64 MB of WAL). */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 16_384;
-/** A WAL file grown beyond this is cut back when it restarts. */
-const WAL_SIZE_LIMIT_BYTES = 32 * 1024 * 1024;
+/** The writer only checkpoints by itself if the checkpoint worker is gone (128 MB of WAL). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 32_768;
+/**
+ * A WAL file grown beyond this is cut back when it restarts. Well above the restart point on
+ * purpose: truncating and regrowing the file on every restart costs the writer milliseconds.
+ */
+const WAL_SIZE_LIMIT_BYTES = 160 * 1024 * 1024;
 const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
 /** Rows one pruning write deletes: about as long as a few sends. */
-const PRUNE_CHUNK = 20;
+const PRUNE_CHUNK = 10;
 
 interface Connection {
   db: Database;
