@@ -5,11 +5,11 @@
  * Scenarios, per store:
  * - room, closed loop: 100 senders each await their ack and send again, into 10 rooms.
  * - direct, closed loop: the same with direct messages (one insert per delivery).
- * - room, paced: an open-loop stream at a fixed rate, as a busy gateway would see it; this is
- *   where the event-loop hold of a send is judged (SQLite: flush time, attributed per send).
+ * - room / direct, paced: an open-loop stream at a fixed rate, as a busy gateway would see it;
+ *   this is where the event-loop hold of a send is judged (SQLite: flush time, per send).
  * - prune: deleting everything in batches of 200, timing each batch.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +20,7 @@ import pg from 'pg';
 import type { User } from '../src/contract.js';
 import type { FlushObserver } from '../src/database/sqlite-write-batcher.js';
 import { MemoryMessageStore } from '../src/messages/memory-message.store.js';
+import { newMessageId } from '../src/messages/message-id.js';
 import type { MessageStore } from '../src/messages/message-store.js';
 import { PostgresMessageStore } from '../src/messages/postgres-message.store.js';
 import { SqliteMessageStore } from '../src/messages/sqlite-message.store.js';
@@ -110,7 +111,7 @@ async function measure(
 function roomSend(store: MessageStore, n: number): Promise<unknown> {
   const from = users[n % SENDERS]!;
   return store.appendRoomMessage({
-    id: randomUUID(),
+    id: newMessageId(),
     room: `bench-${n % ROOMS}`,
     from,
     text: TEXT,
@@ -123,7 +124,7 @@ function directSend(store: MessageStore, n: number): Promise<unknown> {
   const from = users[n % SENDERS]!;
   const to = users[(n + 1) % SENDERS]!;
   return store.appendDirectMessage({
-    id: randomUUID(),
+    id: newMessageId(),
     from,
     to,
     text: TEXT,
@@ -146,7 +147,13 @@ async function closedLoop(store: MessageStore, total: number, send: typeof roomS
 }
 
 /** Sends at a fixed rate regardless of acks, in 1 ms ticks, like independent clients would. */
-async function pacedLoop(store: MessageStore, rate: number, seconds: number, record: (ms: number) => void): Promise<void> {
+async function pacedLoop(
+  store: MessageStore,
+  send: typeof roomSend,
+  rate: number,
+  seconds: number,
+  record: (ms: number) => void,
+): Promise<void> {
   const pending: Array<Promise<unknown>> = [];
   const startedAt = performance.now();
   let sent = 0;
@@ -154,7 +161,7 @@ async function pacedLoop(store: MessageStore, rate: number, seconds: number, rec
     const due = Math.floor(((performance.now() - startedAt) / 1000) * rate);
     for (; sent < due; sent += 1) {
       const sendStartedAt = performance.now();
-      pending.push(roomSend(store, sent).then(() => record(performance.now() - sendStartedAt)));
+      pending.push(send(store, sent).then(() => record(performance.now() - sendStartedAt)));
     }
     await sleep(1);
   }
@@ -201,7 +208,12 @@ async function benchmark(subject: Subject): Promise<Row[]> {
   rows.push(await measure(subject, 'direct, closed loop x100', (record) => closedLoop(subject.store, CLOSED_LOOP_INSERTS, directSend, record)));
   rows.push(
     await measure(subject, `room, paced ${subject.pacedRate}/s`, (record) =>
-      pacedLoop(subject.store, subject.pacedRate, PACED_SECONDS, record),
+      pacedLoop(subject.store, roomSend, subject.pacedRate, PACED_SECONDS, record),
+    ),
+  );
+  rows.push(
+    await measure(subject, `direct, paced ${subject.pacedRate}/s`, (record) =>
+      pacedLoop(subject.store, directSend, subject.pacedRate, PACED_SECONDS, record),
     ),
   );
   rows.push(await prune(subject));
