@@ -1,6 +1,7 @@
 /**
  * Message store benchmark: inserts/s, insert latency and how long writes hold the event loop,
- * for every store implementation. Run with `npm run bench:store` (`-- --quick` for a short run).
+ * for every store implementation. Run with `npm run bench:store` (`-- --quick` for a short run,
+ * `-- --only sqlite` for the stores whose name contains "sqlite").
  *
  * Scenarios, per store:
  * - room, closed loop: 100 senders each await their ack and send again, into 10 rooms.
@@ -27,6 +28,8 @@ import { SqliteMessageStore } from '../src/messages/sqlite-message.store.js';
 import { PRUNE_BATCH_SIZE } from '../src/messages/retention.service.js';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only sqlite` runs just the stores whose name contains "sqlite". */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SENDERS = 100;
 const ROOMS = 10;
@@ -301,15 +304,16 @@ function format(rows: Row[]): string {
 async function main(): Promise<void> {
   Logger.overrideLogger(['warn', 'error']);
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
-  const subjects: Array<() => Promise<Subject | string>> = [
-    async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined }),
-    () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'), () => rmSync(dir, { recursive: true, force: true })),
-    () => sqliteSubject('sqlite :memory:', ':memory:', () => undefined),
-    postgresSubject,
+  const subjects: Array<[string, () => Promise<Subject | string>]> = [
+    ['memory', async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined })],
+    ['sqlite file (WAL)', () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'), () => undefined)],
+    ['sqlite :memory:', () => sqliteSubject('sqlite :memory:', ':memory:', () => undefined)],
+    ['postgres', postgresSubject],
   ];
   const rows: Row[] = [];
   const notes: string[] = [];
-  for (const make of subjects) {
+  for (const [name, make] of subjects) {
+    if (ONLY !== undefined && !name.includes(ONLY)) continue;
     const subject = await make();
     if (typeof subject === 'string') {
       notes.push(subject);
@@ -322,6 +326,7 @@ async function main(): Promise<void> {
       await subject.close();
     }
   }
+  rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`\n${format(rows)}\n`);
   process.stdout.write(
     '\nlat: submit to durable ack. hold: event-loop time (wall) of the SQLite flush that committed a send, per send;\n' +
