@@ -1,15 +1,16 @@
 /**
  * Message store benchmark: inserts/s, insert latency and how long writes hold the event loop,
- * for every store implementation. Run with `npm run bench:store` (`-- --quick` for a short run).
+ * for every store implementation. Run with `npm run bench:store` (`-- --quick` for a short run,
+ * `-- --only sqlite` for the stores whose name contains "sqlite").
  *
  * Scenarios, per store:
  * - room, closed loop: 100 senders each await their ack and send again, into 10 rooms.
  * - direct, closed loop: the same with direct messages (one insert per delivery).
- * - room, paced: an open-loop stream at a fixed rate, as a busy gateway would see it; this is
- *   where the event-loop hold of a send is judged (SQLite: flush time, attributed per send).
+ * - room / direct, paced: an open-loop stream at a fixed rate, as a busy gateway would see it;
+ *   this is where the event-loop hold of a send is judged (SQLite: flush time, per send).
  * - prune: deleting everything in batches of 200, timing each batch.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,13 +19,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { User } from '../src/contract.js';
+import type { FlushObserver } from '../src/database/sqlite-write-batcher.js';
 import { MemoryMessageStore } from '../src/messages/memory-message.store.js';
+import { newMessageId } from '../src/messages/message-id.js';
 import type { MessageStore } from '../src/messages/message-store.js';
 import { PostgresMessageStore } from '../src/messages/postgres-message.store.js';
 import { SqliteMessageStore } from '../src/messages/sqlite-message.store.js';
 import { PRUNE_BATCH_SIZE } from '../src/messages/retention.service.js';
 
 const QUICK = process.argv.includes('--quick');
+/** `--only sqlite` runs just the stores whose name contains "sqlite". */
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 const POSTGRES_URL = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const SENDERS = 100;
 const ROOMS = 10;
@@ -35,7 +40,6 @@ const TEXT = 'The quick brown fox jumps over the lazy dog. '.repeat(3);
 interface Flush {
   writes: number;
   ms: number;
-  cpuMs: number;
 }
 
 interface Subject {
@@ -54,8 +58,8 @@ interface Row {
   perSecond: number;
   p50: number;
   p99: number;
-  /** Event-loop hold per send (SQLite: the flush that committed it), wall time and CPU time. */
-  hold?: { p50: number; p99: number; max: number; cpuP99: number };
+  /** Event-loop hold per send (SQLite: wall time of the flush that committed it). */
+  hold?: { p50: number; p99: number; max: number };
   /** 1-minute load average of the machine when the scenario ended. */
   load: number;
   loopDelayP99: number;
@@ -75,7 +79,7 @@ function holdPercentiles(flushes: Flush[]): Row['hold'] {
   const perSend = (pick: (flush: Flush) => number): number[] =>
     flushes.flatMap((flush) => Array<number>(flush.writes).fill(pick(flush))).sort((a, b) => a - b);
   const wall = perSend((flush) => flush.ms);
-  return { p50: percentile(wall, 50), p99: percentile(wall, 99), max: wall[wall.length - 1]!, cpuP99: percentile(perSend((flush) => flush.cpuMs), 99) };
+  return { p50: percentile(wall, 50), p99: percentile(wall, 99), max: wall[wall.length - 1]! };
 }
 
 async function measure(
@@ -110,7 +114,7 @@ async function measure(
 function roomSend(store: MessageStore, n: number): Promise<unknown> {
   const from = users[n % SENDERS]!;
   return store.appendRoomMessage({
-    id: randomUUID(),
+    id: newMessageId(),
     room: `bench-${n % ROOMS}`,
     from,
     text: TEXT,
@@ -123,7 +127,7 @@ function directSend(store: MessageStore, n: number): Promise<unknown> {
   const from = users[n % SENDERS]!;
   const to = users[(n + 1) % SENDERS]!;
   return store.appendDirectMessage({
-    id: randomUUID(),
+    id: newMessageId(),
     from,
     to,
     text: TEXT,
@@ -146,7 +150,13 @@ async function closedLoop(store: MessageStore, total: number, send: typeof roomS
 }
 
 /** Sends at a fixed rate regardless of acks, in 1 ms ticks, like independent clients would. */
-async function pacedLoop(store: MessageStore, rate: number, seconds: number, record: (ms: number) => void): Promise<void> {
+async function pacedLoop(
+  store: MessageStore,
+  send: typeof roomSend,
+  rate: number,
+  seconds: number,
+  record: (ms: number) => void,
+): Promise<void> {
   const pending: Array<Promise<unknown>> = [];
   const startedAt = performance.now();
   let sent = 0;
@@ -154,7 +164,7 @@ async function pacedLoop(store: MessageStore, rate: number, seconds: number, rec
     const due = Math.floor(((performance.now() - startedAt) / 1000) * rate);
     for (; sent < due; sent += 1) {
       const sendStartedAt = performance.now();
-      pending.push(roomSend(store, sent).then(() => record(performance.now() - sendStartedAt)));
+      pending.push(send(store, sent).then(() => record(performance.now() - sendStartedAt)));
     }
     await sleep(1);
   }
@@ -163,6 +173,7 @@ async function pacedLoop(store: MessageStore, rate: number, seconds: number, rec
 
 async function prune(subject: Subject): Promise<Row> {
   const batches: number[] = [];
+  subject.flushes.length = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const startedAt = performance.now();
@@ -185,6 +196,7 @@ async function prune(subject: Subject): Promise<Row> {
     perSecond: Math.round(removed / elapsed),
     p50: percentile(batches, 50),
     p99: percentile(batches, 99),
+    hold: holdPercentiles(subject.flushes),
     load: loadavg()[0]!,
     loopDelayP99: delay.percentile(99) / 1e6,
     loopDelayMax: delay.max / 1e6,
@@ -199,7 +211,12 @@ async function benchmark(subject: Subject): Promise<Row[]> {
   rows.push(await measure(subject, 'direct, closed loop x100', (record) => closedLoop(subject.store, CLOSED_LOOP_INSERTS, directSend, record)));
   rows.push(
     await measure(subject, `room, paced ${subject.pacedRate}/s`, (record) =>
-      pacedLoop(subject.store, subject.pacedRate, PACED_SECONDS, record),
+      pacedLoop(subject.store, roomSend, subject.pacedRate, PACED_SECONDS, record),
+    ),
+  );
+  rows.push(
+    await measure(subject, `direct, paced ${subject.pacedRate}/s`, (record) =>
+      pacedLoop(subject.store, directSend, subject.pacedRate, PACED_SECONDS, record),
     ),
   );
   rows.push(await prune(subject));
@@ -208,7 +225,8 @@ async function benchmark(subject: Subject): Promise<Row[]> {
 
 async function sqliteSubject(name: string, location: string, cleanup: () => void): Promise<Subject> {
   const flushes: Subject['flushes'] = [];
-  const store = new SqliteMessageStore({ location, onFlush: (writes, ms, cpuMs) => flushes.push({ writes, ms, cpuMs }) });
+  const onFlush: FlushObserver = { afterFlush: (writes, ms) => flushes.push({ writes, ms }) };
+  const store = new SqliteMessageStore({ location, onFlush });
   store.open();
   return {
     name,
@@ -260,7 +278,7 @@ function format(rows: Row[]): string {
     'hold p50 ms',
     'hold p99 ms',
     'hold max ms',
-    'hold cpu p99 ms',
+
     'loop delay p99 ms',
     'load',
   ];
@@ -274,7 +292,7 @@ function format(rows: Row[]): string {
     ms(r.hold?.p50),
     ms(r.hold?.p99),
     ms(r.hold?.max),
-    ms(r.hold?.cpuP99),
+
     ms(r.loopDelayP99),
     r.load.toFixed(1),
   ]);
@@ -286,15 +304,16 @@ function format(rows: Row[]): string {
 async function main(): Promise<void> {
   Logger.overrideLogger(['warn', 'error']);
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
-  const subjects: Array<() => Promise<Subject | string>> = [
-    async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined }),
-    () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'), () => rmSync(dir, { recursive: true, force: true })),
-    () => sqliteSubject('sqlite :memory:', ':memory:', () => undefined),
-    postgresSubject,
+  const subjects: Array<[string, () => Promise<Subject | string>]> = [
+    ['memory', async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined })],
+    ['sqlite file (WAL)', () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'), () => undefined)],
+    ['sqlite :memory:', () => sqliteSubject('sqlite :memory:', ':memory:', () => undefined)],
+    ['postgres', postgresSubject],
   ];
   const rows: Row[] = [];
   const notes: string[] = [];
-  for (const make of subjects) {
+  for (const [name, make] of subjects) {
+    if (ONLY !== undefined && !name.includes(ONLY)) continue;
     const subject = await make();
     if (typeof subject === 'string') {
       notes.push(subject);
@@ -307,10 +326,11 @@ async function main(): Promise<void> {
       await subject.close();
     }
   }
+  rmSync(dir, { recursive: true, force: true });
   process.stdout.write(`\n${format(rows)}\n`);
   process.stdout.write(
     '\nlat: submit to durable ack. hold: event-loop time (wall) of the SQLite flush that committed a send, per send;\n' +
-      'hold cpu: process CPU time over that flush (what the flush costs when no other process competes for the CPU).\n' +
+
       'loop delay: perf_hooks monitorEventLoopDelay during the scenario (1 ms resolution). load: 1-minute load average\n' +
       `at the end (2 cores: above 2 means other processes preempted this one). prune rows: count = messages deleted,\n` +
       `lat = time per batch of ${PRUNE_BATCH_SIZE}.\n`,

@@ -3,29 +3,93 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
 /**
- * The worker's own connection checkpoints the WAL into the database file. Checkpoints copy pages
- * and fsync, which can take milliseconds: done here they never hold the main event loop, and a
- * PASSIVE checkpoint never blocks the writer. Plain CommonJS so it runs as given, with no build.
+ * The worker's own connection copies the WAL into the database file. Checkpoints copy pages and
+ * fsync, which takes milliseconds: done here they never hold the main event loop, and a PASSIVE
+ * checkpoint runs alongside the writer. But the WAL only starts over from its beginning when a
+ * checkpoint has caught up completely before a write begins, which never happens while writes
+ * keep coming. So once the WAL is long, the worker asks the writer to pause (the writer just
+ * queues sends for a moment; its event loop stays free), finishes with a RESTART checkpoint
+ * and lets it resume. Plain CommonJS so it runs as given, with no build step.
  */
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
-const db = new Database(workerData.file, { fileMustExist: true });
-const checkpoint = () => {
+const db = new Database(workerData.file, { fileMustExist: true, timeout: workerData.busyTimeoutMs });
+let timer;
+let stopped = false;
+const report = (error) => parentPort.postMessage({ type: 'failed', reason: error instanceof Error ? error.message : String(error) });
+const checkpoint = (mode) => {
   try {
-    db.pragma('wal_checkpoint(PASSIVE)');
+    return db.pragma('wal_checkpoint(' + mode + ')')[0];
   } catch (error) {
-    parentPort.postMessage(error instanceof Error ? error.message : String(error));
+    report(error);
+    return undefined;
   }
 };
-const timer = setInterval(checkpoint, workerData.intervalMs);
-parentPort.once('message', () => {
-  clearInterval(timer);
-  checkpoint();
-  db.close();
-  parentPort.close();
+// Once the WAL is long, PASSIVE runs back to back until one finds little new to copy, so the
+// RESTART that needs the writer paused has little left to do and the pause stays short.
+let previousLog = 0;
+let catchUpRounds = 0;
+const tick = () => {
+  const result = checkpoint('PASSIVE');
+  if (!result || result.log < workerData.restartPages) {
+    previousLog = result ? result.log : previousLog;
+    timer = setTimeout(tick, workerData.intervalMs);
+    return;
+  }
+  const added = result.log - previousLog;
+  previousLog = result.log;
+  if (added > workerData.catchUpFrames && catchUpRounds < workerData.maxCatchUpRounds) {
+    catchUpRounds += 1;
+    timer = setTimeout(tick, 0);
+    return;
+  }
+  catchUpRounds = 0;
+  previousLog = 0;
+  parentPort.postMessage({ type: 'pause' });
+};
+parentPort.on('message', (message) => {
+  // Messages already queued when 'stop' arrived find the connection closed: ignore them.
+  if (stopped) return;
+  if (message === 'paused') {
+    checkpoint('RESTART');
+    parentPort.postMessage({ type: 'resume' });
+    timer = setTimeout(tick, workerData.intervalMs);
+  } else if (message === 'stop') {
+    stopped = true;
+    clearTimeout(timer);
+    checkpoint('PASSIVE');
+    db.close();
+    parentPort.close();
+  }
 });
+timer = setTimeout(tick, workerData.intervalMs);
 `;
+
+/** The writer is paused once a PASSIVE checkpoint found at most this many new frames to copy... */
+const CATCH_UP_FRAMES = 512;
+/** ...or after this many back-to-back attempts to get there. */
+const MAX_CATCH_UP_ROUNDS = 20;
+/** A worker that has not exited this long after 'stop' is terminated. */
+const STOP_TIMEOUT_MS = 5_000;
+
+type WorkerMessage = { type: 'pause' } | { type: 'resume' } | { type: 'failed'; reason: string };
+
+export interface CheckpointerOptions {
+  file: string;
+  /** How often a PASSIVE checkpoint runs. */
+  intervalMs: number;
+  /** WAL length (pages) at which the writer is paused for a RESTART checkpoint. */
+  restartPages: number;
+  /** The writer resumes after this even if the worker never answers. */
+  maxPauseMs: number;
+}
+
+/** What the checkpointer needs from the writer: stop committing for a moment, then go on. */
+export interface PausableWriter {
+  pause(): void;
+  resume(): void;
+}
 
 export type CheckpointFailureListener = (reason: string) => void;
 
@@ -33,21 +97,55 @@ export type CheckpointFailureListener = (reason: string) => void;
 export class SqliteCheckpointer {
   private readonly worker: Worker;
   private readonly exited: Promise<unknown>;
+  private pauseTimer?: NodeJS.Timeout;
+  private stopping = false;
 
-  constructor(file: string, intervalMs: number, onFailure: CheckpointFailureListener) {
+  constructor(
+    private readonly options: CheckpointerOptions,
+    private readonly writer: PausableWriter,
+    onFailure: CheckpointFailureListener,
+  ) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
-    this.worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { driver, file, intervalMs } });
-    this.exited = once(this.worker, 'exit');
-    this.worker.on('message', (reason: string) => onFailure(reason));
+    this.worker = new Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { driver, ...options, busyTimeoutMs: options.maxPauseMs, catchUpFrames: CATCH_UP_FRAMES, maxCatchUpRounds: MAX_CATCH_UP_ROUNDS },
+    });
+    // Settles on exit; a worker that failed has reported through 'error' already.
+    this.exited = once(this.worker, 'exit').catch((error: unknown) => error);
+    this.worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'pause') this.pauseWriter();
+      else if (message.type === 'resume') this.resumeWriter();
+      else onFailure(message.reason);
+    });
     this.worker.on('error', (error) => onFailure(error.message));
     // Checkpoints are housekeeping: they must never keep the process alive.
     this.worker.unref();
   }
 
   async stop(): Promise<void> {
+    this.stopping = true;
+    this.resumeWriter();
     // Referenced again, so the process waits for the final checkpoint instead of exiting under it.
     this.worker.ref();
     this.worker.postMessage('stop');
-    await this.exited;
+    const stuck = setTimeout(() => void this.worker.terminate(), STOP_TIMEOUT_MS);
+    try {
+      await this.exited;
+    } finally {
+      clearTimeout(stuck);
+    }
+  }
+
+  private pauseWriter(): void {
+    if (this.stopping) return;
+    this.writer.pause();
+    this.pauseTimer = setTimeout(() => this.resumeWriter(), this.options.maxPauseMs);
+    this.worker.postMessage('paused');
+  }
+
+  private resumeWriter(): void {
+    clearTimeout(this.pauseTimer);
+    this.pauseTimer = undefined;
+    this.writer.resume();
   }
 }

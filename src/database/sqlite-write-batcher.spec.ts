@@ -26,7 +26,7 @@ describe('SqliteWriteBatcher', () => {
     writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
-    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, (writes) => flushes.push(writes));
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
   });
 
   afterEach(() => {
@@ -43,7 +43,7 @@ describe('SqliteWriteBatcher', () => {
   });
 
   it('stops taking writes once a transaction has used its time budget', async () => {
-    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, (writes) => flushes.push(writes));
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
     const slowInsert = (value: string) => (): string => {
       const until = performance.now() + 2;
       while (performance.now() < until);
@@ -69,15 +69,23 @@ describe('SqliteWriteBatcher', () => {
     expect(committed()).toEqual(['a', 'c']);
   });
 
-  it('drain commits what is queued at once; abandon rejects it', async () => {
+  it('drain commits what is queued at once, paused or not', async () => {
+    batcher.pause();
     const drained = batcher.submit(insert('now'));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(committed()).toEqual([]);
     batcher.drain();
     expect(committed()).toEqual(['now']);
     await expect(drained).resolves.toBe('now');
-    const abandoned = batcher.submit(insert('never'));
-    batcher.abandon(new Error('closed'));
-    await expect(abandoned).rejects.toThrow('closed');
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(committed()).toEqual(['now']);
+  });
+
+  it('holds commits while paused and commits them after resume', async () => {
+    batcher.pause();
+    const held = Promise.all(['a', 'b'].map((value) => batcher.submit(insert(value))));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(committed()).toEqual([]);
+    batcher.resume();
+    await expect(held).resolves.toEqual(['a', 'b']);
+    expect(committed()).toEqual(['a', 'b']);
   });
 });

@@ -21,8 +21,11 @@ export interface BatchLimits {
   budgetMs: number;
 }
 
-/** durationMs is wall time; cpuMs is the process's CPU time over the same flush. */
-export type FlushObserver = (writes: number, durationMs: number, cpuMs: number) => void;
+/** Told about every flush (benchmarks, metrics). */
+export interface FlushObserver {
+  /** How many writes the flush settled and how long it held the event loop. */
+  afterFlush(writes: number, durationMs: number): void;
+}
 
 /** Under constant load the queue never empties: drop the taken front now and then. */
 const COMPACT_AFTER = 4096;
@@ -45,6 +48,7 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   /** Index of the first write not yet taken: slicing from the front stays O(batch). */
   private head = 0;
   private scheduled = false;
+  private paused = false;
   /** Running estimate of how long COMMIT takes per write in the transaction, in ms. */
   private commitMsPerWrite = 0;
   private writesEndedAt = 0;
@@ -75,11 +79,24 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   submit<T>(write: (session: S) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled) {
+      if (!this.scheduled && !this.paused) {
         this.scheduled = true;
         setImmediate(this.flushTurn);
       }
     });
+  }
+
+  /** Holds commits back (writes keep queueing) until resume(): the WAL checkpointer asks for it. */
+  pause(): void {
+    this.paused = true;
+  }
+
+  resume(): void {
+    this.paused = false;
+    if (this.pending > 0 && !this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flushTurn);
+    }
   }
 
   /** Commits everything still queued, at once: on shutdown, before the connection closes. */
@@ -87,16 +104,9 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     while (this.pending > 0) this.flush();
   }
 
-  /** Rejects everything still queued: the connection is gone. */
-  abandon(error: Error): void {
-    const dropped = this.queue.slice(this.head);
-    this.queue = [];
-    this.head = 0;
-    for (const pending of dropped) pending.reject(error);
-  }
-
   private readonly flushTurn = (): void => {
     this.scheduled = false;
+    if (this.paused) return;
     this.flush();
     if (this.pending > 0) {
       this.scheduled = true;
@@ -108,7 +118,6 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     const from = this.head;
     const to = Math.min(this.queue.length, from + this.limits.maxWrites);
     if (from === to) return;
-    const cpuAtStart = this.observe ? process.cpuUsage() : undefined;
     const startedAt = performance.now();
     const deadline = startedAt + this.limits.budgetMs;
     let done: number;
@@ -122,10 +131,7 @@ export class SqliteWriteBatcher<S extends WriteSession> {
       done = this.commitEachAlone(from, to, deadline);
     }
     this.take(done);
-    if (cpuAtStart) {
-      const cpu = process.cpuUsage(cpuAtStart);
-      this.observe?.(done, performance.now() - startedAt, (cpu.user + cpu.system) / 1000);
-    }
+    this.observe?.afterFlush(done, performance.now() - startedAt);
   }
 
   private learnCommitCost(msPerWrite: number): void {

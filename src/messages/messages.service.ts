@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import type { ChatClient } from '../common/chat-client.js';
 import { AppError } from '../common/app-error.js';
@@ -7,6 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
 import { assertJoined, isReservedRoom } from '../rooms/room-names.js';
 import { UsersService } from '../users/users.service.js';
+import { newMessageId } from './message-id.js';
 import { assertMessageText } from './message-text.js';
 import { type Appended, MessageStore } from './message-store.js';
 
@@ -54,7 +54,7 @@ export class MessagesService {
     const recipient = await this.users.find(input.to);
     const to: User = recipient ? { id: recipient.id, name: recipient.name } : { id: input.to, name: input.to };
     const outcome = await storeCall(this.logger, 'message store', () =>
-      this.store.appendDirectMessage({ id: randomUUID(), from, to, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
+      this.store.appendDirectMessage({ id: newMessageId(), from, to, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
     );
     return { ...outcome, delivered: recipient !== undefined };
   }
@@ -90,7 +90,7 @@ export class MessagesService {
   private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
     assertMessageText(input.text, this.config.maxMessageLength);
     return storeCall(this.logger, 'message store', () =>
-      this.store.appendRoomMessage({ id: randomUUID(), room, from, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
+      this.store.appendRoomMessage({ id: newMessageId(), room, from, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
     );
   }
 

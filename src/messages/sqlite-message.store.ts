@@ -4,10 +4,9 @@ import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/c
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import { DatabaseStartError } from '../database/database-error.js';
-import { SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
+import { type CheckpointerOptions, SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { migrateSqlite } from '../database/sqlite-migrator.js';
 import { type BatchLimits, type FlushObserver, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
-import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import {
   directMessageFromRow,
   pageFromNewestFirst,
@@ -26,6 +25,7 @@ import {
 } from './message-store.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
 import { RoomSeqSession } from './sqlite-write-session.js';
+import { deleteOlder, writeDirectMessage, writeRoomMessage } from './sqlite-writes.js';
 
 export const SQLITE_MEMORY = ':memory:';
 
@@ -34,18 +34,32 @@ export interface SqliteStoreOptions {
   location: string;
   /** Bounds on one group commit, so one flush holds the event loop briefly (see SqliteWriteBatcher). */
   batch?: Partial<BatchLimits>;
-  checkpointIntervalMs?: number;
   /** Told the size and duration of every flush (benchmarks, metrics). */
   onFlush?: FlushObserver;
+  /** WAL checkpoint worker tuning (file databases only). */
+  checkpoint?: Partial<Pick<CheckpointerOptions, 'intervalMs' | 'restartPages'>>;
 }
 
 const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.5 };
-const DEFAULT_CHECKPOINT_INTERVAL_MS = 500;
+const CHECKPOINT_INTERVAL_MS = 100;
+/**
+ * 8192 pages = 32 MB of WAL: then the writer pauses (tens of ms: acks wait, the loop does not)
+ * for a checkpoint that restarts the WAL. At 5000 sends/s that is about once every few seconds.
+ */
+const CHECKPOINT_RESTART_PAGES = 8192;
+const CHECKPOINT_MAX_PAUSE_MS = 250;
 /** How long a statement waits for another connection's lock before failing (blocks the loop). */
 const BUSY_TIMEOUT_MS = 100;
-/** The writer only checkpoints by itself if the checkpoint worker falls far behind (40 MB of WAL). */
-const FALLBACK_AUTOCHECKPOINT_PAGES = 10_000;
+/** The writer only checkpoints by itself if the checkpoint worker is gone (128 MB of WAL). */
+const FALLBACK_AUTOCHECKPOINT_PAGES = 32_768;
+/**
+ * A WAL file grown beyond this is cut back when it restarts. Well above the restart point on
+ * purpose: truncating and regrowing the file on every restart costs the writer milliseconds.
+ */
+const WAL_SIZE_LIMIT_BYTES = 160 * 1024 * 1024;
 const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
+/** Rows one pruning write deletes: about as long as a few sends. */
+const PRUNE_CHUNK = 10;
 
 interface Connection {
   db: Database;
@@ -57,7 +71,7 @@ interface Connection {
 /**
  * The embedded default store. better-sqlite3 is synchronous, so writes are group-committed (one
  * transaction per event-loop turn, capped) and WAL checkpoints run on a worker thread: a send
- * holds the loop for a fraction of a millisecond. WAL with synchronous=NORMAL: a commit is in the
+ * holds the loop for about half a millisecond. WAL with synchronous=NORMAL: a commit is in the
  * WAL file before the promise resolves, so it survives a killed process; only a power loss or OS
  * crash can drop the last commits before a checkpoint.
  * One process per file: several gateways need PostgreSQL.
@@ -89,13 +103,14 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     }
   }
 
-  /** Commits what is queued, stops the checkpoint worker and closes; later calls reject. */
+  /** Stops the checkpoint worker, commits what is queued and closes; later calls reject. */
   async close(): Promise<void> {
     const connection = this.connection;
     if (!connection) return;
     this.connection = undefined;
-    connection.writes.drain();
+    // The worker goes first: a checkpoint it is running could make the final commits wait.
     await connection.checkpointer?.stop();
+    connection.writes.drain();
     connection.db.close();
   }
 
@@ -134,12 +149,23 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     return pageFromNewestFirst(rows, limit, directMessageFromRow);
   }
 
+  /**
+   * Deletes in small chunks that go through the group commit like sends do: each chunk shares a
+   * flush and its time budget, so pruning never holds the event loop for long, and it pauses
+   * with the writer while the WAL restarts.
+   */
   async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
-    const statements = this.statements();
+    const connection = this.connection;
+    if (!connection) throw closedError();
     const before = cutoff.toISOString();
-    const rooms = statements.pruneRoomMessages.run(before, batchSize).changes;
-    if (rooms >= batchSize) return rooms;
-    return rooms + statements.pruneDirectMessages.run(before, batchSize - rooms).changes;
+    let removed = 0;
+    while (removed < batchSize) {
+      const chunk = Math.min(PRUNE_CHUNK, batchSize - removed);
+      const deleted = await connection.writes.submit(() => deleteOlder(connection.statements, before, chunk));
+      removed += deleted;
+      if (deleted < chunk) break;
+    }
+    return removed;
   }
 
   async ping(): Promise<void> {
@@ -159,14 +185,15 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
       if (isFile) db.pragma('journal_mode = WAL');
       db.pragma('synchronous = NORMAL');
       db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
+      db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
       const migrated = migrateSqlite(db);
       const statements = prepareStatements(db);
       const connection: Connection = {
         db,
         statements,
         writes: this.batcher(db, statements),
-        checkpointer: isFile ? this.startCheckpointer(location) : undefined,
       };
+      if (isFile) connection.checkpointer = this.startCheckpointer(location, connection.writes);
       this.logger.log({ database: location, journal: isFile ? 'wal' : 'memory', migrated }, 'SQLite message store ready');
       return connection;
     } catch (error) {
@@ -180,65 +207,19 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     return new SqliteWriteBatcher(db, limits, () => new RoomSeqSession(statements), this.options.onFlush);
   }
 
-  private startCheckpointer(location: string): SqliteCheckpointer {
-    const interval = this.options.checkpointIntervalMs ?? DEFAULT_CHECKPOINT_INTERVAL_MS;
-    return new SqliteCheckpointer(location, interval, (reason) => this.logger.warn({ reason }, 'WAL checkpoint failed'));
-  }
-}
-
-/**
- * Runs inside a batch transaction. The insert goes first: a repeated (sender, clientMsgId) trips
- * the unique index, which aborts only this statement, and the original is returned instead; the
- * seq it would have used stays free. No lookup is paid on the common, first-time path.
- */
-function writeRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, input: NewRoomMessage): Appended<Message> {
-  const seq = seqs.nextSeq(input.room);
-  try {
-    statements.insertRoomMessage.run(
-      input.room,
-      seq,
-      input.id,
-      input.from.id,
-      input.from.name,
-      input.text,
-      input.sentAt,
-      input.clientMsgId ?? null,
+  private startCheckpointer(file: string, writer: SqliteWriteBatcher<RoomSeqSession>): SqliteCheckpointer {
+    return new SqliteCheckpointer(
+      {
+        file,
+        intervalMs: CHECKPOINT_INTERVAL_MS,
+        restartPages: CHECKPOINT_RESTART_PAGES,
+        maxPauseMs: CHECKPOINT_MAX_PAUSE_MS,
+        ...this.options.checkpoint,
+      },
+      writer,
+      (reason) => this.logger.warn({ reason }, 'WAL checkpoint failed'),
     );
-  } catch (error) {
-    const original = isDuplicateClientId(error) ? statements.roomByClientId.get(input.from.id, input.clientMsgId!) : undefined;
-    if (!original) throw error;
-    return { message: roomMessageFromRow(original), created: false };
   }
-  seqs.used(input.room, seq);
-  return { message: toRoomMessage(input, seq), created: true };
-}
-
-function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessage): Appended<DirectMessage> {
-  try {
-    statements.insertDirectMessage.run(
-      input.id,
-      conversationKey(input.from.id, input.to.id),
-      input.from.id,
-      input.from.name,
-      input.to.id,
-      input.to.name,
-      input.text,
-      input.sentAt,
-      input.clientMsgId ?? null,
-    );
-  } catch (error) {
-    const original = isDuplicateClientId(error) ? statements.directByClientId.get(input.from.id, input.clientMsgId!) : undefined;
-    if (!original) throw error;
-    return { message: directMessageFromRow(original), created: false };
-  }
-  return { message: toDirectMessage(input), created: true };
-}
-
-/** SQLite's message for a repeated (sender_id, client_msg_id), in either message table. */
-const DUPLICATE_CLIENT_ID = /^UNIQUE constraint failed: \w+\.sender_id, \w+\.client_msg_id$/;
-
-function isDuplicateClientId(error: unknown): boolean {
-  return error instanceof BetterSqlite3.SqliteError && DUPLICATE_CLIENT_ID.test(error.message);
 }
 
 function closedError(): Error {

@@ -1,0 +1,117 @@
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import BetterSqlite3, { type Database } from 'better-sqlite3';
+import { within } from '../../test/support/clients.js';
+import { type PausableWriter, SqliteCheckpointer } from './sqlite-checkpointer.js';
+
+/** Records what the checkpointer asks of the writer. */
+class FakeWriter implements PausableWriter {
+  paused = false;
+  readonly calls: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  pause(): void {
+    this.paused = true;
+    this.calls.push('pause');
+    this.wake();
+  }
+
+  resume(): void {
+    if (this.paused) this.calls.push('resume');
+    this.paused = false;
+    this.wake();
+  }
+
+  until(condition: () => boolean, what: string): Promise<void> {
+    return within(
+      new Promise<void>((resolve) => {
+        const check = (): void => (condition() ? resolve() : void this.waiters.push(check));
+        check();
+      }),
+      what,
+    );
+  }
+
+  private wake(): void {
+    const waiting = this.waiters;
+    this.waiters = [];
+    for (const check of waiting) check();
+  }
+}
+
+/** WAL frames since the last restart, read with a PASSIVE checkpoint (retried while the worker runs one). */
+async function walFrames(db: Database): Promise<number> {
+  for (;;) {
+    const [result] = db.pragma('wal_checkpoint(PASSIVE)') as Array<{ busy: number; log: number }>;
+    if (result!.busy === 0) return result!.log;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+describe('SqliteCheckpointer', () => {
+  let dir: string;
+  let db: Database;
+  let writer: FakeWriter;
+  let checkpointer: SqliteCheckpointer | undefined;
+  const failures: string[] = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'checkpointer-'));
+    db = new BetterSqlite3(join(dir, 'wal.db'));
+    db.pragma('journal_mode = WAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.exec('CREATE TABLE blobs (data BLOB NOT NULL)');
+    writer = new FakeWriter();
+    failures.length = 0;
+  });
+
+  afterEach(async () => {
+    await checkpointer?.stop();
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const start = (restartPages: number): SqliteCheckpointer =>
+    (checkpointer = new SqliteCheckpointer(
+      { file: join(dir, 'wal.db'), intervalMs: 5, restartPages, maxPauseMs: 2000 },
+      writer,
+      (reason) => failures.push(reason),
+    ));
+
+  const writeBlobs = (count: number): void => {
+    const insert = db.prepare('INSERT INTO blobs (data) VALUES (?)');
+    for (let i = 0; i < count; i += 1) insert.run(Buffer.alloc(4096, i));
+  };
+
+  it('pauses the writer once the WAL is long, restarts the WAL, and lets the writer resume', async () => {
+    start(50);
+    writeBlobs(120);
+    expect(statSync(join(dir, 'wal.db-wal')).size).toBeGreaterThan(120 * 4096);
+    await writer.until(() => writer.calls.includes('resume'), 'the pause to end');
+    expect(writer.calls.slice(0, 2)).toEqual(['pause', 'resume']);
+    writeBlobs(1);
+    // The WAL started over from its beginning: only the newest write is in it.
+    expect(await walFrames(db)).toBeLessThan(10);
+    expect(db.prepare('SELECT count(*) FROM blobs').pluck().get()).toBe(121);
+    expect(failures).toEqual([]);
+  });
+
+  it('leaves a short WAL alone and never pauses the writer', async () => {
+    start(10_000);
+    writeBlobs(30);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writer.calls).toEqual([]);
+    expect(await walFrames(db)).toBeGreaterThan(30);
+  });
+
+  it('stops cleanly, even with a pause under way, and resumes the writer', async () => {
+    start(20);
+    writeBlobs(60);
+    await writer.until(() => writer.calls.includes('pause'), 'a pause');
+    await checkpointer!.stop();
+    checkpointer = undefined;
+    expect(writer.paused).toBe(false);
+  });
+});

@@ -1,0 +1,73 @@
+import type { DirectMessage, Message } from '../contract.js';
+import { directMessageFromRow, roomMessageFromRow } from './message-rows.js';
+import { toDirectMessage, toRoomMessage } from './message-shapes.js';
+import { type Appended, conversationKey, type NewDirectMessage, type NewRoomMessage } from './message-store.js';
+import type { SqliteStatements } from './sqlite-statements.js';
+import type { RoomSeqSession } from './sqlite-write-session.js';
+
+/**
+ * Runs inside a group-commit transaction, like every function here. The insert goes first: a repeated (sender, clientMsgId) trips
+ * the unique index, which aborts only this statement, and the original is returned instead; the
+ * seq it would have used stays free. No lookup is paid on the common, first-time path.
+ */
+export function writeRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, input: NewRoomMessage): Appended<Message> {
+  const seq = seqs.nextSeq(input.room);
+  try {
+    statements.insertRoomMessage.run(
+      input.room,
+      seq,
+      input.id,
+      input.from.id,
+      input.from.name,
+      input.text,
+      input.sentAt,
+      input.clientMsgId ?? null,
+    );
+  } catch (error) {
+    const original = isDuplicateClientId(error) ? statements.roomByClientId.get(input.from.id, input.clientMsgId!) : undefined;
+    if (!original) throw error;
+    return { message: roomMessageFromRow(original), created: false };
+  }
+  seqs.used(input.room, seq);
+  return { message: toRoomMessage(input, seq), created: true };
+}
+
+export function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessage): Appended<DirectMessage> {
+  try {
+    statements.insertDirectMessage.run(
+      input.id,
+      conversationKey(input.from.id, input.to.id),
+      input.from.id,
+      input.from.name,
+      input.to.id,
+      input.to.name,
+      input.text,
+      input.sentAt,
+      input.clientMsgId ?? null,
+    );
+  } catch (error) {
+    const original = isDuplicateClientId(error) ? statements.directByClientId.get(input.from.id, input.clientMsgId!) : undefined;
+    if (!original) throw error;
+    return { message: directMessageFromRow(original), created: false };
+  }
+  return { message: toDirectMessage(input), created: true };
+}
+
+/** Room messages first, then direct messages, `limit` rows at most in all. */
+export function deleteOlder(statements: SqliteStatements, before: string, limit: number): number {
+  const rooms = statements.pruneRoomMessages.run(before, limit).changes;
+  if (rooms >= limit) return rooms;
+  return rooms + statements.pruneDirectMessages.run(before, limit - rooms).changes;
+}
+
+/** SQLite's message for a repeated (sender_id, client_msg_id), in either message table. */
+const DUPLICATE_CLIENT_ID = /^UNIQUE constraint failed: \w+\.sender_id, \w+\.client_msg_id$/;
+
+/**
+ * Matched by code and message, not by class: the native driver keeps the SqliteError class of
+ * the first copy of the module loaded in the process (test runners load one per test file).
+ */
+function isDuplicateClientId(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === 'SQLITE_CONSTRAINT_UNIQUE' && typeof message === 'string' && DUPLICATE_CLIENT_ID.test(message);
+}
