@@ -1,10 +1,11 @@
 import type { LoadPool } from './load-pool.js';
-import { machineCpu, processCpuSeconds } from './proc.js';
+import { machineCpu, processCpuSeconds, processCpuTimes } from './proc.js';
 
 /** CPU time of everything taking part in a measurement window, to attribute and to spot noise. */
 export interface CpuMark {
   wall: number;
   server: number;
+  serverSystem: number;
   bystanders: number;
   clients: number;
   harness: number;
@@ -15,6 +16,8 @@ export interface CpuUsage {
   wallSeconds: number;
   /** CPU seconds of the measured server process (utime + stime). */
   serverSeconds: number;
+  /** Share of the server's CPU spent in the kernel (loopback TCP is charged to the sender). */
+  serverSystemShare: number;
   /** Cores busy on average during the window. */
   serverCores: number;
   clientCores: number;
@@ -28,9 +31,11 @@ export interface Measured {
 
 export function cpuMark(server: Measured, bystanders: Measured[], pool: LoadPool): CpuMark {
   const harness = process.cpuUsage();
+  const times = processCpuTimes(server.pid);
   return {
     wall: performance.now() / 1000,
-    server: processCpuSeconds(server.pid),
+    server: times.user + times.system,
+    serverSystem: times.system,
     bystanders: bystanders.reduce((s, b) => s + processCpuSeconds(b.pid), 0),
     clients: pool.cpuSeconds(),
     harness: (harness.user + harness.system) / 1e6,
@@ -48,6 +53,7 @@ export function cpuSince(start: CpuMark, server: Measured, bystanders: Measured[
   return {
     wallSeconds,
     serverSeconds,
+    serverSystemShare: serverSeconds > 0 ? (end.serverSystem - start.serverSystem) / serverSeconds : 0,
     serverCores: serverSeconds / wallSeconds,
     clientCores: clientSeconds / wallSeconds,
     otherCores: other / wallSeconds,

@@ -2,7 +2,7 @@ import type { ClusterResult } from './scenarios/cluster.js';
 import type { IdleResult } from './scenarios/idle.js';
 import type { MessagingName, MessagingResult, WindowResult } from './scenarios/messaging.js';
 import type { ServerKind } from './servers.js';
-import { median, type Spread, spread } from './stats.js';
+import { median, round, type Spread, spread } from './stats.js';
 
 /**
  * The headline numbers: each a gateway/reference ratio paired per repetition (same run,
@@ -140,13 +140,15 @@ export function computeChecks(results: ScenarioResults, expectedIdle: number, ex
   if (results.cluster) {
     const announcements = cluster?.announcements ?? [];
     const allReached = announcements.length > 0 && announcements.every((a) => a.reached === a.expected && a.expected >= expectedCluster);
-    const p99 = median(announcements.map((a) => a.p99Ms));
+    const p99 = round(median(announcements.map((a) => a.p99Ms)), 1);
+    const reach = announcements.map((a) => `${a.reached}/${a.expected}`).join(', ');
     checks.push({
       id: 'cluster-announcement',
       label: `${expectedCluster} connections on ${cluster?.nodes ?? '?'} gateway nodes: announcement to everyone`,
       value: cluster?.error
         ? `failed: ${cluster.error}`
-        : `${cluster?.opened ?? 0} connected; reached ${announcements.map((a) => `${a.reached}`).join('/')}; p50 ${median(announcements.map((a) => a.p50Ms))}ms, p99 ${p99}ms, last ${median(announcements.map((a) => a.maxMs))}ms (medians over ${announcements.length})`,
+        : `${cluster?.opened ?? 0} connected; reached ${reach}; p50 ${round(median(announcements.map((a) => a.p50Ms)), 1)} ms, ` +
+          `p99 ${p99} ms, last ${round(median(announcements.map((a) => a.maxMs)), 1)} ms (medians over ${announcements.length})`,
       target: 'all reached, p99 <= 2000 ms',
       status: !cluster || cluster.error ? 'fail' : allReached && p99 <= 2000 ? 'pass' : 'fail',
     });

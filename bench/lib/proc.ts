@@ -18,16 +18,28 @@ export function clockTicksPerSecond(): number {
   return clockTicks;
 }
 
-/** utime + stime of the process in seconds; 0 once it is gone. */
-export function processCpuSeconds(pid: number): number {
+export interface CpuTimes {
+  user: number;
+  system: number;
+}
+
+/** utime and stime of the process in seconds; zeros once it is gone. */
+export function processCpuTimes(pid: number): CpuTimes {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name may contain spaces; the fields after its closing parenthesis do not.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / clockTicksPerSecond();
+    return { user: Number(fields[11]) / clockTicksPerSecond(), system: Number(fields[12]) / clockTicksPerSecond() };
   } catch {
-    return 0;
+    // The process has exited: it uses no more CPU.
+    return { user: 0, system: 0 };
   }
+}
+
+/** utime + stime of the process in seconds; 0 once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  const { user, system } = processCpuTimes(pid);
+  return user + system;
 }
 
 /** Resident set size in bytes (VmRSS); 0 once the process is gone. */

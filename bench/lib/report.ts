@@ -165,14 +165,14 @@ function messagingSection(result: MessagingResult): string {
   }
   lines.push('', `Fixed load: ${num(result.fixedLoad.deliveriesPerSec, '/s')} deliveries/s (half the reference's saturation).`, '');
   lines.push(
-    '| Repetition | Server | Delivered | p50 ms | p99 ms | p99.9 ms | CPU us/delivery | Server cores | Client cores | Other load (cores) | RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Repetition | Server | Delivered | p50 ms | p99 ms | p99.9 ms | CPU us/delivery | Kernel share of server CPU | Server cores | Client cores | Other load (cores) | RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const kind of ['gateway', 'reference'] as const) {
     for (const r of result.fixedLoad.runs[kind]) {
       lines.push(
         `| ${r.repetition} | ${kind} | ${(r.deliveredRatio * 100).toFixed(2)}% | ${r.latency.p50Ms} | ${r.latency.p99Ms} | ${r.latency.p999Ms} | ` +
-          `${num(r.cpuMicrosPerDelivery, 'us')} | ${r.serverCores} | ${r.clientCores} | ${r.otherCores} | ${(r.rssBytes / 2 ** 20).toFixed(0)} |`,
+          `${num(r.cpuMicrosPerDelivery, 'us')} | ${Math.round(r.serverSystemShare * 100)}% | ${r.serverCores} | ${r.clientCores} | ${r.otherCores} | ${(r.rssBytes / 2 ** 20).toFixed(0)} |`,
       );
     }
   }
@@ -227,8 +227,15 @@ function clusterSection(results: ScenarioResults): string {
       '',
     );
     if (run.announcements.length) {
-      lines.push('| Announcement | Reached | p50 ms | p99 ms | Last ms |', '|---|---|---|---|---|');
-      for (const a of run.announcements) lines.push(`| ${a.index} | ${a.reached}/${a.expected} | ${a.p50Ms} | ${a.p99Ms} | ${a.maxMs} |`);
+      lines.push(
+        '| Announcement | Reached | p50 ms | p99 ms | Last ms | CPU s, all nodes | CPU s, load processes | Window s |',
+        '|---|---|---|---|---|---|---|---|',
+      );
+      for (const a of run.announcements) {
+        lines.push(
+          `| ${a.index} | ${a.reached}/${a.expected} | ${a.p50Ms} | ${a.p99Ms} | ${a.maxMs} | ${a.nodesCpuSeconds.toFixed(2)} | ${a.clientsCpuSeconds.toFixed(2)} | ${a.wallSeconds.toFixed(1)} |`,
+        );
+      }
       lines.push('');
     }
     if (run.nodeStats.length) {

@@ -34,6 +34,10 @@ export interface AnnouncementRun {
   p99Ms: number;
   /** Time until the last connection had it (when all were reached). */
   maxMs: number;
+  /** CPU seconds all nodes and all load processes used while it went out. */
+  nodesCpuSeconds: number;
+  clientsCpuSeconds: number;
+  wallSeconds: number;
 }
 
 export interface ClusterRun {
@@ -210,6 +214,8 @@ class ClusterScenario {
       const phase = pool.reservePhase();
       const node = nodes[k % nodes.length]!;
       let status = 0;
+      const nodesCpu = (): number => nodes.reduce((sum, n) => sum + n.cpuSeconds(), 0);
+      const [nodesBefore, clientsBefore, wallBefore] = [nodesCpu(), pool.cpuSeconds(), performance.now()];
       const seen = await pool.observe(
         phase,
         run.opened,
@@ -227,11 +233,14 @@ class ClusterScenario {
         p50Ms: latency.p50Ms,
         p99Ms: latency.p99Ms,
         maxMs: latency.maxMs,
+        nodesCpuSeconds: nodesCpu() - nodesBefore,
+        clientsCpuSeconds: pool.cpuSeconds() - clientsBefore,
+        wallSeconds: (performance.now() - wallBefore) / 1000,
       };
       run.announcements.push(result);
       this.ctx.say(
         `cluster ${this.kind} announcement ${k + 1} via ${node.name}: reached ${result.reached}/${result.expected}, ` +
-          `p50 ${result.p50Ms}ms p99 ${result.p99Ms}ms last ${result.maxMs}ms`,
+          `p50 ${result.p50Ms}ms p99 ${result.p99Ms}ms last ${result.maxMs}ms; CPU s nodes ${result.nodesCpuSeconds.toFixed(1)}, load processes ${result.clientsCpuSeconds.toFixed(1)}`,
       );
     }
   }

@@ -125,10 +125,31 @@ class IdleScenario {
     return results;
   }
 
-  private async snapshots(side: Side, label: string): Promise<string> {
-    const path = join(this.ctx.tmpDir, `${side.kind}-idle-${label}.heapsnapshot`);
-    await side.server.heapSnapshot(path);
-    return path;
+  /**
+   * On servers of their own (a snapshot inflates RSS, which would spoil the slopes): two heap
+   * snapshots a known number of connections apart; the difference is what those connections hold.
+   */
+  private async heapDiffs(steps: number[]): Promise<HeapDiff[]> {
+    const [low, high] = [steps[0]!, steps[1] ?? steps[0]! * 2];
+    const diffs: HeapDiff[] = [];
+    for (const kind of ['gateway', 'reference'] as const) {
+      const server = await this.ctx.startServer(kind, `${kind}-heap`);
+      const side: Side = { kind, server, ids: [], points: [], connected: 0, connectMs: 0, latencyP99: [] };
+      try {
+        const paths: string[] = [];
+        for (const target of [low, high]) {
+          await this.grow(side, target, 0);
+          paths.push(join(this.ctx.tmpDir, `${kind}-idle-${target}.heapsnapshot`));
+          await server.heapSnapshot(paths[paths.length - 1]!);
+        }
+        diffs.push(diffHeapSnapshots(kind, paths[0]!, paths[1]!, high - low));
+        this.ctx.say(`idle heap ${kind}: ${diffs[diffs.length - 1]!.bytesPerConnection} B per connection by snapshot diff`);
+      } finally {
+        await this.pool.closeGroup(kind);
+        await server.stop();
+      }
+    }
+    return diffs;
   }
 
   async run(): Promise<IdleResult> {
@@ -143,18 +164,8 @@ class IdleScenario {
             const server = await this.ctx.startServer(kind, `${kind}-idle-${rep}`);
             sides.push({ kind, server, ids: [], points: [], connected: 0, connectMs: 0, latencyP99: [] });
           }
-          const snapshotPaths = new Map<ServerKind, string[]>();
-          for (const [index, target] of steps.entries()) {
-            for (const kind of this.ctx.order(rep)) {
-              const side = sides.find((s) => s.kind === kind)!;
-              await this.grow(side, target, rep);
-              // Two snapshots a step apart: the difference is what the added connections hold.
-              if (rep === 1 && o.heapSnapshots && index < 2) {
-                const paths = snapshotPaths.get(kind) ?? [];
-                paths.push(await this.snapshots(side, String(target)));
-                snapshotPaths.set(kind, paths);
-              }
-            }
+          for (const target of steps) {
+            for (const kind of this.ctx.order(rep)) await this.grow(sides.find((s) => s.kind === kind)!, target, rep);
           }
           for (const side of sides) {
             const rss = linearFit(side.points.map((p) => ({ x: p.connections, y: p.rss })));
@@ -172,18 +183,13 @@ class IdleScenario {
                 `${Math.round(side.connected / (side.connectMs / 1000))} connections/s`,
             );
           }
-          for (const [kind, paths] of snapshotPaths) {
-            if (paths.length === 2) {
-              const [low, high] = steps as [number, number];
-              result.heapDiffs.push(diffHeapSnapshots(kind, paths[0]!, paths[1]!, high - low));
-            }
-          }
           if (rep === 1) result.hold = await this.hold(sides);
         } finally {
           await this.pool.closeGroup();
           await Promise.all(sides.map((s) => s.server.stop()));
         }
       }
+      if (o.heapSnapshots) result.heapDiffs = await this.heapDiffs(steps);
     } catch (error) {
       result.error = errorMessage(error);
       this.ctx.say(`idle FAILED: ${result.error}`);

@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import { type RunContext, errorMessage, workersFor } from '../context.js';
-import { cpuMark, cpuSince } from '../cpu-window.js';
-import type { LatencySummary } from '../histogram.js';
-import { LoadPool } from '../load-pool.js';
+import { type CpuUsage, cpuMark, cpuSince } from '../cpu-window.js';
+import { Histogram, type LatencySummary } from '../histogram.js';
+import { LoadPool, type PhaseSummary } from '../load-pool.js';
 import type { SenderSpec } from '../load-protocol.js';
 import { type ProfileSummary, summarizeProfile } from '../profile.js';
 import type { ServerKind, ServerProcess } from '../servers.js';
@@ -37,6 +37,8 @@ export interface WindowResult {
   ackErrors: string[];
   cpuMicrosPerDelivery: number;
   serverCores: number;
+  /** Share of the server's CPU time spent in the kernel. */
+  serverSystemShare: number;
   clientCores: number;
   otherCores: number;
   rssBytes: number;
@@ -80,7 +82,7 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
       title: `one room of ${o.fanoutMembers} members`,
       connections: o.fanoutMembers,
       fanout: o.fanoutMembers - 1,
-      startRate: o.mode === 'quick' ? 200 : 40_000,
+      startRate: o.mode === 'quick' ? 200 : 10_000,
       plan: (ids) => ({
         joins: ids.map((id) => ({ id, room: 'big-room' })),
         senders: ids.slice(0, o.fanoutSenders).map((id) => ({ id, kind: 'room', room: 'big-room', fanout: o.fanoutMembers - 1 })),
@@ -91,7 +93,7 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
       title: `${o.roomCount} rooms of ${o.roomSize} members`,
       connections: o.roomCount * o.roomSize,
       fanout: o.roomSize - 1,
-      startRate: o.mode === 'quick' ? 100 : 10_000,
+      startRate: o.mode === 'quick' ? 100 : 8000,
       plan: (ids) => {
         const room = (i: number): string => `room-${Math.floor(i / o.roomSize)}`;
         return {
@@ -105,7 +107,7 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
       title: `direct messages between ${o.directUsers} users`,
       connections: o.directUsers,
       fanout: 1,
-      startRate: o.mode === 'quick' ? 50 : 4000,
+      startRate: o.mode === 'quick' ? 50 : 1000,
       plan: (ids) => ({
         joins: [],
         senders: ids.map((id, i) => ({ id, kind: 'direct', userPrefix: 'u', userIndex: i, userCount: ids.length })),
@@ -114,12 +116,82 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
   };
 }
 
+interface RawWindow {
+  offeredPerSec: number;
+  durationMs: number;
+  phase: PhaseSummary;
+  cpu: CpuUsage;
+  rssBytes: number;
+}
+
+/** Merges windows measured at the same offered load (slices of one fixed-load window). */
+function combine(raws: RawWindow[]): WindowResult {
+  const sum = (pick: (r: RawWindow) => number): number => raws.reduce((s, r) => s + pick(r), 0);
+  const durationMs = sum((r) => r.durationMs);
+  const wall = sum((r) => r.cpu.wallSeconds);
+  const serverSeconds = sum((r) => r.cpu.serverSeconds);
+  const expected = sum((r) => r.phase.expected);
+  const delivered = sum((r) => r.phase.delivered);
+  const latency = Histogram.from(raws.map((r) => r.phase.latency.data()));
+  const ackLatency = Histogram.from(raws.map((r) => r.phase.ackLatency.data()));
+  return {
+    offeredPerSec: raws[0]!.offeredPerSec,
+    durationMs,
+    sent: sum((r) => r.phase.sent),
+    expected,
+    skipped: sum((r) => r.phase.skipped),
+    delivered,
+    deliveredRatio: expected === 0 ? 0 : delivered / expected,
+    deliveredPerSec: delivered / (durationMs / 1000),
+    stale: sum((r) => r.phase.stale),
+    latency: latency.summary(),
+    ackLatency: ackLatency.summary(),
+    acksFailed: sum((r) => r.phase.acksFailed),
+    ackErrors: raws.flatMap((r) => r.phase.ackErrors).slice(0, 5),
+    cpuMicrosPerDelivery: delivered === 0 ? Number.NaN : (serverSeconds * 1e6) / delivered,
+    serverCores: round(serverSeconds / wall),
+    serverSystemShare: round(serverSeconds === 0 ? 0 : sum((r) => r.cpu.serverSystemShare * r.cpu.serverSeconds) / serverSeconds),
+    clientCores: round(sum((r) => r.cpu.clientCores * r.cpu.wallSeconds) / wall),
+    otherCores: round(sum((r) => r.cpu.otherCores * r.cpu.wallSeconds) / wall),
+    rssBytes: Math.max(...raws.map((r) => r.rssBytes)),
+  };
+}
+
+/**
+ * Steps the offered load up by 1.5x while it passes, halves it while the first steps fail,
+ * then bisects (geometric mean) between the last pass and the first failure down to 12%.
+ */
+class SaturationSearch {
+  readonly steps: WindowResult[] = [];
+  done = false;
+  private lo?: number;
+  private hi?: number;
+
+  constructor(
+    readonly kind: ServerKind,
+    public rate: number,
+    private readonly maxSteps: number,
+  ) {}
+
+  record(step: WindowResult): void {
+    this.steps.push(step);
+    if (step.pass) this.lo = this.rate;
+    else this.hi = this.rate;
+    if (this.lo === undefined) this.rate /= 2;
+    else if (this.hi === undefined) this.rate *= 1.5;
+    else if (this.hi / this.lo > 1.12) this.rate = Math.sqrt(this.lo * this.hi);
+    else this.done = true;
+    const hopeless = this.lo === undefined && this.steps.length >= 5;
+    if (hopeless || this.steps.length >= this.maxSteps) this.done = true;
+  }
+}
+
 function describe(w: WindowResult): string {
   const verdict = w.pass === undefined ? '' : w.pass ? ' -> pass' : ` -> FAIL (${w.failReason})`;
   return (
     `offered ${Math.round(w.offeredPerSec)}/s delivered ${Math.round(w.deliveredPerSec)}/s (${(w.deliveredRatio * 100).toFixed(1)}%) ` +
     `p50 ${w.latency.p50Ms}ms p99 ${w.latency.p99Ms}ms cpu ${w.cpuMicrosPerDelivery.toFixed(2)}us/delivery ` +
-    `server ${w.serverCores.toFixed(2)} cores, clients ${w.clientCores.toFixed(2)}, others ${w.otherCores.toFixed(2)}${verdict}`
+    `server ${w.serverCores.toFixed(2)} cores (${Math.round(w.serverSystemShare * 100)}% kernel), clients ${w.clientCores.toFixed(2)}, others ${w.otherCores.toFixed(2)}${verdict}`
   );
 }
 
@@ -161,32 +233,18 @@ class MessagingRun {
     await Promise.all(sides.map((s) => s.server.stop()));
   }
 
-  async window(side: Side, twin: Side, deliveriesPerSec: number, durationMs: number): Promise<WindowResult> {
+  /** One measured window: offered load for `durationMs`, then the drain. */
+  async measure(side: Side, twin: Side, deliveriesPerSec: number, durationMs: number): Promise<RawWindow> {
     const o = this.ctx.options;
     const mark = cpuMark(side.server, [twin.server], this.pool);
     const phase = await this.pool.measure(side.senders, deliveriesPerSec / this.def.fanout, durationMs, o.drainMs, o.textBytes);
     const cpu = cpuSince(mark, side.server, [twin.server], this.pool);
     if (!side.server.alive) throw new Error(`${side.kind} died: ${side.server.stderr}`);
-    return {
-      offeredPerSec: deliveriesPerSec,
-      durationMs,
-      sent: phase.sent,
-      expected: phase.expected,
-      skipped: phase.skipped,
-      delivered: phase.delivered,
-      deliveredRatio: phase.expected === 0 ? 0 : phase.delivered / phase.expected,
-      deliveredPerSec: phase.delivered / (durationMs / 1000),
-      stale: phase.stale,
-      latency: phase.latency.summary(),
-      ackLatency: phase.ackLatency.summary(),
-      acksFailed: phase.acksFailed,
-      ackErrors: phase.ackErrors,
-      cpuMicrosPerDelivery: phase.delivered === 0 ? Number.NaN : (cpu.serverSeconds * 1e6) / phase.delivered,
-      serverCores: round(cpu.serverCores),
-      clientCores: round(cpu.clientCores),
-      otherCores: round(cpu.otherCores),
-      rssBytes: side.server.rssBytes(),
-    };
+    return { offeredPerSec: deliveriesPerSec, durationMs, phase, cpu, rssBytes: side.server.rssBytes() };
+  }
+
+  async window(side: Side, twin: Side, deliveriesPerSec: number, durationMs: number): Promise<WindowResult> {
+    return combine([await this.measure(side, twin, deliveriesPerSec, durationMs)]);
   }
 
   judge(w: WindowResult): WindowResult {
@@ -200,32 +258,47 @@ class MessagingRun {
   }
 
   /**
-   * Steps the offered load up by 1.5x while it passes, halves it while the first steps fail,
-   * then bisects (geometric mean) between the last pass and the first failure.
+   * Both servers' searches advance in lockstep, one step each in turn, so a change in the
+   * machine's background load hits both alike.
    */
-  async saturate(side: Side, twin: Side, startRate: number, label: string): Promise<SaturationRun['steps']> {
+  async saturate(sides: Side[], order: ServerKind[], start: Partial<Record<ServerKind, number>>, label: string): Promise<Record<ServerKind, WindowResult[]>> {
     const o = this.ctx.options;
-    const steps: WindowResult[] = [];
-    let rate = startRate;
-    let lo: number | undefined;
-    let hi: number | undefined;
-    await this.window(side, twin, startRate / 2, o.warmupMs);
-    for (let n = 0; n < o.maxSteps; n += 1) {
-      const step = this.judge(await this.window(side, twin, rate, o.stepMs));
-      steps.push(step);
-      this.ctx.say(`${this.def.name} ${label} ${side.kind} step ${n + 1}: ${describe(step)}`);
-      if (step.pass) lo = rate;
-      else {
-        hi = rate;
-        await this.pool.quiesce(10_000);
-      }
-      if (lo === undefined) rate /= 2;
-      else if (hi === undefined) rate *= 1.5;
-      else if (hi / lo > 1.12) rate = Math.sqrt(lo * hi);
-      else break;
-      if (lo === undefined && n >= 4) break;
+    const searches = order.map((kind) => new SaturationSearch(kind, start[kind] ?? this.def.startRate, o.maxSteps));
+    for (const search of searches) {
+      const side = sides.find((s) => s.kind === search.kind)!;
+      await this.window(side, sides.find((s) => s !== side)!, search.rate / 2, o.warmupMs);
     }
-    return steps;
+    while (searches.some((s) => !s.done)) {
+      for (const search of searches.filter((s) => !s.done)) {
+        const side = sides.find((s) => s.kind === search.kind)!;
+        const step = this.judge(await this.window(side, sides.find((s) => s !== side)!, search.rate, o.stepMs));
+        this.ctx.say(`${this.def.name} ${label} ${side.kind} step ${search.steps.length + 1}: ${describe(step)}`);
+        search.record(step);
+        if (!step.pass) await this.pool.quiesce(10_000);
+      }
+    }
+    return { gateway: searches.find((s) => s.kind === 'gateway')!.steps, reference: searches.find((s) => s.kind === 'reference')!.steps };
+  }
+
+  /**
+   * The fixed-load window is cut into slices that alternate between the servers, so both see
+   * the same background load; the slices are merged per server.
+   */
+  async fixedLoad(sides: Side[], rep: number, deliveriesPerSec: number): Promise<Record<ServerKind, WindowResult>> {
+    const o = this.ctx.options;
+    const slices = o.mode === 'quick' ? 1 : 4;
+    const raws: Record<ServerKind, RawWindow[]> = { gateway: [], reference: [] };
+    for (const kind of this.ctx.order(rep)) {
+      const side = sides.find((s) => s.kind === kind)!;
+      await this.window(side, sides.find((s) => s !== side)!, deliveriesPerSec, o.warmupMs);
+    }
+    for (let slice = 0; slice < slices; slice += 1) {
+      for (const kind of this.ctx.order(rep + slice)) {
+        const side = sides.find((s) => s.kind === kind)!;
+        raws[kind].push(await this.measure(side, sides.find((s) => s !== side)!, deliveriesPerSec, o.fixedMs / slices));
+      }
+    }
+    return { gateway: this.judge(combine(raws.gateway)), reference: this.judge(combine(raws.reference)) };
   }
 
   async profile(side: Side, twin: Side, deliveriesPerSec: number): Promise<ProfileSummary> {
@@ -253,15 +326,14 @@ class MessagingRun {
       for (let rep = 1; rep <= o.repetitions; rep += 1) {
         const sides = await this.openPair(`saturation ${rep}/${o.repetitions}`);
         try {
+          const start: Partial<Record<ServerKind, number>> = {};
+          for (const kind of ['gateway', 'reference'] as const) if (lastPass[kind]) start[kind] = lastPass[kind]! * 0.6;
+          const steps = await this.saturate(sides, this.ctx.order(rep), start, `rep ${rep}`);
           for (const kind of this.ctx.order(rep)) {
-            const side = sides.find((s) => s.kind === kind)!;
-            const twin = sides.find((s) => s.kind !== kind)!;
-            const start = lastPass[kind] ? lastPass[kind]! * 0.6 : this.def.startRate;
-            const steps = await this.saturate(side, twin, start, `rep ${rep}`);
-            const passing = steps.filter((s) => s.pass);
+            const passing = steps[kind].filter((s) => s.pass);
             const best = passing.length ? Math.max(...passing.map((s) => s.deliveredPerSec)) : 0;
             if (best > 0) lastPass[kind] = best;
-            result.saturation[kind].push({ repetition: rep, steps, saturatedPerSec: best });
+            result.saturation[kind].push({ repetition: rep, steps: steps[kind], saturatedPerSec: best });
             this.ctx.say(`${this.def.name} rep ${rep} ${kind}: saturation ${Math.round(best)} deliveries/s`);
           }
         } finally {
@@ -275,11 +347,9 @@ class MessagingRun {
       for (let rep = 1; rep <= o.repetitions; rep += 1) {
         const sides = await this.openPair(`fixed load ${rep}/${o.repetitions}`);
         try {
+          const runs = await this.fixedLoad(sides, rep, fixed);
           for (const kind of this.ctx.order(rep)) {
-            const side = sides.find((s) => s.kind === kind)!;
-            const twin = sides.find((s) => s.kind !== kind)!;
-            await this.window(side, twin, fixed, o.warmupMs);
-            const run = { repetition: rep, ...this.judge(await this.window(side, twin, fixed, o.fixedMs)) };
+            const run = { repetition: rep, ...runs[kind] };
             result.fixedLoad.runs[kind].push(run);
             this.ctx.say(`${this.def.name} fixed rep ${rep} ${kind}: ${describe(run)}`);
           }
