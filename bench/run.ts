@@ -4,11 +4,13 @@
  * with load processes, and writes bench/results/<time>.json, .md and .svg plus the latest
  * numbers into docs/benchmarks.md.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import { RunContext, errorMessage } from './lib/context.js';
 import { computeChecks, computeFigures, type ScenarioResults } from './lib/figures.js';
 import { type BenchOptions, parseOptions } from './lib/options.js';
+import { type ProfileSummary, summarizeProfile } from './lib/profile.js';
 import { type BenchResults, describeEnvironment, ratioChart, reportMarkdown, updateDocs } from './lib/report.js';
 import { runCluster } from './lib/scenarios/cluster.js';
 import { runIdle } from './lib/scenarios/idle.js';
@@ -27,17 +29,19 @@ async function runValidation(ctx: RunContext): Promise<Validation> {
 }
 
 function automaticNotes(ctx: RunContext, scenarios: ScenarioResults): void {
-  const windows = (['fanout', 'rooms', 'direct'] as const)
-    .map((n) => scenarios[n])
-    .filter((r): r is MessagingResult => r !== undefined)
-    .flatMap((r) => [...r.fixedLoad.runs.gateway, ...r.fixedLoad.runs.reference]);
+  const messaging = (['fanout', 'rooms', 'direct'] as const).map((n) => scenarios[n]).filter((r): r is MessagingResult => r !== undefined);
+  const windows = messaging.flatMap((r) => [
+    ...r.fixedLoad.runs.gateway,
+    ...r.fixedLoad.runs.reference,
+    ...[...r.saturation.gateway, ...r.saturation.reference].flatMap((s) => s.steps),
+  ]);
   if (windows.length) {
-    const other = median(windows.map((w) => w.otherCores));
-    const clients = median(windows.map((w) => w.clientCores));
+    const other = windows.map((w) => w.otherCores);
     ctx.note(
-      `This machine has ${ctx.options.mode === 'quick' ? 'whatever' : 'few'} cores shared by server, load processes and anything else running: ` +
-        `during fixed-load windows the load processes used a median ${clients.toFixed(2)} cores and other processes ${other.toFixed(2)} cores. ` +
-        'CPU per message is read from the server process alone, so it is the least noisy figure; throughput and latency move with the noise.',
+      `Server, load processes and everything else share this machine's ${cpus().length} cores. Across all measured windows, other processes used ` +
+        `a median ${median(other).toFixed(2)} cores (up to ${Math.max(...other).toFixed(2)}), the load processes a median ` +
+        `${median(windows.map((w) => w.clientCores)).toFixed(2)}. CPU per message is read from the server process alone and is the steadiest ` +
+        'figure; saturation and latency move with the background load (each window lists it in the JSON and the tables below).',
     );
   }
   const databases = readdirSync(ctx.tmpDir, { recursive: true, encoding: 'utf8' }).filter((f) => basename(f).startsWith('chat.db'));
@@ -50,26 +54,50 @@ function automaticNotes(ctx: RunContext, scenarios: ScenarioResults): void {
   ctx.note('The gateway runs with PRESENCE_BROADCAST=false: presence:online goes to every socket, O(n^2) while thousands connect, and the reference has no presence.');
 }
 
-function writeOutputs(ctx: RunContext, results: BenchResults): { jsonPath: string; reportPath: string; chartPath: string } {
-  const out = ctx.options.outDir;
+interface OutputTarget {
+  outDir: string;
+  stamp: string;
+  docsPath?: string;
+}
+
+function writeOutputs(target: OutputTarget, results: BenchResults): { jsonPath: string; reportPath: string; chartPath: string } {
+  const out = target.outDir;
   mkdirSync(out, { recursive: true });
-  const base = join(out, ctx.stamp);
+  const base = join(out, target.stamp);
   const jsonPath = `${base}.json`;
   const reportPath = `${base}.md`;
   const chartPath = `${base}.svg`;
-  for (const name of ['fanout', 'rooms', 'direct'] as const) {
-    for (const profile of results.scenarios[name]?.profiles ?? []) {
-      if (!existsSync(profile.flameGraph)) continue;
-      const kept = `${base}-flame-${profile.server}-${profile.scenario}.svg`;
-      copyFileSync(profile.flameGraph, kept);
-      profile.flameGraph = kept;
-    }
+  for (const profile of profilesOf(results)) {
+    if (!existsSync(profile.flameGraph) || profile.flameGraph.startsWith(`${base}-`)) continue;
+    const kept = `${base}-flame-${profile.server}-${profile.scenario}.svg`;
+    copyFileSync(profile.flameGraph, kept);
+    profile.flameGraph = kept;
   }
   writeFileSync(jsonPath, `${JSON.stringify(results, null, 2)}\n`);
   writeFileSync(chartPath, ratioChart(results.figures, `Gateway vs plain socket.io, ${results.startedAt.slice(0, 16)} (${results.mode})`));
   writeFileSync(reportPath, reportMarkdown(results, out, basename(chartPath)));
-  if (ctx.options.docsPath) updateDocs(ctx.options.docsPath, results, reportPath, chartPath);
+  if (target.docsPath) updateDocs(target.docsPath, results, reportPath, chartPath);
   return { jsonPath, reportPath, chartPath };
+}
+
+function profilesOf(results: BenchResults): ProfileSummary[] {
+  return (['fanout', 'rooms', 'direct'] as const).flatMap((name) => results.scenarios[name]?.profiles ?? []);
+}
+
+/** Rebuilds report, chart and docs from a results file; profiles are summarised again when their files are still there. */
+function rerender(options: BenchOptions, file: string): void {
+  const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
+  for (const name of ['fanout', 'rooms', 'direct'] as const) {
+    const scenario = results.scenarios[name];
+    if (!scenario) continue;
+    scenario.profiles = scenario.profiles.map((p) =>
+      existsSync(p.path) ? summarizeProfile(p.path, { server: p.server, scenario: p.scenario, deliveries: p.deliveries }) : p,
+    );
+  }
+  results.figures = computeFigures(results.scenarios);
+  results.checks = computeChecks(results.scenarios, Math.max(...results.options.idleSteps), results.options.clusterConnections);
+  const written = writeOutputs({ outDir: dirname(file), stamp: basename(file, '.json'), docsPath: options.docsPath }, results);
+  process.stdout.write(`rewrote ${written.reportPath}, ${written.chartPath}${options.docsPath ? ` and ${options.docsPath}` : ''}\n`);
 }
 
 async function main(options: BenchOptions): Promise<number> {
@@ -137,7 +165,7 @@ async function main(options: BenchOptions): Promise<number> {
   results.checks = computeChecks(scenarios, Math.max(...options.idleSteps), options.clusterConnections);
   results.finishedAt = new Date().toISOString();
   results.durationSeconds = Math.round((Date.parse(results.finishedAt) - ctx.startedAt.getTime()) / 1000);
-  const { jsonPath, reportPath, chartPath } = writeOutputs(ctx, results);
+  const { jsonPath, reportPath, chartPath } = writeOutputs({ outDir: options.outDir, stamp: ctx.stamp, docsPath: options.docsPath }, results);
   for (const f of results.figures) {
     const ratio = Number.isFinite(f.ratio.median) ? f.ratio.median.toFixed(2) : 'n/a';
     ctx.say(`${f.status.toUpperCase().padEnd(7)} ${f.label}: ratio ${ratio}${f.target ? ` (target ${f.target.op} ${f.target.value})` : ''}`);
@@ -161,6 +189,10 @@ try {
 } catch (error) {
   process.stderr.write(`${errorMessage(error)}\n`);
   process.exit(2);
+}
+if (options.rerender) {
+  rerender(options, options.rerender);
+  process.exit(0);
 }
 main(options).then(
   (failures) => {

@@ -44,6 +44,8 @@ export interface BenchOptions {
   profile: boolean;
   profileMs: number;
   heapSnapshots: boolean;
+  /** Re-render the report of an earlier run from its JSON instead of measuring (`--rerender`). */
+  rerender?: string;
   /** Extra gateway environment (`--gateway-env KEY=VALUE`), e.g. to try a setting. */
   gatewayEnv: Record<string, string>;
 }
@@ -58,7 +60,7 @@ const FULL: Omit<BenchOptions, 'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'g
   stepMs: 4000,
   drainMs: 1000,
   warmupMs: 2000,
-  maxSteps: 12,
+  maxSteps: 16,
   fixedMs: 10_000,
   latencyLimitMs: 250,
   deliveryRatio: 0.99,
@@ -121,7 +123,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --cluster-reference     also run the cluster on reference nodes (Redis adapter)
   --step-ms MS  --fixed-ms MS  --warmup-ms MS  --destinations N
   --no-profile  --no-heap-snapshots
-  --gateway-env KEY=VALUE extra gateway environment (repeatable)`;
+  --gateway-env KEY=VALUE extra gateway environment (repeatable)
+  --rerender FILE.json    rebuild report, chart and docs from an earlier run (profiles re-read)`;
 
 function list(value: string | undefined, flag: string): string[] {
   if (!value) throw new Error(`${flag} needs a value\n${USAGE}`);
@@ -216,6 +219,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         options.gatewayEnv[key!] = rest.join('=');
         break;
       }
+      case '--rerender':
+        options.rerender = list(next(), flag).join(',');
+        break;
       case '--help':
         throw new Error(USAGE);
       default:

@@ -61,7 +61,8 @@ const LIBRARY_RULES: Array<[RegExp, string]> = [
   [/node_modules\/rxjs\//, 'RxJS'],
   [/node_modules\/(class-validator|class-transformer|validator|libphonenumber-js)\//, 'class-validator/transformer'],
   [/node_modules\/(pino|pino-std-serializers|nestjs-pino|pino-http|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|on-exit-leak-free|atomic-sleep)\//, 'logging (pino)'],
-  [/node_modules\/(socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|@socket\.io\/[^/]+|bufferutil|utf-8-validate|base64id)\//, 'socket.io/engine.io/ws'],
+  // `debug` is on the list because socket.io and engine.io call it on every packet.
+  [/node_modules\/(socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|@socket\.io\/[^/]+|bufferutil|utf-8-validate|base64id|debug|ms)\//, 'socket.io/engine.io/ws'],
   [/node_modules\/(better-sqlite3|pg|pg-[^/]+|ioredis|@ioredis\/[^/]+|redis-parser|cluster-key-slot|denque)\//, 'store drivers'],
   [/node_modules\/(express|router|body-parser|finalhandler|send|serve-static|on-finished|raw-body)\//, 'express'],
   [/node_modules\/prom-client\//, 'metrics (prom-client)'],
@@ -90,6 +91,8 @@ function categorize(frame: CallFrame): string {
   for (const [pattern, category] of LIBRARY_RULES) if (pattern.test(frame.url)) return category;
   const local = repoPath(frame.url);
   if (local !== undefined) for (const [pattern, category] of REPO_RULES) if (pattern.test(local)) return category;
+  // Promise hooks run on every promise once anything uses AsyncLocalStorage (Node 20).
+  if (/^node:(internal\/)?async_hooks$|^node:internal\/async_local_storage/.test(frame.url)) return 'async_hooks (AsyncLocalStorage)';
   if (/^node:|^internal\//.test(frame.url)) return 'Node.js core (JS)';
   return 'other';
 }
