@@ -125,7 +125,7 @@ export function ratioChart(figures: Figure[], title: string): string {
   const x = (v: number): number => labelWidth + (Math.min(v, maxRatio) / maxRatio) * plotWidth;
   const height = top + shown.length * row + 40;
   const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 80}" height="${height}" font-family="sans-serif" font-size="12">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${labelWidth + plotWidth + 120}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
     `<text x="10" y="20" font-size="15" font-weight="bold">${escapeXml(title)}</text>`,
     `<text x="10" y="38" fill="#555">Ratio gateway/reference (median, line = min-max over repetitions); | = target; green pass, red fail, grey no target</text>`,
@@ -144,7 +144,9 @@ export function ratioChart(figures: Figure[], title: string): string {
       parts.push(`<line x1="${x(f.ratio.min)}" y1="${y + 12}" x2="${x(f.ratio.max)}" y2="${y + 12}" stroke="#222" stroke-width="1.5"/>`);
     }
     if (f.target) parts.push(`<line x1="${x(f.target.value)}" y1="${y + 1}" x2="${x(f.target.value)}" y2="${y + row - 3}" stroke="#000" stroke-width="2.5"/>`);
-    parts.push(`<text x="${x(Math.min(f.ratio.max > f.ratio.median ? f.ratio.max : f.ratio.median, maxRatio)) + 6}" y="${y + 15}">${f.ratio.median.toFixed(2)}${f.ratio.median > maxRatio ? ' (off scale)' : ''}</text>`);
+    // The label goes right of everything drawn on the row, so no tick or range line crosses it.
+    const rightmost = Math.max(f.ratio.median, Number.isFinite(f.ratio.max) ? f.ratio.max : 0, f.target?.value ?? 0);
+    parts.push(`<text x="${x(rightmost) + 6}" y="${y + 15}">${f.ratio.median.toFixed(2)}${f.ratio.median > maxRatio ? ' (off scale)' : ''}</text>`);
   });
   parts.push('</svg>\n');
   return parts.join('\n');
