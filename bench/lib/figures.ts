@@ -1,0 +1,157 @@
+import type { ClusterResult } from './scenarios/cluster.js';
+import type { IdleResult } from './scenarios/idle.js';
+import type { MessagingName, MessagingResult, WindowResult } from './scenarios/messaging.js';
+import type { ServerKind } from './servers.js';
+import { median, round, type Spread, spread } from './stats.js';
+
+/**
+ * The headline numbers: each a gateway/reference ratio paired per repetition (same run,
+ * interleaved), with median and range, judged against the issue's targets.
+ */
+
+export type Status = 'pass' | 'fail' | 'info' | 'missing';
+
+export interface Figure {
+  id: string;
+  scenario: string;
+  label: string;
+  unit: string;
+  better: 'lower' | 'higher';
+  gateway: Spread;
+  reference: Spread;
+  ratio: Spread;
+  target?: { op: '<=' | '>='; value: number };
+  status: Status;
+}
+
+export interface Check {
+  id: string;
+  label: string;
+  value: string;
+  target: string;
+  status: Status;
+}
+
+export interface ScenarioResults {
+  fanout?: MessagingResult;
+  rooms?: MessagingResult;
+  direct?: MessagingResult;
+  idle?: IdleResult;
+  cluster?: ClusterResult;
+}
+
+const TARGETS: Record<string, { op: '<=' | '>='; value: number }> = {
+  'cpu.fanout': { op: '<=', value: 1.1 },
+  'cpu.rooms': { op: '<=', value: 1.5 },
+  'cpu.direct': { op: '<=', value: 1.6 },
+  'saturation.fanout': { op: '>=', value: 0.9 },
+  'latency-p50.fanout': { op: '<=', value: 1.1 },
+  'latency-p99.fanout': { op: '<=', value: 1.25 },
+  'latency-p50.rooms': { op: '<=', value: 1.1 },
+  'latency-p99.rooms': { op: '<=', value: 1.25 },
+  'latency-p50.direct': { op: '<=', value: 1.1 },
+  'latency-p99.direct': { op: '<=', value: 1.25 },
+  'memory-rss.idle': { op: '<=', value: 1.3 },
+  'memory-heap.idle': { op: '<=', value: 1.3 },
+};
+
+function judge(id: string, ratio: Spread): Status {
+  const target = TARGETS[id];
+  if (!target) return Number.isFinite(ratio.median) ? 'info' : 'missing';
+  if (!Number.isFinite(ratio.median)) return 'missing';
+  return (target.op === '<=' ? ratio.median <= target.value : ratio.median >= target.value) ? 'pass' : 'fail';
+}
+
+/** Pairs values by repetition and divides gateway by reference. */
+function figure(
+  id: string,
+  scenario: string,
+  label: string,
+  unit: string,
+  better: 'lower' | 'higher',
+  values: Record<ServerKind, Array<{ repetition: number; value: number }>>,
+): Figure {
+  const ratios = values.gateway.map((g) => {
+    const r = values.reference.find((v) => v.repetition === g.repetition);
+    return r && r.value > 0 ? g.value / r.value : Number.NaN;
+  });
+  const ratio = spread(ratios);
+  return {
+    id,
+    scenario,
+    label,
+    unit,
+    better,
+    gateway: spread(values.gateway.map((v) => v.value)),
+    reference: spread(values.reference.map((v) => v.value)),
+    ratio,
+    target: TARGETS[id],
+    status: judge(id, ratio),
+  };
+}
+
+function perServer<T extends { repetition: number }>(runs: Record<ServerKind, T[]>, pick: (run: T) => number): Record<ServerKind, Array<{ repetition: number; value: number }>> {
+  const map = (list: T[]): Array<{ repetition: number; value: number }> => list.map((r) => ({ repetition: r.repetition, value: pick(r) }));
+  return { gateway: map(runs.gateway), reference: map(runs.reference) };
+}
+
+function messagingFigures(name: MessagingName, result: MessagingResult): Figure[] {
+  const fixed = result.fixedLoad.runs;
+  const latency = (pick: (w: WindowResult) => number) => perServer(fixed, pick);
+  return [
+    figure(`cpu.${name}`, name, `CPU per delivered message (${result.title})`, 'us', 'lower', latency((w) => w.cpuMicrosPerDelivery)),
+    figure(`saturation.${name}`, name, `Deliveries/s at saturation (${result.title})`, '/s', 'higher', perServer(result.saturation, (r) => r.saturatedPerSec)),
+    figure(`latency-p50.${name}`, name, `Latency p50 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p50Ms)),
+    figure(`latency-p99.${name}`, name, `Latency p99 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p99Ms)),
+    figure(`latency-p999.${name}`, name, `Latency p99.9 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p999Ms)),
+  ];
+}
+
+export function computeFigures(results: ScenarioResults): Figure[] {
+  const figures: Figure[] = [];
+  for (const name of ['fanout', 'rooms', 'direct'] as const) {
+    const result = results[name];
+    if (result) figures.push(...messagingFigures(name, result));
+  }
+  const idle = results.idle;
+  if (idle) {
+    figures.push(
+      figure('memory-rss.idle', 'idle', 'Memory per idle connection (RSS slope)', 'B', 'lower', perServer(idle.runs, (r) => r.rssPerConnection)),
+      figure('memory-heap.idle', 'idle', 'Memory per idle connection (heap slope)', 'B', 'lower', perServer(idle.runs, (r) => r.heapPerConnection)),
+      figure('connect-rate.idle', 'idle', 'Connection rate (handshake to session)', '/s', 'higher', perServer(idle.runs, (r) => r.connectRate)),
+    );
+  }
+  return figures;
+}
+
+export function computeChecks(results: ScenarioResults, expectedIdle: number, expectedCluster: number): Check[] {
+  const checks: Check[] = [];
+  const hold = results.idle?.hold.find((h) => h.server === 'gateway');
+  if (results.idle) {
+    checks.push({
+      id: 'idle-hold',
+      label: `${expectedIdle} idle connections on one gateway process, held`,
+      value: hold ? `${hold.connections} held ${hold.seconds}s, ${hold.drops} drops, ${hold.answered} answered afterwards` : 'not run',
+      target: `${expectedIdle} connections, zero drops`,
+      status: !hold ? 'missing' : hold.connections >= expectedIdle && hold.drops === 0 && hold.answered === hold.connections ? 'pass' : 'fail',
+    });
+  }
+  const cluster = results.cluster?.runs.find((r) => r.server === 'gateway');
+  if (results.cluster) {
+    const announcements = cluster?.announcements ?? [];
+    const allReached = announcements.length > 0 && announcements.every((a) => a.reached === a.expected && a.expected >= expectedCluster);
+    const p99 = round(median(announcements.map((a) => a.p99Ms)), 1);
+    const reach = announcements.map((a) => `${a.reached}/${a.expected}`).join(', ');
+    checks.push({
+      id: 'cluster-announcement',
+      label: `${expectedCluster} connections on ${cluster?.nodes ?? '?'} gateway nodes: announcement to everyone`,
+      value: cluster?.error
+        ? `failed: ${cluster.error}`
+        : `${cluster?.opened ?? 0} connected; reached ${reach}; p50 ${round(median(announcements.map((a) => a.p50Ms)), 1)} ms, ` +
+          `p99 ${p99} ms, last ${round(median(announcements.map((a) => a.maxMs)), 1)} ms (medians over ${announcements.length})`,
+      target: 'all reached, p99 <= 2000 ms',
+      status: !cluster || cluster.error ? 'fail' : allReached && p99 <= 2000 ? 'pass' : 'fail',
+    });
+  }
+  return checks;
+}

@@ -1,0 +1,131 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+
+/**
+ * Runs the benchmark harness end to end in its quick mode (tens of connections, one
+ * repetition) against the real gateway and the reference, so the harness cannot rot. Only the
+ * shape of the output is checked: figures from a shared, noisy machine are never asserted.
+ */
+const run = promisify(execFile);
+const ROOT = resolve(process.cwd());
+const TSC = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+const BUILD_MS = 180_000;
+const RUN_MS = 300_000;
+
+interface Spread {
+  median: number | null;
+  values: number[];
+}
+
+interface Figure {
+  id: string;
+  label: string;
+  gateway: Spread;
+  reference: Spread;
+  ratio: Spread;
+  status: string;
+}
+
+interface Results {
+  schema: number;
+  mode: string;
+  validation?: { passed: boolean; extraEvents: string[] };
+  scenarios: Record<string, { error?: string } | undefined>;
+  figures: Figure[];
+  checks: Array<{ id: string; status: string }>;
+  environment: { machine: { cores: number }; versions: Record<string, string> };
+}
+
+describe('benchmark harness (quick smoke run)', () => {
+  const outDir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  const docsPath = join(outDir, 'benchmarks.md');
+  let stdout = '';
+  let results: Results;
+  let files: string[];
+
+  beforeAll(async () => {
+    await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: BUILD_MS });
+    await run(process.execPath, [TSC, '-p', 'bench/tsconfig.json'], { cwd: ROOT, timeout: BUILD_MS });
+    writeFileSync(docsPath, '# Benchmarks\n\nHand-written intro.\n\n<!-- bench:latest:start -->\nold\n<!-- bench:latest:end -->\n\nHand-written outro.\n');
+    const child = await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--out', outDir, '--docs', docsPath], {
+      cwd: ROOT,
+      timeout: RUN_MS,
+      maxBuffer: 16 * 1024 * 1024,
+    });
+    stdout = child.stdout;
+    files = readdirSync(outDir);
+    const json = files.find((f) => /^\d{4}-.*\d\.json$/.test(f));
+    if (!json) throw new Error(`no results JSON in ${outDir}: ${files.join(', ')}\n${stdout}`);
+    results = JSON.parse(readFileSync(join(outDir, json), 'utf8')) as Results;
+  }, BUILD_MS * 2 + RUN_MS);
+
+  afterAll(() => {
+    rmSync(outDir, { recursive: true, force: true });
+  });
+
+  it('prints progress and the figures as it goes', () => {
+    expect(stdout).toMatch(/\[bench +\d+s\] mode quick/);
+    expect(stdout).toMatch(/fanout rep 1 gateway step 1: offered/);
+    expect(stdout).toMatch(/wrote .*\.json/);
+  });
+
+  it('validates the raw load client against socket.io-client on both servers', () => {
+    expect(results.validation?.passed).toBe(true);
+  });
+
+  it('runs every single-node scenario against both servers without a harness error', () => {
+    expect(results.schema).toBe(1);
+    expect(results.mode).toBe('quick');
+    for (const name of ['fanout', 'rooms', 'direct', 'idle']) {
+      expect(results.scenarios[name]).toBeDefined();
+      expect(results.scenarios[name]?.error).toBeUndefined();
+    }
+  });
+
+  it('reports every figure as a gateway/reference pair with one value per repetition', () => {
+    const ids = results.figures.map((f) => f.id).sort();
+    expect(ids).toEqual(
+      [
+        ...['fanout', 'rooms', 'direct'].flatMap((s) => [`cpu.${s}`, `saturation.${s}`, `latency-p50.${s}`, `latency-p99.${s}`, `latency-p999.${s}`]),
+        'memory-rss.idle',
+        'memory-heap.idle',
+        'connect-rate.idle',
+      ].sort(),
+    );
+    for (const figure of results.figures) {
+      expect(figure.gateway.values).toHaveLength(1);
+      expect(figure.reference.values).toHaveLength(1);
+      expect(figure.ratio.values).toHaveLength(1);
+      // A tiny window can record zero CPU ticks; JSON then carries null instead of a number.
+      expect(figure.ratio.median === null || typeof figure.ratio.median === 'number').toBe(true);
+      expect(['pass', 'fail', 'info', 'missing']).toContain(figure.status);
+    }
+    expect(results.checks.map((c) => c.id)).toEqual(['idle-hold']);
+    expect(results.environment.machine.cores).toBeGreaterThan(0);
+    expect(results.environment.versions['socket.io']).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('writes a Markdown report with the chart and the profiles, and an SVG chart', () => {
+    const stem = files.find((f) => /^\d{4}-.*\d\.json$/.test(f))!.replace(/\.json$/, '');
+    const report = readFileSync(join(outDir, `${stem}.md`), 'utf8');
+    expect(report).toContain('| Figure | Gateway | Reference | Ratio gateway/reference | Target | Status |');
+    expect(report).toContain(`](${stem}.svg)`);
+    expect(report).toContain('## CPU profiles');
+    const chart = readFileSync(join(outDir, `${stem}.svg`), 'utf8');
+    expect(chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(chart.trimEnd().endsWith('</svg>')).toBe(true);
+    expect(files.filter((f) => f.includes('-flame-gateway-'))).toHaveLength(3);
+  });
+
+  it('replaces only the generated block of the docs page', () => {
+    const docs = readFileSync(docsPath, 'utf8');
+    expect(docs.startsWith('# Benchmarks\n\nHand-written intro.\n')).toBe(true);
+    expect(docs.trimEnd().endsWith('Hand-written outro.')).toBe(true);
+    expect(docs).not.toContain('\nold\n');
+    expect(docs).toContain('| Figure | Gateway | Reference |');
+  });
+});
