@@ -51,12 +51,12 @@ export class MessagesService {
       ]);
     }
     assertMessageText(input.text, this.config.maxMessageLength);
-    const recipient = await this.users.find(input.to);
-    const to: User = recipient ? { id: recipient.id, name: recipient.name } : { id: input.to, name: input.to };
+    const recipientName = await this.users.connectedName(input.to);
+    const to: User = { id: input.to, name: recipientName ?? input.to };
     const outcome = await storeCall(this.logger, 'message store', () =>
       this.store.appendDirectMessage({ id: newMessageId(), from, to, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
     );
-    return { ...outcome, delivered: recipient !== undefined };
+    return { ...outcome, delivered: recipientName !== undefined };
   }
 
   async directHistory(

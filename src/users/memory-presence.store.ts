@@ -106,6 +106,10 @@ export class MemoryPresenceStore extends PresenceStore {
     return this.usersById.get(userId)?.sockets.size ?? 0;
   }
 
+  async connectedName(userId: string): Promise<string | undefined> {
+    return this.usersById.get(userId)?.user.name;
+  }
+
   onExpired(): void {
     // A single process owns all its sockets: nothing can expire behind its back.
   }

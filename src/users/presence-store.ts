@@ -46,6 +46,8 @@ export abstract class PresenceStore {
   abstract users(): Promise<UserSummary[]>;
   abstract user(id: string): Promise<UserSummary | undefined>;
   abstract connectionCount(userId: string): Promise<number>;
+  /** The display name of a connected user; undefined when the user has no connection. */
+  abstract connectedName(userId: string): Promise<string | undefined>;
   /** Registers who hears about connections dropped because their node stopped answering. */
   abstract onExpired(listener: ExpiryListener): void;
   /** Resolves when the backing service answers. */

@@ -151,6 +151,11 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     return this.redis.scard(`${this.prefix}:u{${userId}}:socks`);
   }
 
+  async connectedName(userId: string): Promise<string | undefined> {
+    // The name key lives exactly as long as the user has a socket (the disconnect script drops it).
+    return (await this.redis.get(`${this.prefix}:u{${userId}}:name`)) ?? undefined;
+  }
+
   onExpired(listener: ExpiryListener): void {
     this.expiryListener = listener;
   }

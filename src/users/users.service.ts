@@ -38,6 +38,11 @@ export class UsersService {
     this.presence.onExpired(listener);
   }
 
+  /** The display name of a connected user (cheaper than find); undefined when offline. */
+  connectedName(userId: string): Promise<string | undefined> {
+    return storeCall(this.logger, 'presence store', () => this.presence.connectedName(userId));
+  }
+
   connectionCount(userId: string): Promise<number> {
     return storeCall(this.logger, 'presence store', () => this.presence.connectionCount(userId));
   }
