@@ -40,7 +40,7 @@ export interface SqliteStoreOptions {
   checkpoint?: Partial<Pick<CheckpointerOptions, 'intervalMs' | 'restartPages'>>;
 }
 
-const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.5 };
+const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 0.4 };
 const CHECKPOINT_INTERVAL_MS = 100;
 /**
  * 8192 pages = 32 MB of WAL: then the writer pauses (tens of ms: acks wait, the loop does not)
@@ -58,8 +58,8 @@ const FALLBACK_AUTOCHECKPOINT_PAGES = 32_768;
  */
 const WAL_SIZE_LIMIT_BYTES = 160 * 1024 * 1024;
 const BEYOND_ANY_SEQ = Number.MAX_SAFE_INTEGER;
-/** Rows one pruning write deletes: about as long as a few sends. */
-const PRUNE_CHUNK = 10;
+/** Rows one pruning write deletes: deletes touch as many index pages as inserts, so a few at a time. */
+const PRUNE_CHUNK = 5;
 
 interface Connection {
   db: Database;
