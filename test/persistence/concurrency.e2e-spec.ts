@@ -10,6 +10,8 @@ const ROOM = 'stampede';
 const CLIENTS = 20;
 const MESSAGES_EACH = 50;
 const TOTAL = CLIENTS * MESSAGES_EACH;
+/** 1000 sends in flight at once: the last ack may queue behind the others on a busy machine. */
+const STAMPEDE_ACK_MS = 20_000;
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 const clients: TestClient[] = [];
@@ -41,7 +43,7 @@ async function stampede(senders: TestClient[]): Promise<Message[]> {
   const acks = await Promise.all(
     senders.flatMap((sender, s) =>
       range(1, MESSAGES_EACH).map((i) =>
-        sender.ok<MessageSendResult>('message:send', { room: ROOM, text: `${s}:${i}`, clientMsgId: `${s}-${i}` }),
+        sender.ok<MessageSendResult>('message:send', { room: ROOM, text: `${s}:${i}`, clientMsgId: `${s}-${i}` }, STAMPEDE_ACK_MS),
       ),
     ),
   );

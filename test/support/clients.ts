@@ -63,8 +63,8 @@ export class TestClient {
   }
 
   /** Like request, but fails the test unless the ack is ok; returns its data. */
-  async ok<T = unknown>(event: string, payload?: unknown): Promise<T> {
-    const ack = await this.request<T>(event, payload);
+  async ok<T = unknown>(event: string, payload?: unknown, ms = WAIT_MS): Promise<T> {
+    const ack = await this.request<T>(event, payload, ms);
     if (!ack.ok) throw new Error(`${event} failed: ${JSON.stringify(ack.error)}`);
     return ack.data;
   }
