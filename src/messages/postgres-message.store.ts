@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import { DatabaseStartError, redactDatabaseUrl } from '../database/database-error.js';
 import { migratePostgres } from '../database/postgres-migrator.js';
+import { QueryGate } from '../database/query-gate.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import {
   directMessageFromRow,
@@ -34,8 +35,15 @@ const DEFAULT_POOL_SIZE = 10;
 /** An unreachable database answers UNAVAILABLE within this, instead of leaving acks hanging. */
 const CONNECT_TIMEOUT_MS = 5_000;
 const QUERY_TIMEOUT_MS = 10_000;
+/** How long a call may queue for a free connection under load before it is answered UNAVAILABLE. */
+const QUEUE_WAIT_MS = 30_000;
 const IDLE_TIMEOUT_MS = 30_000;
 const UNIQUE_VIOLATION = '23505';
+
+/** The pool, seen through the gate that keeps its queue empty. */
+interface GatedPool {
+  query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
+}
 const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -47,6 +55,7 @@ const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
 export class PostgresMessageStore extends MessageStore implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PostgresMessageStore.name);
   private pool?: pg.Pool;
+  private readonly gate = new QueryGate(this.options.poolSize ?? DEFAULT_POOL_SIZE, QUEUE_WAIT_MS);
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
@@ -166,13 +175,16 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
     return rooms + (directs.rowCount ?? 0);
   }
 
+  /** Straight to the pool: readiness asks whether the database answers, not how busy we are. */
   async ping(): Promise<void> {
-    await this.connected().query('SELECT 1');
+    if (!this.pool) throw new Error('the PostgreSQL message store is closed');
+    await this.pool.query('SELECT 1');
   }
 
-  private connected(): pg.Pool {
-    if (!this.pool) throw new Error('the PostgreSQL message store is closed');
-    return this.pool;
+  private connected(): GatedPool {
+    const pool = this.pool;
+    if (!pool) throw new Error('the PostgreSQL message store is closed');
+    return { query: (config) => this.gate.run(() => pool.query(config)) };
   }
 }
 
