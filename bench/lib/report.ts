@@ -202,8 +202,33 @@ function idleSection(results: ScenarioResults): string {
     );
   }
   if (idle.hold.length) lines.push('');
+  const [gatewayHeap, referenceHeap] = (['gateway', 'reference'] as const).map((k) => idle.heapDiffs.find((d) => d.server === k));
+  if (gatewayHeap && referenceHeap) lines.push(heapComparison(gatewayHeap, referenceHeap));
   for (const diff of idle.heapDiffs) lines.push(heapSection(diff));
   return lines.join('\n');
+}
+
+/** What an idle connection holds on the gateway beyond what it holds on the reference. */
+function heapComparison(gateway: HeapDiff, reference: HeapDiff): string {
+  const names = new Set([...gateway.top, ...reference.top].map((g) => g.name));
+  const rows = [...names]
+    .map((name) => {
+      const g = gateway.top.find((x) => x.name === name);
+      const r = reference.top.find((x) => x.name === name);
+      return { name, g, r, extra: (g?.bytesPerConnection ?? 0) - (r?.bytesPerConnection ?? 0) };
+    })
+    .filter((row) => row.g && row.r && Math.abs(row.extra) >= 30)
+    .sort((a, b) => b.extra - a.extra)
+    .map((row) => `| ${row.name.replace(/\|/g, '\\|')} | ${row.g!.countPerConnection} | ${row.r!.countPerConnection} | ${Math.round(row.extra)} |`);
+  return [
+    `Heap per idle connection, gateway minus reference: ${gateway.bytesPerConnection - reference.bytesPerConnection} B ` +
+      `(${gateway.bytesPerConnection} vs ${reference.bytesPerConnection} B, snapshot diffs over ${gateway.addedConnections} connections):`,
+    '',
+    '| Constructor / kind | Gateway objects per connection | Reference objects per connection | Extra bytes per connection |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 function heapSection(diff: HeapDiff): string {
@@ -266,6 +291,12 @@ function profileSection(profiles: ProfileSummary[], outDir: string): string {
     lines.push(`| ${category} | ${cells.join(' | ')} |`);
   }
   lines.push('');
+  lines.push('| Profile | Busy ms | Deliveries | Busy us per delivery |', '|---|---|---|---|');
+  for (const p of profiles) {
+    const perDelivery = p.deliveries > 0 ? ((p.busyMs * 1000) / p.deliveries).toFixed(1) : 'n/a';
+    lines.push(`| ${p.server} ${p.scenario} | ${p.busyMs} | ${p.deliveries} | ${perDelivery} |`);
+  }
+  lines.push('', '(Profiling adds its own overhead; compare the two servers, not these with the CPU figures above.)', '');
   for (const p of profiles.filter((x) => x.server === 'gateway')) {
     lines.push(`Top self time, gateway, ${p.scenario} (${p.busyMs} ms busy for ${p.deliveries} deliveries; flame graph: ${relative(outDir, p.flameGraph)}):`, '');
     lines.push('| Self % | Function | Where | Category |', '|---|---|---|---|');
