@@ -7,7 +7,7 @@ import type { HeapDiff } from './heap.js';
 import type { BenchOptions } from './options.js';
 import { escapeXml, type ProfileSummary } from './profile.js';
 import type { MessagingResult } from './scenarios/messaging.js';
-import { REPO_ROOT } from './servers.js';
+import { gatewayRootOf, REPO_ROOT } from './servers.js';
 import type { Spread } from './stats.js';
 import type { Validation } from './validate.js';
 
@@ -43,30 +43,33 @@ function packageVersion(name: string): string {
   }
 }
 
-function run(command: string, args: string[]): string {
+/** Output of a command, or undefined when it cannot run (no git, not a checkout). */
+function run(command: string, args: string[], cwd = REPO_ROOT): string | undefined {
   try {
-    return execFileSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }
 
-export function describeEnvironment(): Environment {
+export function describeEnvironment(gatewayEntry: string): Environment {
+  const gatewayRoot = gatewayRootOf(gatewayEntry);
   const versions: Record<string, string> = { node: process.versions.node };
   for (const name of ['socket.io', 'engine.io', 'ws', '@nestjs/core', '@nestjs/platform-socket.io', 'better-sqlite3', 'pg', 'ioredis', '@socket.io/redis-adapter']) {
     versions[name] = packageVersion(name);
   }
-  const dirty = run('git', ['status', '--porcelain', '--', 'src']) !== '';
+  const status = run('git', ['status', '--porcelain', '--', 'src'], gatewayRoot);
+  const dirty = status !== undefined && status !== '';
   return {
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       kernel: release(),
-      openFilesLimit: run('sh', ['-c', 'ulimit -n']),
+      openFilesLimit: run('sh', ['-c', 'ulimit -n']) ?? 'unknown',
     },
     versions,
-    commit: `${run('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' (src modified)' : ''}`,
+    commit: `${run('git', ['rev-parse', '--short', 'HEAD'], gatewayRoot) ?? 'unknown'}${dirty ? ' (src modified)' : ''}${gatewayRoot === REPO_ROOT ? '' : ` at ${gatewayRoot}`}`,
   };
 }
 
@@ -335,7 +338,7 @@ function environmentSection(results: BenchResults): string {
 
 export function summaryMarkdown(results: BenchResults, chartLink: string): string {
   const lines = [
-    results.mode === 'quick' ? '> Quick smoke run: tiny loads, one repetition. These numbers say nothing about speed.\n' : '',
+    ...(results.mode === 'quick' ? ['> Quick smoke run: tiny loads, one repetition. These numbers say nothing about speed.', ''] : []),
     figureTable(results.figures),
     '',
     checkTable(results.checks),
