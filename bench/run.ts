@@ -15,7 +15,7 @@ import { type BenchResults, describeEnvironment, ratioChart, reportMarkdown, upd
 import { runCluster } from './lib/scenarios/cluster.js';
 import { runIdle } from './lib/scenarios/idle.js';
 import { messagingDefinitions, type MessagingResult, runMessaging } from './lib/scenarios/messaging.js';
-import { GATEWAY_ENTRY, killLiveChildren, type ServerKind } from './lib/servers.js';
+import { GATEWAY_ENTRY, gatewayRootOf, killLiveChildren, type ServerKind } from './lib/servers.js';
 import { median } from './lib/stats.js';
 import { type Validation, validate } from './lib/validate.js';
 
@@ -91,7 +91,9 @@ function rerender(options: BenchOptions, file: string): void {
     const scenario = results.scenarios[name];
     if (!scenario) continue;
     scenario.profiles = scenario.profiles.map((p) =>
-      existsSync(p.path) ? summarizeProfile(p.path, { server: p.server, scenario: p.scenario, deliveries: p.deliveries }) : p,
+      existsSync(p.path)
+        ? summarizeProfile(p.path, { server: p.server, scenario: p.scenario, deliveries: p.deliveries }, gatewayRootOf(results.options.gatewayEntry ?? GATEWAY_ENTRY))
+        : p,
     );
   }
   results.figures = computeFigures(results.scenarios);
@@ -103,8 +105,8 @@ function rerender(options: BenchOptions, file: string): void {
 async function main(options: BenchOptions): Promise<number> {
   const ctx = new RunContext(options);
   ctx.say(`mode ${options.mode}, ${options.repetitions} repetition(s), scenarios: ${options.scenarios.join(', ')}`);
-  if (!existsSync(GATEWAY_ENTRY)) throw new Error(`${GATEWAY_ENTRY} is missing: run npm run bench:build first`);
-  const environment = describeEnvironment();
+  if (!existsSync(options.gatewayEntry)) throw new Error(`${options.gatewayEntry} is missing: run npm run bench:build first`);
+  const environment = describeEnvironment(options.gatewayEntry);
   const scenarios: ScenarioResults = {};
   const results: BenchResults = {
     schema: 1,

@@ -35,7 +35,7 @@ export class RunContext {
       kind === 'gateway'
         ? { ...gatewayEnv(dataDir), ...this.options.gatewayEnv, ...extraEnv }
         : { NODE_ENV: 'production', ADMIN_API_KEY, ...extraEnv };
-    return ServerProcess.start({ kind, name, port, host: this.options.listenHost, env, logDir: this.tmpDir });
+    return ServerProcess.start({ kind, name, port, host: this.options.listenHost, env, logDir: this.tmpDir, gatewayEntry: this.options.gatewayEntry });
   }
 
   /** Destination address for the n-th connection: 127.0.0.1 .. 127.0.0.N round-robin. */

@@ -51,7 +51,7 @@ function tally(path: string): Map<string, { count: number; bytes: number }> {
   return totals;
 }
 
-export function diffHeapSnapshots(server: string, before: string, after: string, addedConnections: number, topN = 25): HeapDiff {
+export function diffHeapSnapshots(server: string, before: string, after: string, addedConnections: number, topN = 40): HeapDiff {
   const a = tally(before);
   const b = tally(after);
   const growth: HeapGrowth[] = [];

@@ -1,5 +1,5 @@
-import { join } from 'node:path';
-import { REPO_ROOT } from './servers.js';
+import { join, resolve } from 'node:path';
+import { GATEWAY_ENTRY, REPO_ROOT } from './servers.js';
 
 export const SCENARIOS = ['validate', 'fanout', 'rooms', 'direct', 'idle', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
@@ -44,13 +44,15 @@ export interface BenchOptions {
   profile: boolean;
   profileMs: number;
   heapSnapshots: boolean;
+  /** The gateway to measure: `dist/main.js` of this checkout unless `--gateway-entry` names another. */
+  gatewayEntry: string;
   /** Re-render the report of an earlier run from its JSON instead of measuring (`--rerender`). */
   rerender?: string;
   /** Extra gateway environment (`--gateway-env KEY=VALUE`), e.g. to try a setting. */
   gatewayEnv: Record<string, string>;
 }
 
-const FULL: Omit<BenchOptions, 'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'gatewayEnv'> = {
+const FULL: Omit<BenchOptions, 'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'gatewayEnv' | 'gatewayEntry'> = {
   repetitions: 3,
   destinations: 8,
   listenHost: '0.0.0.0',
@@ -124,6 +126,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --step-ms MS  --fixed-ms MS  --warmup-ms MS  --destinations N
   --no-profile  --no-heap-snapshots
   --gateway-env KEY=VALUE extra gateway environment (repeatable)
+  --gateway-entry FILE    gateway build to run (default dist/main.js of this checkout)
   --rerender FILE.json    rebuild report, chart and docs from an earlier run (profiles re-read)`;
 
 function list(value: string | undefined, flag: string): string[] {
@@ -154,6 +157,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     scenarios: quick ? SCENARIOS.filter((s) => s !== 'cluster') : [...SCENARIOS],
     outDir: join(REPO_ROOT, 'bench', 'results'),
     docsPath: join(REPO_ROOT, 'docs', 'benchmarks.md'),
+    gatewayEntry: GATEWAY_ENTRY,
     gatewayEnv: {},
   };
   const skipped: ScenarioName[] = [];
@@ -219,6 +223,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         options.gatewayEnv[key!] = rest.join('=');
         break;
       }
+      case '--gateway-entry':
+        options.gatewayEntry = resolve(list(next(), flag).join(','));
+        break;
       case '--rerender':
         options.rerender = list(next(), flag).join(',');
         break;

@@ -69,28 +69,32 @@ const LIBRARY_RULES: Array<[RegExp, string]> = [
   [/node_modules\//, 'other libraries'],
 ];
 
-/** Repository-relative rules, so the worktree's own name cannot confuse them. */
-const REPO_RULES: Array<[RegExp, string]> = [
+/** Rules on paths relative to this checkout (the harness) and to the measured gateway's checkout. */
+const HARNESS_RULES: Array<[RegExp, string]> = [
   [/^bench\/dist\/bench\/lib\/probe\.js$/, PROBE],
   [/^bench\/dist\/bench\/reference-server\.js$/, 'reference server code'],
+];
+const GATEWAY_RULES: Array<[RegExp, string]> = [
   [/^dist\/(database|.*(store|repository|sqlite|postgres|redis)[^/]*\.js$)/, 'gateway stores'],
   [/^dist\//, 'gateway app code'],
 ];
 
-function repoPath(url: string): string | undefined {
+function relativeTo(root: string, url: string): string | undefined {
   const path = url.replace(/^file:\/\//, '');
-  return path.startsWith(`${REPO_ROOT}/`) ? path.slice(REPO_ROOT.length + 1) : undefined;
+  return path.startsWith(`${root}/`) ? path.slice(root.length + 1) : undefined;
 }
 
-function categorize(frame: CallFrame): string {
+function categorizeFrame(frame: CallFrame, gatewayRoot: string): string {
   if (frame.functionName === '(garbage collector)') return 'GC';
   if (frame.functionName === '(idle)') return 'idle';
   if (frame.functionName === '(program)') return 'V8/native (program)';
   if (frame.functionName === '(root)') return 'root';
   if (frame.url === '') return 'native (C++ builtins)';
   for (const [pattern, category] of LIBRARY_RULES) if (pattern.test(frame.url)) return category;
-  const local = repoPath(frame.url);
-  if (local !== undefined) for (const [pattern, category] of REPO_RULES) if (pattern.test(local)) return category;
+  const harness = relativeTo(REPO_ROOT, frame.url);
+  if (harness !== undefined) for (const [pattern, category] of HARNESS_RULES) if (pattern.test(harness)) return category;
+  const gateway = relativeTo(gatewayRoot, frame.url);
+  if (gateway !== undefined) for (const [pattern, category] of GATEWAY_RULES) if (pattern.test(gateway)) return category;
   // Promise hooks run on every promise once anything uses AsyncLocalStorage (Node 20).
   if (/^node:(internal\/)?async_hooks$|^node:internal\/async_local_storage/.test(frame.url)) return 'async_hooks (AsyncLocalStorage)';
   if (/^node:|^internal\//.test(frame.url)) return 'Node.js core (JS)';
@@ -101,7 +105,7 @@ function shortLocation(frame: CallFrame): string {
   if (!frame.url) return '(native)';
   const url = frame.url.replace(/^file:\/\//, '');
   const modules = url.lastIndexOf('node_modules/');
-  const short = modules >= 0 ? url.slice(modules + 'node_modules/'.length) : (repoPath(frame.url) ?? url);
+  const short = modules >= 0 ? url.slice(modules + 'node_modules/'.length) : (relativeTo(REPO_ROOT, frame.url) ?? url.replace(/^.*\/(dist\/)/, '$1'));
   return `${short}:${frame.lineNumber + 1}`;
 }
 
@@ -116,7 +120,13 @@ function selfTimes(profile: CpuProfile): Map<number, number> {
   return self;
 }
 
-export function summarizeProfile(path: string, meta: { server: string; scenario: string; deliveries: number }, topN = 30): ProfileSummary {
+export function summarizeProfile(
+  path: string,
+  meta: { server: string; scenario: string; deliveries: number },
+  gatewayRoot = REPO_ROOT,
+  topN = 30,
+): ProfileSummary {
+  const categorize = (frame: CallFrame): string => categorizeFrame(frame, gatewayRoot);
   const profile = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map<number, number>();
@@ -162,7 +172,7 @@ export function summarizeProfile(path: string, meta: { server: string; scenario:
       inclusivePercent: percent(categoryInclusive.get(category) ?? 0),
     }));
   const flameGraph = path.replace(/\.cpuprofile$/, '.flame.svg');
-  writeFileSync(flameGraph, flameSvg(profile, self, `${meta.server} - ${meta.scenario}`));
+  writeFileSync(flameGraph, flameSvg(profile, self, `${meta.server} - ${meta.scenario}`, categorize));
   return { ...meta, path, flameGraph, busyMs: Math.round(busy / 1000), categories, top };
 }
 
@@ -182,7 +192,7 @@ const CATEGORY_COLORS: Record<string, string> = {
 };
 
 /** An icicle-style flame graph: root at the top, width = inclusive time, colour = category. */
-function flameSvg(profile: CpuProfile, self: Map<number, number>, title: string): string {
+function flameSvg(profile: CpuProfile, self: Map<number, number>, title: string, categorize: (frame: CallFrame) => string): string {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const total = new Map<number, number>();
   const inclusive = (id: number): number => {

@@ -7,7 +7,7 @@ import type { HeapDiff } from './heap.js';
 import type { BenchOptions } from './options.js';
 import { escapeXml, type ProfileSummary } from './profile.js';
 import type { MessagingResult } from './scenarios/messaging.js';
-import { REPO_ROOT } from './servers.js';
+import { gatewayRootOf, REPO_ROOT } from './servers.js';
 import type { Spread } from './stats.js';
 import type { Validation } from './validate.js';
 
@@ -43,30 +43,33 @@ function packageVersion(name: string): string {
   }
 }
 
-function run(command: string, args: string[]): string {
+/** Output of a command, or undefined when it cannot run (no git, not a checkout). */
+function run(command: string, args: string[], cwd = REPO_ROOT): string | undefined {
   try {
-    return execFileSync(command, args, { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync(command, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
-    return 'unknown';
+    return undefined;
   }
 }
 
-export function describeEnvironment(): Environment {
+export function describeEnvironment(gatewayEntry: string): Environment {
+  const gatewayRoot = gatewayRootOf(gatewayEntry);
   const versions: Record<string, string> = { node: process.versions.node };
   for (const name of ['socket.io', 'engine.io', 'ws', '@nestjs/core', '@nestjs/platform-socket.io', 'better-sqlite3', 'pg', 'ioredis', '@socket.io/redis-adapter']) {
     versions[name] = packageVersion(name);
   }
-  const dirty = run('git', ['status', '--porcelain', '--', 'src']) !== '';
+  const status = run('git', ['status', '--porcelain', '--', 'src'], gatewayRoot);
+  const dirty = status !== undefined && status !== '';
   return {
     machine: {
       cpu: cpus()[0]?.model ?? 'unknown',
       cores: cpus().length,
       memoryGiB: Math.round(totalmem() / 2 ** 30),
       kernel: release(),
-      openFilesLimit: run('sh', ['-c', 'ulimit -n']),
+      openFilesLimit: run('sh', ['-c', 'ulimit -n']) ?? 'unknown',
     },
     versions,
-    commit: `${run('git', ['rev-parse', '--short', 'HEAD'])}${dirty ? ' (src modified)' : ''}`,
+    commit: `${run('git', ['rev-parse', '--short', 'HEAD'], gatewayRoot) ?? 'unknown'}${dirty ? ' (src modified)' : ''}${gatewayRoot === REPO_ROOT ? '' : ` at ${gatewayRoot}`}`,
   };
 }
 
@@ -202,8 +205,33 @@ function idleSection(results: ScenarioResults): string {
     );
   }
   if (idle.hold.length) lines.push('');
+  const [gatewayHeap, referenceHeap] = (['gateway', 'reference'] as const).map((k) => idle.heapDiffs.find((d) => d.server === k));
+  if (gatewayHeap && referenceHeap) lines.push(heapComparison(gatewayHeap, referenceHeap));
   for (const diff of idle.heapDiffs) lines.push(heapSection(diff));
   return lines.join('\n');
+}
+
+/** What an idle connection holds on the gateway beyond what it holds on the reference. */
+function heapComparison(gateway: HeapDiff, reference: HeapDiff): string {
+  const names = new Set([...gateway.top, ...reference.top].map((g) => g.name));
+  const rows = [...names]
+    .map((name) => {
+      const g = gateway.top.find((x) => x.name === name);
+      const r = reference.top.find((x) => x.name === name);
+      return { name, g, r, extra: (g?.bytesPerConnection ?? 0) - (r?.bytesPerConnection ?? 0) };
+    })
+    .filter((row) => row.g && row.r && Math.abs(row.extra) >= 30)
+    .sort((a, b) => b.extra - a.extra)
+    .map((row) => `| ${row.name.replace(/\|/g, '\\|')} | ${row.g!.countPerConnection} | ${row.r!.countPerConnection} | ${Math.round(row.extra)} |`);
+  return [
+    `Heap per idle connection, gateway minus reference: ${gateway.bytesPerConnection - reference.bytesPerConnection} B ` +
+      `(${gateway.bytesPerConnection} vs ${reference.bytesPerConnection} B, snapshot diffs over ${gateway.addedConnections} connections):`,
+    '',
+    '| Constructor / kind | Gateway objects per connection | Reference objects per connection | Extra bytes per connection |',
+    '|---|---|---|---|',
+    ...rows,
+    '',
+  ].join('\n');
 }
 
 function heapSection(diff: HeapDiff): string {
@@ -266,6 +294,12 @@ function profileSection(profiles: ProfileSummary[], outDir: string): string {
     lines.push(`| ${category} | ${cells.join(' | ')} |`);
   }
   lines.push('');
+  lines.push('| Profile | Busy ms | Deliveries | Busy us per delivery |', '|---|---|---|---|');
+  for (const p of profiles) {
+    const perDelivery = p.deliveries > 0 ? ((p.busyMs * 1000) / p.deliveries).toFixed(1) : 'n/a';
+    lines.push(`| ${p.server} ${p.scenario} | ${p.busyMs} | ${p.deliveries} | ${perDelivery} |`);
+  }
+  lines.push('', '(Profiling adds its own overhead; compare the two servers, not these with the CPU figures above.)', '');
   for (const p of profiles.filter((x) => x.server === 'gateway')) {
     lines.push(`Top self time, gateway, ${p.scenario} (${p.busyMs} ms busy for ${p.deliveries} deliveries; flame graph: ${relative(outDir, p.flameGraph)}):`, '');
     lines.push('| Self % | Function | Where | Category |', '|---|---|---|---|');
@@ -304,7 +338,7 @@ function environmentSection(results: BenchResults): string {
 
 export function summaryMarkdown(results: BenchResults, chartLink: string): string {
   const lines = [
-    results.mode === 'quick' ? '> Quick smoke run: tiny loads, one repetition. These numbers say nothing about speed.\n' : '',
+    ...(results.mode === 'quick' ? ['> Quick smoke run: tiny loads, one repetition. These numbers say nothing about speed.', ''] : []),
     figureTable(results.figures),
     '',
     checkTable(results.checks),

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { processCpuSeconds, processRssBytes } from './proc.js';
 import type { ProbeMessage, ProbeReply, ProbeRequest } from './probe-protocol.js';
@@ -15,6 +15,11 @@ const PROBE_URL = pathToFileURL(fileURLToPath(new URL('./probe.js', import.meta.
 const REFERENCE_ENTRY = fileURLToPath(new URL('../reference-server.js', import.meta.url));
 export const GATEWAY_ENTRY = join(REPO_ROOT, 'dist', 'main.js');
 export const ADMIN_API_KEY = 'bench-admin-key';
+
+/** The checkout a gateway build belongs to: `<root>/dist/main.js`. */
+export function gatewayRootOf(entry: string): string {
+  return dirname(dirname(entry));
+}
 
 /** Settings every benchmark gateway gets; limits are raised so they never shape the load. */
 export function gatewayEnv(dataDir: string): Record<string, string> {
@@ -39,6 +44,8 @@ export function gatewayEnv(dataDir: string): Record<string, string> {
 
 export interface StartOptions {
   kind: ServerKind;
+  /** The gateway build to run (another checkout's dist/main.js to compare branches). */
+  gatewayEntry?: string;
   name: string;
   port: number;
   host: string;
@@ -92,11 +99,11 @@ export class ServerProcess {
 
   static async start(options: StartOptions): Promise<ServerProcess> {
     mkdirSync(options.logDir, { recursive: true });
-    const entry = options.kind === 'gateway' ? GATEWAY_ENTRY : REFERENCE_ENTRY;
+    const entry = options.kind === 'gateway' ? (options.gatewayEntry ?? GATEWAY_ENTRY) : REFERENCE_ENTRY;
     if (!existsSync(entry)) throw new Error(`${entry} is missing: build first (npm run bench:build)`);
     const args = ['--expose-gc', '--import', PROBE_URL, ...(options.nodeFlags ?? []), entry];
     const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
+      cwd: options.kind === 'gateway' ? gatewayRootOf(entry) : REPO_ROOT,
       env: { ...process.env, ...options.env, PORT: String(options.port), HOST: options.host },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       serialization: 'advanced',

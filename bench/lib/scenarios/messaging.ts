@@ -5,7 +5,7 @@ import { Histogram, type LatencySummary } from '../histogram.js';
 import { LoadPool, type PhaseSummary } from '../load-pool.js';
 import type { SenderSpec } from '../load-protocol.js';
 import { type ProfileSummary, summarizeProfile } from '../profile.js';
-import type { ServerKind, ServerProcess } from '../servers.js';
+import { gatewayRootOf, type ServerKind, type ServerProcess } from '../servers.js';
 import { median, round } from '../stats.js';
 
 export type MessagingName = 'fanout' | 'rooms' | 'direct';
@@ -324,7 +324,7 @@ class MessagingRun {
     const window = await this.window(side, twin, deliveriesPerSec, this.ctx.options.profileMs);
     await side.server.stopProfile(path);
     this.ctx.say(`${this.def.name} profile ${side.kind}: ${describe(window)} -> ${path}`);
-    return summarizeProfile(path, { server: side.kind, scenario: this.def.name, deliveries: window.delivered });
+    return summarizeProfile(path, { server: side.kind, scenario: this.def.name, deliveries: window.delivered }, gatewayRootOf(this.ctx.options.gatewayEntry));
   }
 
   async run(): Promise<MessagingResult> {
