@@ -103,7 +103,9 @@ describePostgres('database outage on PostgreSQL (connections cut by a proxy)', (
     server = await startApp({ DATABASE_URL: url.toString() });
     const ada = await client('ada', 'terminate');
     const bob = await client('bob', 'terminate');
-    await Promise.all(range(1, 5).map((i) => ada.ok('message:send', { room: 'terminate', text: `warm ${i}` })));
+    // One after another: concurrent sends on different pool connections may commit (and be
+    // broadcast) in another order than their seq, and this test checks arrival in seq order.
+    for (const i of range(1, 5)) await ada.ok('message:send', { room: 'terminate', text: `warm ${i}` });
     const terminated = await schema.query<{ done: boolean }>(
       'SELECT pg_terminate_backend(pid) AS done FROM pg_stat_activity WHERE application_name = $1',
       [applicationName],
