@@ -27,7 +27,7 @@ export class ChatInboundPolicy implements InboundEventPolicy {
     return decision;
   }
 
-  settled(event: string, outcome: 'ok' | ErrorCode, startedAt: bigint): void {
+  settled(event: string, outcome: 'ok' | ErrorCode, startedAt: number): void {
     this.inFlight -= 1;
     this.metrics.recordEvent(event, outcome, startedAt);
     if (this.inFlight === 0 && this.idleWaiters.length > 0) {

@@ -54,7 +54,7 @@ export class MessagesService {
     const recipientName = await this.users.connectedName(input.to);
     const to: User = { id: input.to, name: recipientName ?? input.to };
     const outcome = await storeCall(this.logger, 'message store', () =>
-      this.store.appendDirectMessage({ id: newMessageId(), from, to, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
+      this.store.appendDirectMessage({ ...stamp(), from, to, text: input.text, clientMsgId: input.clientMsgId }),
     );
     return { ...outcome, delivered: recipientName !== undefined };
   }
@@ -90,7 +90,7 @@ export class MessagesService {
   private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
     assertMessageText(input.text, this.config.maxMessageLength);
     return storeCall(this.logger, 'message store', () =>
-      this.store.appendRoomMessage({ id: newMessageId(), room, from, text: input.text, sentAt: now(), clientMsgId: input.clientMsgId }),
+      this.store.appendRoomMessage({ ...stamp(), room, from, text: input.text, clientMsgId: input.clientMsgId }),
     );
   }
 
@@ -98,6 +98,8 @@ export class MessagesService {
 
 export const DEFAULT_PAGE_SIZE = 50;
 
-function now(): string {
-  return new Date().toISOString();
+/** A new message's id and time, from one clock reading (the id's time prefix matches sentAt). */
+function stamp(): { id: string; sentAt: string } {
+  const now = Date.now();
+  return { id: newMessageId(now), sentAt: new Date(now).toISOString() };
 }

@@ -7,7 +7,7 @@ import type { SocketData } from '../contract.js';
 export type EventOutcome = 'ok' | ErrorCode;
 export type DeliveryKind = 'room' | 'direct' | 'announcement';
 
-const NANOS_PER_SECOND = 1e9;
+const MS_PER_SECOND = 1000;
 
 /**
  * Prometheus metrics of one node, in a registry of its own (several apps can live in one
@@ -49,7 +49,7 @@ export class ChatMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  private readonly eventChildren = new Map<string, Counter.Internal>();
+  private readonly eventChildren = new Map<string, Map<EventOutcome, Counter.Internal>>();
   private readonly latencyChildren = new Map<string, Histogram.Internal<'event'>>();
 
   constructor() {
@@ -94,13 +94,18 @@ export class ChatMetrics {
     this.server = server;
   }
 
-  recordEvent(event: string, outcome: EventOutcome, startedAt: bigint): void {
+  /** startedAt: performance.now() when the event arrived. */
+  recordEvent(event: string, outcome: EventOutcome, startedAt: number): void {
     const name = outcome === ErrorCode.UNKNOWN_EVENT ? '(unknown)' : event;
-    const key = `${name}\n${outcome}`;
-    let counter = this.eventChildren.get(key);
+    let byOutcome = this.eventChildren.get(name);
+    if (!byOutcome) {
+      byOutcome = new Map();
+      this.eventChildren.set(name, byOutcome);
+    }
+    let counter = byOutcome.get(outcome);
     if (!counter) {
       counter = this.inboundEvents.labels(name, outcome);
-      this.eventChildren.set(key, counter);
+      byOutcome.set(outcome, counter);
     }
     counter.inc();
     let latency = this.latencyChildren.get(name);
@@ -108,7 +113,7 @@ export class ChatMetrics {
       latency = this.ackLatency.labels(name);
       this.latencyChildren.set(name, latency);
     }
-    latency.observe(Number(process.hrtime.bigint() - startedAt) / NANOS_PER_SECOND);
+    latency.observe((performance.now() - startedAt) / MS_PER_SECOND);
     if (outcome === 'ok') return;
     this.errors.labels(outcome).inc();
     if (outcome === ErrorCode.RATE_LIMITED) this.rateLimited.labels(name).inc();

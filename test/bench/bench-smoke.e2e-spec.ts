@@ -48,7 +48,7 @@ describe('benchmark harness (quick smoke run)', () => {
   let files: string[];
 
   beforeAll(async () => {
-    await run(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: ROOT, timeout: BUILD_MS });
+    // dist/ (the gateway) is built once per test run by the global setup; only the harness here.
     await run(process.execPath, [TSC, '-p', 'bench/tsconfig.json'], { cwd: ROOT, timeout: BUILD_MS });
     writeFileSync(docsPath, '# Benchmarks\n\nHand-written intro.\n\n<!-- bench:latest:start -->\nold\n<!-- bench:latest:end -->\n\nHand-written outro.\n');
     const child = await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--out', outDir, '--docs', docsPath], {
