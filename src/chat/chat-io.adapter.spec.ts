@@ -113,7 +113,7 @@ describe('ChatIoAdapter', () => {
       const { deliver } = setup([handler('message:send', callback)], rules);
       await expect(ask(deliver, 'message:send', { room: 'a', text: 'x' })).resolves.toEqual({ ok: false, error: limited });
       expect(callback).not.toHaveBeenCalled();
-      expect(rules.settled).toHaveBeenCalledWith('message:send', ErrorCode.RATE_LIMITED, expect.any(BigInt));
+      expect(rules.settled).toHaveBeenCalledWith('message:send', ErrorCode.RATE_LIMITED, expect.any(Number));
     });
 
     it('answers a dropped event with ok {} and skips the handler', async () => {
@@ -122,7 +122,7 @@ describe('ChatIoAdapter', () => {
       const { deliver } = setup([handler('typing', callback)], rules);
       await expect(ask(deliver, 'typing', { room: 'a', typing: true })).resolves.toEqual({ ok: true, data: {} });
       expect(callback).not.toHaveBeenCalled();
-      expect(rules.settled).toHaveBeenCalledWith('typing', 'ok', expect.any(BigInt));
+      expect(rules.settled).toHaveBeenCalledWith('typing', 'ok', expect.any(Number));
     });
 
     it('reports how an admitted event ended', async () => {
@@ -130,7 +130,7 @@ describe('ChatIoAdapter', () => {
       const { deliver } = setup([handler('typing', async () => ({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'x' } }))], rules);
       await ask(deliver, 'typing', {});
       expect(rules.admit).toHaveBeenCalledTimes(1);
-      expect(rules.settled).toHaveBeenCalledWith('typing', ErrorCode.FORBIDDEN, expect.any(BigInt));
+      expect(rules.settled).toHaveBeenCalledWith('typing', ErrorCode.FORBIDDEN, expect.any(Number));
     });
   });
 });
