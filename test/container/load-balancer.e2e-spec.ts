@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Message, RoomJoinResult } from '../../src/contract.js';
 import { type RunningApp, startApp } from '../support/app.js';
-import { closeAll, connect, refusedConnect, type TestClient, within } from '../support/clients.js';
+import { closeAllAndSettle, connect, refusedConnect, type TestClient, within } from '../support/clients.js';
 import { NGINX_BIN, nginxAvailable, type RunningNginx, startNginx } from './nginx.js';
 
 /**
@@ -27,7 +27,7 @@ describe('load balancer config (nginx in front of two gateways)', () => {
   }, 60_000);
 
   afterAll(async () => {
-    closeAll(clients);
+    await closeAllAndSettle(clients);
     for (const running of balancers) await running.stop();
     for (const gateway of gateways) await gateway.close();
   });

@@ -84,6 +84,23 @@ export class TestClient {
   close(): void {
     this.socket.disconnect();
   }
+
+  /**
+   * Disconnects and resolves once the engine has closed. A polling client flushes its last
+   * packets over HTTP after disconnect(); stopping the server under it first makes the engine
+   * open new requests after the test has ended.
+   */
+  async closeAndSettle(): Promise<void> {
+    await settle(this.socket, this.label);
+  }
+}
+
+async function settle(socket: ChatClientSocket, label: string): Promise<void> {
+  const engine = socket.io.engine;
+  const closed =
+    engine && engine.readyState !== 'closed' ? new Promise<void>((resolve) => engine.once('close', () => resolve())) : Promise.resolve();
+  socket.disconnect();
+  await within(closed, `the transport of ${label} to close`);
 }
 
 export interface ConnectOptions {
@@ -130,10 +147,15 @@ export async function refusedConnect(url: string, options: ConnectOptions): Prom
       'connect_error',
     );
   } finally {
-    socket.disconnect();
+    await settle(socket, 'the refused client');
   }
 }
 
 export function closeAll(clients: TestClient[]): void {
   for (const client of clients) client.close();
+}
+
+/** closeAll for polling clients: resolves once every transport has closed. */
+export async function closeAllAndSettle(clients: TestClient[]): Promise<void> {
+  await Promise.all(clients.map((client) => client.closeAndSettle()));
 }
