@@ -1,8 +1,9 @@
-import { Controller, Get, Param, UseGuards, UsePipes } from '@nestjs/common';
+import { Controller, Get, Param, Req, UseGuards, UsePipes } from '@nestjs/common';
 import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { ErrorSchema, UserListSchema, UserSummarySchema } from '../docs/api-schemas.js';
 import { BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
+import type { AuthenticatedRequest } from '../auth/rest-auth.guard.js';
 import { ReaderGuard } from '../auth/rest-auth.guard.js';
 import { UserIdParam } from './dto/user-id.param.js';
 import type { UserSummary } from './presence-store.js';
@@ -18,15 +19,15 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiOkResponse({ type: UserListSchema, description: 'connected users' })
-  async list(): Promise<{ users: UserSummary[] }> {
-    return { users: await this.users.list() };
+  @ApiOkResponse({ type: UserListSchema, description: "connected users; rooms outside the caller's rooms claim are left out" })
+  async list(@Req() request: AuthenticatedRequest): Promise<{ users: UserSummary[] }> {
+    return { users: await this.users.list(request.identity ?? {}) };
   }
 
   @Get(':id')
   @ApiOkResponse({ type: UserSummarySchema })
   @ApiNotFoundResponse({ type: ErrorSchema, description: 'not connected' })
-  get(@Param() { id }: UserIdParam): Promise<UserSummary> {
-    return this.users.get(id);
+  get(@Param() { id }: UserIdParam, @Req() request: AuthenticatedRequest): Promise<UserSummary> {
+    return this.users.get(request.identity ?? {}, id);
   }
 }

@@ -10,10 +10,10 @@ describe('UsersService', () => {
     const presence = new MemoryPresenceStore();
     const users = new UsersService(presence);
     await users.connect('s1', { id: 'ada', name: 'ada' });
-    await expect(users.get('ada')).resolves.toEqual({ id: 'ada', name: 'ada', connections: 1, rooms: [] });
-    await expect(users.list()).resolves.toHaveLength(1);
+    await expect(users.get({}, 'ada')).resolves.toEqual({ id: 'ada', name: 'ada', connections: 1, rooms: [] });
+    await expect(users.list({})).resolves.toHaveLength(1);
     await expect(users.find('bob')).resolves.toBeUndefined();
-    const missing = users.get('bob');
+    const missing = users.get({}, 'bob');
     await expect(missing).rejects.toBeInstanceOf(AppError);
     await missing.catch((error: AppError) => {
       expect(error.code).toBe(ErrorCode.NOT_FOUND);
@@ -23,11 +23,25 @@ describe('UsersService', () => {
     await expect(users.connectionCount('ada')).resolves.toBe(0);
   });
 
+  it("shows a reader limited by a rooms claim only the rooms that claim allows", async () => {
+    const presence = new MemoryPresenceStore();
+    const users = new UsersService(presence);
+    await users.connect('s1', { id: 'ada', name: 'ada' });
+    await presence.join('s1', 'team-a');
+    await presence.join('s1', 'secret-plans');
+    await presence.join('s1', 'proj-x');
+    const scoped = { allowedRooms: ['team-a', 'proj-*'] };
+    await expect(users.get(scoped, 'ada')).resolves.toMatchObject({ rooms: ['proj-x', 'team-a'] });
+    await expect(users.list(scoped)).resolves.toEqual([{ id: 'ada', name: 'ada', connections: 1, rooms: ['proj-x', 'team-a'] }]);
+    await expect(users.list({ allowedRooms: [] })).resolves.toEqual([{ id: 'ada', name: 'ada', connections: 1, rooms: [] }]);
+    await expect(users.get({}, 'ada')).resolves.toMatchObject({ rooms: ['proj-x', 'secret-plans', 'team-a'] });
+  });
+
   it('turns a presence store failure into UNAVAILABLE', async () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const presence = new MemoryPresenceStore();
     jest.spyOn(presence, 'users').mockRejectedValue(new Error('redis down'));
     const users = new UsersService(presence);
-    await expect(users.list()).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    await expect(users.list({})).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
   });
 });

@@ -103,6 +103,24 @@ describe('authorization on every event (JWT mode)', () => {
     });
   });
 
+  describe('user lookups', () => {
+    it("leave out rooms outside the reader's rooms claim", async () => {
+      const member = await client('lookup-member');
+      await member.ok('room:join', { room: 'public-square' });
+      await member.ok('room:join', { room: 'secret-lookup' });
+
+      const scoped = await bearer('lookup-reader', { rooms: ['public-*'] });
+      const one = await request(server.url).get('/users/lookup-member').set('Authorization', scoped).expect(200);
+      expect(one.body).toEqual({ id: 'lookup-member', name: 'lookup-member', connections: 1, rooms: ['public-square'] });
+      const all = await request(server.url).get('/users').set('Authorization', scoped).expect(200);
+      expect(all.body.users.find((u: { id: string }) => u.id === 'lookup-member')).toEqual(one.body);
+      expect(JSON.stringify(all.body)).not.toContain('secret-lookup');
+
+      const unscoped = await request(server.url).get('/users/lookup-member').set('Authorization', await bearer('lookup-admin')).expect(200);
+      expect(unscoped.body.rooms).toEqual(['public-square', 'secret-lookup']);
+    });
+  });
+
   describe('announce', () => {
     it('is FORBIDDEN for a non-admin and delivered to everyone for role admin', async () => {
       const user = await client('plain-user', { role: 'user' });
