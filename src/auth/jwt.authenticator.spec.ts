@@ -34,6 +34,11 @@ describe('JwtAuthenticator (HS256)', () => {
     expect(identity).toEqual({ user: { id: 'ada', name: 'Ada' }, isAdmin: true, allowedRooms: ['a', 'b-*'], expiresAt: exp * 1000 });
   });
 
+  it('accepts an exp at the last date JavaScript can hold', async () => {
+    const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'ada', exp: 8.64e12 })));
+    expect(new Date(identity.expiresAt!).toISOString()).toBe('+275760-09-13T00:00:00.000Z');
+  });
+
   it('defaults name to sub, admin to false and rooms to any', async () => {
     const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'bob' })));
     expect(identity).toMatchObject({ user: { id: 'bob', name: 'bob' }, isAdmin: false, allowedRooms: undefined });
@@ -54,6 +59,7 @@ describe('JwtAuthenticator (HS256)', () => {
     ['a token without sub', () => hs256({ name: 'ada' })],
     ['another secret', () => hs256({ sub: 'ada' }, `${SECRET}-other`)],
     ['alg none', async () => `${b64({ alg: 'none' })}.${b64({ sub: 'ada', exp: now() + 60 })}.`],
+    ['an exp beyond the last date JavaScript can hold', () => hs256({ sub: 'ada', exp: 8.64e12 + 1 })],
     ['a sub with spaces', () => hs256({ sub: 'a b' })],
     ['a 65 character sub', () => hs256({ sub: 'a'.repeat(65) })],
     ['an empty name', () => hs256({ sub: 'ada', name: '' })],

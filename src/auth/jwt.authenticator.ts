@@ -58,6 +58,9 @@ export class JwtAuthenticator extends Authenticator {
   }
 }
 
+/** The last instant a JavaScript Date can hold (ECMAScript's time value limit). */
+const MAX_DATE_MS = 8.64e15;
+
 function identityFrom(claims: JWTPayload): SocketData {
   const { sub, exp } = claims;
   if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) {
@@ -67,11 +70,14 @@ function identityFrom(claims: JWTPayload): SocketData {
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
     throw AppError.unauthorized(`token name must be a string of 1-${MAX_NAME_LENGTH} characters`);
   }
+  const expiresAt = (exp as number) * 1000;
+  // Beyond this a Date is invalid, and the session's expiry could not be reported or armed.
+  if (!(expiresAt <= MAX_DATE_MS)) throw AppError.unauthorized('token exp is out of range');
   return {
     user: { id: sub, name },
     isAdmin: claims.role === 'admin',
     allowedRooms: roomRules(claims.rooms),
-    expiresAt: (exp as number) * 1000,
+    expiresAt,
   };
 }
 
