@@ -51,7 +51,7 @@ async function main(): Promise<void> {
   const app = await createApp(config);
   handleSignals(app, config);
   await app.listen(config.port, config.host);
-  new Logger('Main').log({ url: await app.getUrl(), node: config.nodeId, authMode: config.authMode }, 'chat gateway listening');
+  new Logger('Main').log({ url: await app.getUrl(), authMode: config.authMode }, 'chat gateway listening');
 }
 
 main().catch((error: unknown) => {
