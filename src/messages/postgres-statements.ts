@@ -37,11 +37,17 @@ export const PG = {
     name: 'chat_last_seq',
     text: 'SELECT last_seq FROM room_seqs WHERE room = $1',
   },
+  /**
+   * Conversations page by pk, so one conversation's rows must commit in pk order: otherwise a
+   * page read between two concurrent commits misses the earlier pk for good. The advisory lock
+   * (held until this statement's transaction commits) is taken before the row, and its pk, exist.
+   */
   insertDirectMessage: {
     name: 'chat_insert_direct_message',
-    text: `INSERT INTO direct_messages
+    text: `WITH turn AS (SELECT pg_advisory_xact_lock(hashtextextended($2, 0)))
+           INSERT INTO direct_messages
              (id, conversation, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+           SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9 FROM turn`,
   },
   directByClientId: {
     name: 'chat_direct_by_client_id',
