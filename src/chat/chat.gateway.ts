@@ -32,7 +32,7 @@ import type {
 import { SlowConsumerMonitor } from '../limits/slow-consumer.monitor.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { ChatMetrics } from '../metrics/chat-metrics.js';
-import { userRoom } from '../rooms/room-names.js';
+import { chatRoom, userRoom } from '../rooms/room-names.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import type { DisconnectResult } from '../users/presence-store.js';
 import { UsersService } from '../users/users.service.js';
@@ -132,7 +132,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     const { message, created } = await this.messages.sendToRoom(socket, dto);
     // The sending socket learns of its message through the ack only; its other tabs get it here.
     if (created) {
-      socket.to(message.room).emit('message:new', message);
+      socket.to(chatRoom(message.room)).emit('message:new', message);
       this.metrics.recordDelivery('room');
     }
     return ok({ message });
@@ -159,7 +159,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   @SubscribeMessage('typing')
   typing(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: TypingDto): Ack<Record<string, never>> {
     const event = this.chat.typing(socket, dto);
-    socket.volatile.to(dto.room).except(userRoom(event.user.id)).emit('typing', event);
+    socket.volatile.to(chatRoom(dto.room)).except(userRoom(event.user.id)).emit('typing', event);
     return ok({});
   }
 
@@ -177,7 +177,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   /** Delivers a message that did not come from a socket (admin REST) to the whole room. */
   broadcastRoomMessage(message: Message): void {
-    this.server.to(message.room).emit('message:new', message);
+    this.server.to(chatRoom(message.room)).emit('message:new', message);
     this.metrics.recordDelivery('room');
   }
 
@@ -213,6 +213,6 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   private emitMembership(event: 'room:member-joined' | 'room:member-left', room: string, user: User): void {
-    this.server.to(room).except(userRoom(user.id)).emit(event, { room, user });
+    this.server.to(chatRoom(room)).except(userRoom(user.id)).emit(event, { room, user });
   }
 }

@@ -3,6 +3,7 @@ import { FakeChatClient } from '../../test/support/fake-chat-client.js';
 import { AppError } from '../common/app-error.js';
 import { ErrorCode } from '../common/error-code.js';
 import { loadConfig } from '../config/app-config.js';
+import { chatRoom } from '../rooms/room-names.js';
 import { ChatService } from './chat.service.js';
 
 const service = new ChatService(loadConfig({ MAX_MESSAGE_LENGTH: '10' }));
@@ -21,7 +22,7 @@ describe('ChatService', () => {
   describe('typing', () => {
     it('builds the typing event for a member of the room', () => {
       const ada = new FakeChatClient('ada');
-      ada.join('lobby');
+      ada.join(chatRoom('lobby'));
       expect(service.typing(ada, { room: 'lobby', typing: true })).toEqual({
         room: 'lobby',
         user: { id: 'ada', name: 'ada' },

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { Server } from 'socket.io';
 import { ErrorCode } from '../common/error-code.js';
 import type { SocketData } from '../contract.js';
+import { CHAT_ROOM_PREFIX } from '../rooms/room-names.js';
 
 export type EventOutcome = 'ok' | ErrorCode;
 export type DeliveryKind = 'room' | 'direct' | 'announcement';
@@ -82,7 +83,7 @@ export class ChatMetrics {
         const adapter = server()?.of('/').adapter;
         let rooms = 0;
         for (const room of adapter?.rooms.keys() ?? []) {
-          if (!room.startsWith('user:') && !adapter?.sids.has(room)) rooms += 1;
+          if (room.startsWith(CHAT_ROOM_PREFIX)) rooms += 1;
         }
         this.set(rooms);
       },

@@ -12,6 +12,17 @@ export function isReservedRoom(room: string): boolean {
   return RESERVED_PREFIXES.some((prefix) => room.startsWith(prefix));
 }
 
+export const CHAT_ROOM_PREFIX = 'room:';
+
+/**
+ * The socket.io room behind a chat room. socket.io also puts each socket in a room named by its
+ * id; without a prefix, joining a chat room named like another socket's id would deliver into that
+ * socket. Socket ids never contain ':', user rooms start with 'user:'.
+ */
+export function chatRoom(room: string): string {
+  return CHAT_ROOM_PREFIX + room;
+}
+
 /** Every socket of a user sits in this room, so the user is addressed without walking sockets. */
 export function userRoom(userId: string): string {
   return `user:${userId}`;
@@ -31,5 +42,5 @@ export function isRoomAllowed(identity: Pick<SocketData, 'allowedRooms'>, room: 
  */
 export function assertJoined(client: Pick<ChatClient, 'rooms'>, room: string, action: string): void {
   if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
-  if (!client.rooms.has(room)) throw AppError.forbidden(`join ${room} before ${action}`);
+  if (!client.rooms.has(chatRoom(room))) throw AppError.forbidden(`join ${room} before ${action}`);
 }

@@ -7,6 +7,7 @@ import { MemoryMessageStore } from '../messages/memory-message.store.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { MemoryPresenceStore } from '../users/memory-presence.store.js';
 import { UsersService } from '../users/users.service.js';
+import { chatRoom } from './room-names.js';
 import { MAX_RESUME_MESSAGES, RoomsService } from './rooms.service.js';
 
 async function codeOf(action: Promise<unknown>): Promise<ErrorCode | undefined> {
@@ -50,7 +51,7 @@ describe('RoomsService (memory stores)', () => {
       await rooms.join(bob, { room: 'lobby' });
       const { result, firstForUser } = await rooms.join(ada, { room: 'lobby' });
       expect(firstForUser).toBe(true);
-      expect(ada.rooms.has('lobby')).toBe(true);
+      expect(ada.rooms.has(chatRoom('lobby'))).toBe(true);
       expect(result).toEqual({
         room: 'lobby',
         members: [{ id: 'ada', name: 'ada' }, { id: 'bob', name: 'bob' }],
@@ -123,7 +124,7 @@ describe('RoomsService (memory stores)', () => {
       await rooms.join(ada, { room: 'r2' });
       await expect(codeOf(rooms.join(ada, { room: 'r3' }))).resolves.toBe(ErrorCode.FORBIDDEN);
       await expect(codeOf(rooms.join(ada, { room: 'r2' }))).resolves.toBeUndefined();
-      expect(ada.rooms.has('r3')).toBe(false);
+      expect(ada.rooms.has(chatRoom('r3'))).toBe(false);
     });
   });
 
@@ -134,7 +135,7 @@ describe('RoomsService (memory stores)', () => {
       await rooms.join(tab1, { room: 'lobby' });
       await rooms.join(tab2, { room: 'lobby' });
       expect(await rooms.leave(tab1, 'lobby')).toEqual({ lastForUser: false });
-      expect(tab1.rooms.has('lobby')).toBe(false);
+      expect(tab1.rooms.has(chatRoom('lobby'))).toBe(false);
       expect(await rooms.leave(tab2, 'lobby')).toEqual({ lastForUser: true });
       expect(await presence.roomMembers('lobby')).toEqual([]);
     });

@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { Message, MessagePage, RoomJoinResult, SocketData, User } from '../contract.js';
 import { DEFAULT_PAGE_SIZE, MessagesService } from '../messages/messages.service.js';
 import { PresenceStore, type RoomSummary } from '../users/presence-store.js';
-import { isReservedRoom, isRoomAllowed } from './room-names.js';
+import { chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
 
 /** A resume returns at most this many messages; the client pages on with room:history. */
 export const MAX_RESUME_MESSAGES = 500;
@@ -49,11 +49,11 @@ export class RoomsService {
   async join(client: ChatClient, input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<JoinOutcome> {
     const { room } = input;
     this.assertAccessible(client.data, room);
-    const alreadyIn = client.rooms.has(room);
+    const alreadyIn = client.rooms.has(chatRoom(room));
     if (!alreadyIn && client.rooms.size - IMPLICIT_ROOMS >= this.config.maxRoomsPerSocket) {
       throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
     }
-    await client.join(room);
+    await client.join(chatRoom(room));
     const { firstForUser } = await storeCall(this.logger, 'presence store', () => this.presence.join(client.id, room));
     const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
     const result: RoomJoinResult = { room, members, history: page.messages };
@@ -63,8 +63,8 @@ export class RoomsService {
 
   async leave(client: ChatClient, room: string): Promise<{ lastForUser: boolean }> {
     if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
-    if (!client.rooms.has(room)) return { lastForUser: false };
-    await client.leave(room);
+    if (!client.rooms.has(chatRoom(room))) return { lastForUser: false };
+    await client.leave(chatRoom(room));
     return storeCall(this.logger, 'presence store', () => this.presence.leave(client.id, room));
   }
 

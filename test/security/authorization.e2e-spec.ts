@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Announcement, DirectMessage, DirectSendResult, MessagePage, MessageSendResult } from '../../src/contract.js';
+import { ROOM_NAME_PATTERN } from '../../src/rooms/room-names.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient } from '../support/clients.js';
 import { type Claims, HS_SECRET, sign } from './support/tokens.js';
@@ -79,6 +80,22 @@ describe('authorization on every event (JWT mode)', () => {
       const mallory = await client('mallory');
       await expect(mallory.request('message:send', { room: 'user:insider', text: 'psst' })).resolves.toMatchObject(FORBIDDEN);
       await expect(mallory.request('typing', { room: 'user:insider', typing: true })).resolves.toMatchObject(FORBIDDEN);
+    });
+
+    it("cannot reach another socket through a room named like that socket's id", async () => {
+      // An id starting with - or _ is no valid room name; about 1 in 32 does, so try a few.
+      let victim = await client('victim');
+      for (let attempt = 0; attempt < 10 && !ROOM_NAME_PATTERN.test(victim.session!.socketId); attempt += 1) victim = await client('victim');
+      const room = victim.session!.socketId;
+      expect(room).toMatch(ROOM_NAME_PATTERN);
+      const mallory = await client('mallory-ids');
+      await mallory.ok('room:join', { room });
+      await mallory.ok<MessageSendResult>('message:send', { room, text: 'into your socket' });
+      await mallory.ok('typing', { room, typing: true });
+      await victim.barrier();
+      expect(victim.events('message:new')).toEqual([]);
+      expect(victim.events('typing')).toEqual([]);
+      expect(victim.events('room:member-joined')).toEqual([]);
     });
   });
 
