@@ -1,11 +1,12 @@
 import type { LoadPool } from './load-pool.js';
-import { machineCpu, processCpuSeconds, processCpuTimes } from './proc.js';
+import { machineCpu, mainThreadCpuSeconds, processCpuSeconds, processCpuTimes } from './proc.js';
 
 /** CPU time of everything taking part in a measurement window, to attribute and to spot noise. */
 export interface CpuMark {
   wall: number;
   server: number;
   serverSystem: number;
+  serverMainThread: number;
   bystanders: number;
   clients: number;
   harness: number;
@@ -18,6 +19,8 @@ export interface CpuUsage {
   serverSeconds: number;
   /** Share of the server's CPU spent in the kernel (loopback TCP is charged to the sender). */
   serverSystemShare: number;
+  /** Share of the server's CPU spent on its main (JavaScript) thread; the rest is GC helpers and workers. */
+  serverMainThreadShare: number;
   /** Cores busy on average during the window. */
   serverCores: number;
   clientCores: number;
@@ -36,6 +39,7 @@ export function cpuMark(server: Measured, bystanders: Measured[], pool: LoadPool
     wall: performance.now() / 1000,
     server: times.user + times.system,
     serverSystem: times.system,
+    serverMainThread: mainThreadCpuSeconds(server.pid),
     bystanders: bystanders.reduce((s, b) => s + processCpuSeconds(b.pid), 0),
     clients: pool.cpuSeconds(),
     harness: (harness.user + harness.system) / 1e6,
@@ -54,6 +58,7 @@ export function cpuSince(start: CpuMark, server: Measured, bystanders: Measured[
     wallSeconds,
     serverSeconds,
     serverSystemShare: serverSeconds > 0 ? (end.serverSystem - start.serverSystem) / serverSeconds : 0,
+    serverMainThreadShare: serverSeconds > 0 ? (end.serverMainThread - start.serverMainThread) / serverSeconds : 0,
     serverCores: serverSeconds / wallSeconds,
     clientCores: clientSeconds / wallSeconds,
     otherCores: other / wallSeconds,

@@ -25,8 +25,21 @@ export interface CpuTimes {
 
 /** utime and stime of the process in seconds; zeros once it is gone. */
 export function processCpuTimes(pid: number): CpuTimes {
+  return cpuTimesAt(`/proc/${pid}/stat`);
+}
+
+/**
+ * utime + stime of the process's main thread (the one running JavaScript) in seconds. The rest
+ * of the process's CPU is V8's GC helpers, libuv's pool and worker threads.
+ */
+export function mainThreadCpuSeconds(pid: number): number {
+  const { user, system } = cpuTimesAt(`/proc/${pid}/task/${pid}/stat`);
+  return user + system;
+}
+
+function cpuTimesAt(path: string): CpuTimes {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const stat = readFileSync(path, 'utf8');
     // The command name may contain spaces; the fields after its closing parenthesis do not.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return { user: Number(fields[11]) / clockTicksPerSecond(), system: Number(fields[12]) / clockTicksPerSecond() };

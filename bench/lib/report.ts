@@ -84,6 +84,11 @@ function num(value: number, unit: string): string {
   return value.toFixed(2);
 }
 
+/** A 0..1 share as a percentage; '-' for results recorded before the share was measured. */
+function share(value: number | undefined): string {
+  return value === undefined ? '-' : `${Math.round(value * 100)}%`;
+}
+
 function range(s: Spread, unit: string): string {
   if (!Number.isFinite(s.median)) return 'n/a';
   const values = s.values.filter((v) => Number.isFinite(v));
@@ -170,14 +175,14 @@ function messagingSection(result: MessagingResult): string {
   }
   lines.push('', `Fixed load: ${num(result.fixedLoad.deliveriesPerSec, '/s')} deliveries/s (half the reference's saturation).`, '');
   lines.push(
-    '| Repetition | Server | Delivered | p50 ms | p99 ms | p99.9 ms | CPU us/delivery | Kernel share of server CPU | Server cores | Client cores | Other load (cores) | RSS MiB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| Repetition | Server | Delivered | p50 ms | p99 ms | p99.9 ms | CPU us/delivery | Kernel share of server CPU | Main-thread share of server CPU | Server cores | Client cores | Other load (cores) | RSS MiB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
   );
   for (const kind of ['gateway', 'reference'] as const) {
     for (const r of result.fixedLoad.runs[kind]) {
       lines.push(
         `| ${r.repetition} | ${kind} | ${(r.deliveredRatio * 100).toFixed(2)}% | ${r.latency.p50Ms} | ${r.latency.p99Ms} | ${r.latency.p999Ms} | ` +
-          `${num(r.cpuMicrosPerDelivery, 'us')} | ${Math.round(r.serverSystemShare * 100)}% | ${r.serverCores} | ${r.clientCores} | ${r.otherCores} | ${(r.rssBytes / 2 ** 20).toFixed(0)} |`,
+          `${num(r.cpuMicrosPerDelivery, 'us')} | ${Math.round(r.serverSystemShare * 100)}% | ${share(r.serverMainThreadShare)} | ${r.serverCores} | ${r.clientCores} | ${r.otherCores} | ${(r.rssBytes / 2 ** 20).toFixed(0)} |`,
       );
     }
   }

@@ -39,6 +39,8 @@ export interface WindowResult {
   serverCores: number;
   /** Share of the server's CPU time spent in the kernel. */
   serverSystemShare: number;
+  /** Share of the server's CPU time on its main thread (absent in results from before it was recorded). */
+  serverMainThreadShare?: number;
   clientCores: number;
   otherCores: number;
   rssBytes: number;
@@ -151,6 +153,7 @@ function combine(raws: RawWindow[]): WindowResult {
     cpuMicrosPerDelivery: delivered === 0 ? Number.NaN : (serverSeconds * 1e6) / delivered,
     serverCores: round(serverSeconds / wall),
     serverSystemShare: round(serverSeconds === 0 ? 0 : sum((r) => r.cpu.serverSystemShare * r.cpu.serverSeconds) / serverSeconds),
+    serverMainThreadShare: round(serverSeconds === 0 ? 0 : sum((r) => r.cpu.serverMainThreadShare * r.cpu.serverSeconds) / serverSeconds),
     clientCores: round(sum((r) => r.cpu.clientCores * r.cpu.wallSeconds) / wall),
     otherCores: round(sum((r) => r.cpu.otherCores * r.cpu.wallSeconds) / wall),
     rssBytes: Math.max(...raws.map((r) => r.rssBytes)),
@@ -199,7 +202,7 @@ function describe(w: WindowResult): string {
   return (
     `offered ${Math.round(w.offeredPerSec)}/s delivered ${Math.round(w.deliveredPerSec)}/s (${(w.deliveredRatio * 100).toFixed(1)}%) ` +
     `p50 ${w.latency.p50Ms}ms p99 ${w.latency.p99Ms}ms cpu ${w.cpuMicrosPerDelivery.toFixed(2)}us/delivery ` +
-    `server ${w.serverCores.toFixed(2)} cores (${Math.round(w.serverSystemShare * 100)}% kernel), clients ${w.clientCores.toFixed(2)}, others ${w.otherCores.toFixed(2)}${verdict}`
+    `server ${w.serverCores.toFixed(2)} cores (${Math.round(w.serverSystemShare * 100)}% kernel, ${Math.round((w.serverMainThreadShare ?? 0) * 100)}% main thread), clients ${w.clientCores.toFixed(2)}, others ${w.otherCores.toFixed(2)}${verdict}`
   );
 }
 
