@@ -10,6 +10,13 @@ podman_env=../shared/container/podman-env.sh
 if [ -f "$podman_env" ]; then
   # shellcheck source=/dev/null
   source "$podman_env"
+elif [ -z "${CONTAINERS_CONF:-}" ]; then
+  # A clone elsewhere gets the settings that script makes: no default ulimits (a raised nofile
+  # limit is refused here, so every container would fail to start), cgroupfs and runc, and the
+  # docker image format, which keeps HEALTHCHECK.
+  conf=${TMPDIR:-/tmp}/chat-gateway-containers.conf
+  printf '[containers]\ndefault_ulimits = []\n[engine]\ncgroup_manager = "cgroupfs"\nruntime = "runc"\n' > "$conf"
+  export CONTAINERS_CONF=$conf BUILDAH_FORMAT=docker
 fi
 
 # The load balancer test runs Debian's nginx binary. It is unpacked from the package rather than
