@@ -120,7 +120,7 @@ async function useRedisAdapter(url: string): Promise<void> {
   const [{ createAdapter }, { Redis }] = await Promise.all([import('@socket.io/redis-adapter'), import('ioredis')]);
   const pub = new Redis(url);
   const sub = pub.duplicate();
-  io.adapter(createAdapter(pub, sub, { key: process.env.REDIS_KEY_PREFIX ?? 'bench-reference' }));
+  io.adapter(createAdapter(pub, sub, { key: process.env.REDIS_PREFIX ?? 'bench-reference' }));
 }
 
 if (process.env.REDIS_URL) await useRedisAdapter(process.env.REDIS_URL);

@@ -8,13 +8,13 @@ import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSyn
 import { cpus } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { RunContext, errorMessage } from './lib/context.js';
-import { computeChecks, computeFigures, type ScenarioResults } from './lib/figures.js';
+import { computeChecks, computeFigures, MESSAGING_SCENARIOS, messagingResults, type ScenarioResults } from './lib/figures.js';
 import { type BenchOptions, parseOptions } from './lib/options.js';
 import { type ProfileSummary, summarizeProfile } from './lib/profile.js';
 import { type BenchResults, describeEnvironment, ratioChart, reportMarkdown, updateDocs } from './lib/report.js';
 import { runCluster } from './lib/scenarios/cluster.js';
 import { runIdle } from './lib/scenarios/idle.js';
-import { messagingDefinitions, type MessagingResult, runMessaging } from './lib/scenarios/messaging.js';
+import { messagingDefinitions, runMessaging } from './lib/scenarios/messaging.js';
 import { GATEWAY_ENTRY, gatewayRootOf, killLiveChildren, type ServerKind } from './lib/servers.js';
 import { median } from './lib/stats.js';
 import { type Validation, validate } from './lib/validate.js';
@@ -29,7 +29,7 @@ async function runValidation(ctx: RunContext): Promise<Validation> {
 }
 
 function automaticNotes(ctx: RunContext, scenarios: ScenarioResults): void {
-  const messaging = (['fanout', 'rooms', 'direct'] as const).map((n) => scenarios[n]).filter((r): r is MessagingResult => r !== undefined);
+  const messaging = messagingResults(scenarios);
   const windows = messaging.flatMap((r) => [
     ...r.fixedLoad.runs.gateway,
     ...r.fixedLoad.runs.reference,
@@ -81,15 +81,13 @@ function writeOutputs(target: OutputTarget, results: BenchResults): { jsonPath: 
 }
 
 function profilesOf(results: BenchResults): ProfileSummary[] {
-  return (['fanout', 'rooms', 'direct'] as const).flatMap((name) => results.scenarios[name]?.profiles ?? []);
+  return messagingResults(results.scenarios).flatMap((scenario) => scenario.profiles);
 }
 
 /** Rebuilds report, chart and docs from a results file; profiles are summarised again when their files are still there. */
 function rerender(options: BenchOptions, file: string): void {
   const results = JSON.parse(readFileSync(file, 'utf8')) as BenchResults;
-  for (const name of ['fanout', 'rooms', 'direct'] as const) {
-    const scenario = results.scenarios[name];
-    if (!scenario) continue;
+  for (const scenario of messagingResults(results.scenarios)) {
     scenario.profiles = scenario.profiles.map((p) =>
       existsSync(p.path)
         ? summarizeProfile(p.path, { server: p.server, scenario: p.scenario, deliveries: p.deliveries }, gatewayRootOf(results.options.gatewayEntry ?? GATEWAY_ENTRY))
@@ -143,7 +141,7 @@ async function main(options: BenchOptions): Promise<number> {
   const saveProgress = (): void => {
     writeFileSync(join(ctx.tmpDir, 'partial.json'), JSON.stringify(results, null, 2));
   };
-  for (const name of ['fanout', 'rooms', 'direct'] as const) {
+  for (const name of MESSAGING_SCENARIOS) {
     if (!options.scenarios.includes(name)) continue;
     ctx.say(`== ${name}: ${definitions[name].title}`);
     scenarios[name] = await runMessaging(ctx, definitions[name]);

@@ -45,7 +45,7 @@ interface Flush {
 interface Subject {
   name: string;
   store: MessageStore;
-  /** Every SQLite flush: how many writes it carried, its wall time and the CPU time spent in it. */
+  /** Every SQLite flush: how many writes it carried and its wall time. */
   flushes: Flush[];
   pacedRate: number;
   close(): Promise<void>;
@@ -63,7 +63,6 @@ interface Row {
   /** 1-minute load average of the machine when the scenario ended. */
   load: number;
   loopDelayP99: number;
-  loopDelayMax: number;
 }
 
 const users: User[] = Array.from({ length: SENDERS }, (_, i) => ({ id: `user-${i}`, name: `User ${i}` }));
@@ -76,38 +75,38 @@ function percentile(sorted: number[], p: number): number {
 /** Per-send hold: every send in a flush waited for (and shared) that whole flush. */
 function holdPercentiles(flushes: Flush[]): Row['hold'] {
   if (flushes.length === 0) return undefined;
-  const perSend = (pick: (flush: Flush) => number): number[] =>
-    flushes.flatMap((flush) => Array<number>(flush.writes).fill(pick(flush))).sort((a, b) => a - b);
-  const wall = perSend((flush) => flush.ms);
+  const wall = flushes.flatMap((flush) => Array<number>(flush.writes).fill(flush.ms)).sort((a, b) => a - b);
   return { p50: percentile(wall, 50), p99: percentile(wall, 99), max: wall[wall.length - 1]! };
 }
 
+/**
+ * Runs one scenario. `run` records a latency per operation and may return how many messages it
+ * handled (prune: messages deleted); otherwise each recorded latency counts as one.
+ */
 async function measure(
   subject: Subject,
   scenario: string,
-  run: (record: (latencyMs: number) => void) => Promise<void>,
+  run: (record: (latencyMs: number) => void) => Promise<number | void>,
 ): Promise<Row> {
   const latencies: number[] = [];
   subject.flushes.length = 0;
   const delay = monitorEventLoopDelay({ resolution: 1 });
   delay.enable();
   const startedAt = performance.now();
-  await run((ms) => latencies.push(ms));
+  const handled = (await run((ms) => latencies.push(ms))) ?? latencies.length;
   const elapsed = (performance.now() - startedAt) / 1000;
   delay.disable();
   latencies.sort((a, b) => a - b);
-  const hold = holdPercentiles(subject.flushes);
   return {
     store: subject.name,
     scenario,
-    inserts: latencies.length,
-    perSecond: Math.round(latencies.length / elapsed),
+    inserts: handled,
+    perSecond: Math.round(handled / elapsed),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
-    hold,
+    hold: holdPercentiles(subject.flushes),
     load: loadavg()[0]!,
     loopDelayP99: delay.percentile(99) / 1e6,
-    loopDelayMax: delay.max / 1e6,
   };
 }
 
@@ -171,36 +170,19 @@ async function pacedLoop(
   await Promise.all(pending);
 }
 
-async function prune(subject: Subject): Promise<Row> {
-  const batches: number[] = [];
-  subject.flushes.length = 0;
-  const delay = monitorEventLoopDelay({ resolution: 1 });
-  delay.enable();
-  const startedAt = performance.now();
-  let removed = 0;
-  for (;;) {
-    const batchStartedAt = performance.now();
-    const count = await subject.store.pruneOlderThan(new Date(Date.now() + 60_000), PRUNE_BATCH_SIZE);
-    batches.push(performance.now() - batchStartedAt);
-    removed += count;
-    if (count < PRUNE_BATCH_SIZE) break;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const elapsed = (performance.now() - startedAt) / 1000;
-  delay.disable();
-  batches.sort((a, b) => a - b);
-  return {
-    store: subject.name,
-    scenario: `prune (batches of ${PRUNE_BATCH_SIZE})`,
-    inserts: removed,
-    perSecond: Math.round(removed / elapsed),
-    p50: percentile(batches, 50),
-    p99: percentile(batches, 99),
-    hold: holdPercentiles(subject.flushes),
-    load: loadavg()[0]!,
-    loopDelayP99: delay.percentile(99) / 1e6,
-    loopDelayMax: delay.max / 1e6,
-  };
+/** Deletes everything in batches; latency is per batch, the count is messages deleted. */
+function prune(subject: Subject): Promise<Row> {
+  return measure(subject, `prune (batches of ${PRUNE_BATCH_SIZE})`, async (record) => {
+    let removed = 0;
+    for (;;) {
+      const batchStartedAt = performance.now();
+      const count = await subject.store.pruneOlderThan(new Date(Date.now() + 60_000), PRUNE_BATCH_SIZE);
+      record(performance.now() - batchStartedAt);
+      removed += count;
+      if (count < PRUNE_BATCH_SIZE) return removed;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  });
 }
 
 async function benchmark(subject: Subject): Promise<Row[]> {
@@ -223,7 +205,7 @@ async function benchmark(subject: Subject): Promise<Row[]> {
   return rows;
 }
 
-async function sqliteSubject(name: string, location: string, cleanup: () => void): Promise<Subject> {
+function sqliteSubject(name: string, location: string): Subject {
   const flushes: Subject['flushes'] = [];
   const onFlush: FlushObserver = { afterFlush: (writes, ms) => flushes.push({ writes, ms }) };
   const store = new SqliteMessageStore({ location, onFlush });
@@ -233,10 +215,7 @@ async function sqliteSubject(name: string, location: string, cleanup: () => void
     store,
     flushes,
     pacedRate: 5_000,
-    close: async () => {
-      await store.close();
-      cleanup();
-    },
+    close: () => store.close(),
   };
 }
 
@@ -278,7 +257,6 @@ function format(rows: Row[]): string {
     'hold p50 ms',
     'hold p99 ms',
     'hold max ms',
-
     'loop delay p99 ms',
     'load',
   ];
@@ -292,7 +270,6 @@ function format(rows: Row[]): string {
     ms(r.hold?.p50),
     ms(r.hold?.p99),
     ms(r.hold?.max),
-
     ms(r.loopDelayP99),
     r.load.toFixed(1),
   ]);
@@ -306,8 +283,8 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
   const subjects: Array<[string, () => Promise<Subject | string>]> = [
     ['memory', async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined })],
-    ['sqlite file (WAL)', () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'), () => undefined)],
-    ['sqlite :memory:', () => sqliteSubject('sqlite :memory:', ':memory:', () => undefined)],
+    ['sqlite file (WAL)', async () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'))],
+    ['sqlite :memory:', async () => sqliteSubject('sqlite :memory:', ':memory:')],
     ['postgres', postgresSubject],
   ];
   const rows: Row[] = [];
@@ -330,7 +307,6 @@ async function main(): Promise<void> {
   process.stdout.write(`\n${format(rows)}\n`);
   process.stdout.write(
     '\nlat: submit to durable ack. hold: event-loop time (wall) of the SQLite flush that committed a send, per send;\n' +
-
       'loop delay: perf_hooks monitorEventLoopDelay during the scenario (1 ms resolution). load: 1-minute load average\n' +
       `at the end (2 cores: above 2 means other processes preempted this one). prune rows: count = messages deleted,\n` +
       `lat = time per batch of ${PRUNE_BATCH_SIZE}.\n`,

@@ -107,9 +107,16 @@ function messagingFigures(name: MessagingName, result: MessagingResult): Figure[
   ];
 }
 
+export const MESSAGING_SCENARIOS = ['fanout', 'rooms', 'direct'] as const;
+
+/** The messaging scenarios that ran, in report order. */
+export function messagingResults(results: ScenarioResults): MessagingResult[] {
+  return MESSAGING_SCENARIOS.map((name) => results[name]).filter((r): r is MessagingResult => r !== undefined);
+}
+
 export function computeFigures(results: ScenarioResults): Figure[] {
   const figures: Figure[] = [];
-  for (const name of ['fanout', 'rooms', 'direct'] as const) {
+  for (const name of MESSAGING_SCENARIOS) {
     const result = results[name];
     if (result) figures.push(...messagingFigures(name, result));
   }

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { basename, dirname, join, relative } from 'node:path';
-import type { Check, Figure, ScenarioResults, Status } from './figures.js';
+import { type Check, type Figure, messagingResults, type ScenarioResults, type Status } from './figures.js';
 import type { HeapDiff } from './heap.js';
 import type { BenchOptions } from './options.js';
 import { escapeXml, type ProfileSummary } from './profile.js';
@@ -218,16 +218,15 @@ function idleSection(results: ScenarioResults): string {
 
 /** What an idle connection holds on the gateway beyond what it holds on the reference. */
 function heapComparison(gateway: HeapDiff, reference: HeapDiff): string {
-  const names = new Set([...gateway.top, ...reference.top].map((g) => g.name));
-  const rows = [...names]
-    .map((name) => {
-      const g = gateway.top.find((x) => x.name === name);
-      const r = reference.top.find((x) => x.name === name);
-      return { name, g, r, extra: (g?.bytesPerConnection ?? 0) - (r?.bytesPerConnection ?? 0) };
+  // Kinds in both top lists: only there is the difference measured on both sides.
+  const rows = gateway.top
+    .flatMap((g) => {
+      const r = reference.top.find((x) => x.name === g.name);
+      return r ? [{ name: g.name, g, r, extra: g.bytesPerConnection - r.bytesPerConnection }] : [];
     })
-    .filter((row) => row.g && row.r && Math.abs(row.extra) >= 30)
+    .filter((row) => Math.abs(row.extra) >= 30)
     .sort((a, b) => b.extra - a.extra)
-    .map((row) => `| ${row.name.replace(/\|/g, '\\|')} | ${row.g!.countPerConnection} | ${row.r!.countPerConnection} | ${Math.round(row.extra)} |`);
+    .map((row) => `| ${row.name.replace(/\|/g, '\\|')} | ${row.g.countPerConnection} | ${row.r.countPerConnection} | ${Math.round(row.extra)} |`);
   return [
     `Heap per idle connection, gateway minus reference: ${gateway.bytesPerConnection - reference.bytesPerConnection} B ` +
       `(${gateway.bytesPerConnection} vs ${reference.bytesPerConnection} B, snapshot diffs over ${gateway.addedConnections} connections):`,
@@ -359,7 +358,7 @@ export function summaryMarkdown(results: BenchResults, chartLink: string): strin
 
 export function reportMarkdown(results: BenchResults, outDir: string, chartFile: string): string {
   const scenarios = results.scenarios;
-  const messaging = (['fanout', 'rooms', 'direct'] as const).map((n) => scenarios[n]).filter((r): r is MessagingResult => r !== undefined);
+  const messaging = messagingResults(scenarios);
   const profiles = messaging.flatMap((m) => m.profiles);
   return [
     `# Benchmark: gateway vs plain socket.io (${results.startedAt})`,

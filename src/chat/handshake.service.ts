@@ -7,7 +7,6 @@ import { AppConfig } from '../config/app-config.js';
 import { DrainState } from '../health/drain-state.js';
 import type { ConnectErrorData } from '../contract.js';
 import { AddressConnectionCounter } from '../limits/address-connection-counter.js';
-import { clientAddress } from '../limits/client-address.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
 
@@ -47,7 +46,9 @@ export class HandshakeService {
 
   private async admit(socket: ChatSocket): Promise<void> {
     if (this.drain.draining) throw AppError.unavailable('this node is shutting down, connect to another one');
-    this.checkAddressCap(socket);
+    if (this.addresses.overCap(socket.request)) {
+      throw AppError.forbidden(`an address may hold at most ${this.config.maxConnectionsPerAddress} connections`);
+    }
     const { auth, headers } = socket.handshake;
     const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });
     const userId = identity.user.id;
@@ -77,15 +78,6 @@ export class HandshakeService {
     };
     socket.once('disconnect', release);
     socket.conn.once('close', release);
-  }
-
-  private checkAddressCap(socket: ChatSocket): void {
-    const cap = this.config.maxConnectionsPerAddress;
-    if (cap === 0) return;
-    // The counter already includes this connection.
-    if (this.addresses.count(clientAddress(socket.request, this.config.trustProxy)) > cap) {
-      throw AppError.forbidden(`an address may hold at most ${cap} connections`);
-    }
   }
 
   private toConnectError(error: unknown, socket: ChatSocket): ExtendedError {

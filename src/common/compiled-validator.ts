@@ -51,8 +51,10 @@ function plan(dto: Type, metadatas: ValidationMetadata[]): PropertyPlan[] | unde
  * objects. About twenty times cheaper on the hot path; undefined when the DTO uses a rule kind
  * it does not cover (then every payload goes through validateSync).
  */
-export function compileValidityCheck(dto: Type): ValidityCheck | undefined {
-  const metadatas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
+export function compileValidityCheck(
+  dto: Type,
+  metadatas: ValidationMetadata[] = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false),
+): ValidityCheck | undefined {
   const plans = plan(dto, metadatas);
   if (!plans) return undefined;
   return (instance) => {

@@ -65,7 +65,7 @@ export class WsValidationPipe implements PipeTransform {
     let rules = this.rulesByDto.get(dto);
     if (!rules) {
       const metadatas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
-      rules = { keys: new Set(metadatas.map((m) => m.propertyName)), isValid: compileValidityCheck(dto) };
+      rules = { keys: new Set(metadatas.map((m) => m.propertyName)), isValid: compileValidityCheck(dto, metadatas) };
       this.rulesByDto.set(dto, rules);
     }
     return rules;

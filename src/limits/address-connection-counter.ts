@@ -38,7 +38,20 @@ export class AddressConnectionCounter {
    */
   admits(request: IncomingMessage): boolean {
     const cap = this.config.maxConnectionsPerAddress;
-    return cap === 0 || this.count(clientAddress(request, this.config.trustProxy)) < cap;
+    return cap === 0 || this.countOf(request) < cap;
+  }
+
+  /**
+   * For the socket.io handshake of a connection already counted: true when the address holds
+   * more than the cap (transports admitted together can pass allowRequest before any is counted).
+   */
+  overCap(request: IncomingMessage): boolean {
+    const cap = this.config.maxConnectionsPerAddress;
+    return cap !== 0 && this.countOf(request) > cap;
+  }
+
+  private countOf(request: IncomingMessage): number {
+    return this.count(clientAddress(request, this.config.trustProxy));
   }
 
   private release(address: string): void {

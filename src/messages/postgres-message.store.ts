@@ -49,8 +49,8 @@ const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
 /**
  * The store for clusters: several gateway processes share one database. Every write is a single
  * statement (see postgres-statements.ts), so a send costs one round trip and resolves after COMMIT.
- * DMs page by an identity key; concurrent senders in one conversation may commit slightly out of
- * key order, which only affects which page a just-committed message first shows up on.
+ * Rooms page by seq and DMs by an identity key; both commit in key order (room row lock,
+ * per-conversation advisory lock), so a page never skips a message committed after it was read.
  */
 export class PostgresMessageStore extends MessageStore implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PostgresMessageStore.name);

@@ -24,9 +24,7 @@ export function writeRoomMessage(statements: SqliteStatements, seqs: RoomSeqSess
       input.clientMsgId ?? null,
     );
   } catch (error) {
-    const original = isDuplicateClientId(error) ? statements.roomByClientId.get(input.from.id, input.clientMsgId!) : undefined;
-    if (!original) throw error;
-    return { message: roomMessageFromRow(original), created: false };
+    return originalOf(error, () => statements.roomByClientId.get(input.from.id, input.clientMsgId!), roomMessageFromRow);
   }
   seqs.used(input.room, seq);
   return { message: toRoomMessage(input, seq), created: true };
@@ -46,11 +44,16 @@ export function writeDirectMessage(statements: SqliteStatements, input: NewDirec
       input.clientMsgId ?? null,
     );
   } catch (error) {
-    const original = isDuplicateClientId(error) ? statements.directByClientId.get(input.from.id, input.clientMsgId!) : undefined;
-    if (!original) throw error;
-    return { message: directMessageFromRow(original), created: false };
+    return originalOf(error, () => statements.directByClientId.get(input.from.id, input.clientMsgId!), directMessageFromRow);
   }
   return { message: toDirectMessage(input), created: true };
+}
+
+/** The stored original of a repeated (sender, clientMsgId); any other failure is rethrown. */
+function originalOf<R, M>(error: unknown, findOriginal: () => R | undefined, toMessage: (row: R) => M): Appended<M> {
+  const original = isDuplicateClientId(error) ? findOriginal() : undefined;
+  if (!original) throw error;
+  return { message: toMessage(original), created: false };
 }
 
 /** Room messages first, then direct messages, `limit` rows at most in all. */

@@ -55,16 +55,15 @@ export class ChatMetrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
-    const local = (): Map<string, unknown> | undefined => this.server?.of('/').sockets;
+    const server = (): Server | undefined => this.server;
     new Gauge({
       name: 'chat_connected_sockets',
       help: 'Sockets connected to this node',
       registers: [this.registry],
       collect() {
-        this.set(local()?.size ?? 0);
+        this.set(server()?.of('/').sockets.size ?? 0);
       },
     });
-    const server = (): Server | undefined => this.server;
     new Gauge({
       name: 'chat_connected_users',
       help: 'Distinct users with at least one socket on this node',

@@ -49,9 +49,8 @@ export class RedisConnections implements OnApplicationShutdown {
 
   /** Resolves once every connection is ready; rejects with a message naming host:port only. */
   async ready(timeoutMs = CONNECT_TIMEOUT_MS): Promise<void> {
-    const clients = [this.commands, this.publisher, this.subscriber].filter((c): c is Redis => c !== undefined);
     const deadline = Date.now() + timeoutMs;
-    for (const client of clients) {
+    for (const client of this.clients()) {
       while (client.status !== 'ready') {
         if (Date.now() > deadline) throw new Error(`Redis at ${this.target} is unreachable`);
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -60,8 +59,11 @@ export class RedisConnections implements OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
-    const clients = [this.commands, this.publisher, this.subscriber].filter((c): c is Redis => c !== undefined);
-    await Promise.all(clients.map((client) => client.quit().catch(() => client.disconnect())));
+    await Promise.all(this.clients().map((client) => client.quit().catch(() => client.disconnect())));
+  }
+
+  private clients(): Redis[] {
+    return [this.commands, this.publisher, this.subscriber].filter((c): c is Redis => c !== undefined);
   }
 
   private connect(url: string, role: string, options: RedisOptions): Redis {

@@ -148,12 +148,12 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   }
 
   async connectionCount(userId: string): Promise<number> {
-    return this.redis.scard(`${this.prefix}:u{${userId}}:socks`);
+    return this.redis.scard(this.userKey(userId, 'socks'));
   }
 
   async connectedName(userId: string): Promise<string | undefined> {
     // The name key lives exactly as long as the user has a socket (the disconnect script drops it).
-    return (await this.redis.get(`${this.prefix}:u{${userId}}:name`)) ?? undefined;
+    return (await this.redis.get(this.userKey(userId, 'name'))) ?? undefined;
   }
 
   onExpired(listener: ExpiryListener): void {
@@ -162,6 +162,20 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
 
   async ping(): Promise<void> {
     await this.redis.ping();
+  }
+
+  // The key layout the Lua scripts share (redis-presence.scripts.ts); braces keep a user's or a
+  // node's keys in one cluster hash slot.
+  private userKey(userId: string, field: 'socks' | 'name'): string {
+    return `${this.prefix}:u{${userId}}:${field}`;
+  }
+
+  private nodeKey(node: string, field: 'alive' | 'socks'): string {
+    return `${this.prefix}:n{${node}}:${field}`;
+  }
+
+  private nodesKey(): string {
+    return `${this.prefix}:nodes`;
   }
 
   private run<T>(script: ScriptName, ...args: string[]): Promise<T> {
@@ -174,8 +188,8 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     try {
       await this.redis
         .multi()
-        .set(`${this.prefix}:n{${node}}:alive`, '1', 'PX', this.config.nodeTtlMs)
-        .sadd(`${this.prefix}:nodes`, node)
+        .set(this.nodeKey(node, 'alive'), '1', 'PX', this.config.nodeTtlMs)
+        .sadd(this.nodesKey(), node)
         .exec();
     } catch (error) {
       this.logger.debug({ reason: (error as Error).message }, 'heartbeat skipped: Redis unreachable');
@@ -185,10 +199,10 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   /** A node is swept only after it was seen without heartbeat twice, so a reconnecting node is spared. */
   private async sweep(): Promise<void> {
     try {
-      const nodes = await this.redis.smembers(`${this.prefix}:nodes`);
+      const nodes = await this.redis.smembers(this.nodesKey());
       for (const node of nodes) {
         if (node === this.config.nodeId) continue;
-        const alive = (await this.redis.exists(`${this.prefix}:n{${node}}:alive`)) === 1;
+        const alive = (await this.redis.exists(this.nodeKey(node, 'alive'))) === 1;
         if (alive) this.suspects.delete(node);
         else if (!this.suspects.has(node)) this.suspects.add(node);
         else await this.sweepNode(node);
@@ -204,7 +218,7 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
       const batch = (await this.run<RawDisconnect[]>('presenceSweepNode', node, String(SWEEP_BATCH))).map(toDisconnectResult);
       swept += batch.length;
       if (batch.length > 0) this.expiryListener?.(batch);
-      if ((await this.redis.sismember(`${this.prefix}:nodes`, node)) === 0) break;
+      if ((await this.redis.sismember(this.nodesKey(), node)) === 0) break;
       if (batch.length === 0) break;
     }
     this.suspects.delete(node);
@@ -215,7 +229,7 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   private async resync(): Promise<void> {
     try {
       await this.heartbeat();
-      const registered = await this.redis.smembers(`${this.prefix}:n{${this.config.nodeId}}:socks`);
+      const registered = await this.redis.smembers(this.nodeKey(this.config.nodeId, 'socks'));
       const gone: DisconnectResult[] = [];
       for (const socketId of registered) {
         if (this.local.has(socketId)) continue;

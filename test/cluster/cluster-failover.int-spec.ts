@@ -1,26 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import type { Message, MessagePage, RoomJoinResult } from '../../src/contract.js';
+import type { Message, RoomJoinResult } from '../../src/contract.js';
 import { closeAll, connect, type TestClient, within } from '../support/clients.js';
 import { type Cluster, startCluster } from '../support/cluster.js';
 import { missingServices } from '../support/services.js';
+import { roomHistory } from '../support/suite.js';
 
 const missing = await missingServices();
 const describeCluster = missing ? describe.skip : describe;
 if (missing) process.stderr.write(`cluster failover tests skipped: ${missing}\n`);
-
-/** Reads the whole room history over REST, page by page (newest first), into seq order. */
-async function fullHistory(url: string, room: string): Promise<Message[]> {
-  const all: Message[] = [];
-  let beforeSeq: number | undefined;
-  for (;;) {
-    const query = beforeSeq === undefined ? '?limit=100' : `?limit=100&beforeSeq=${beforeSeq}`;
-    const page = (await request(url).get(`/rooms/${room}/messages${query}`).expect(200)).body as MessagePage<Message>;
-    all.unshift(...page.messages);
-    if (!page.hasMore || page.messages.length === 0) return all;
-    beforeSeq = page.messages[0]!.seq;
-  }
-}
 
 describeCluster('failover: a node is killed during a steady send load', () => {
   let cluster: Cluster;
@@ -78,7 +66,7 @@ describeCluster('failover: a node is killed during a steady send load', () => {
     const expected = acked.filter((m) => m.seq > lastSeen).sort((a, b) => a.seq - b.seq);
     expect(join.history.map((m) => m.id)).toEqual(expected.map((m) => m.id));
 
-    const history = await fullHistory(survivorB!.url, 'f-room');
+    const history = await roomHistory(survivorB!.url, 'f-room');
     expect(history.map((m) => m.seq)).toEqual(history.map((_, i) => i + 1));
     const stored = new Set(history.map((m) => m.id));
     expect(acked.filter((m) => !stored.has(m.id))).toEqual([]);

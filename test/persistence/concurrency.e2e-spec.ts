@@ -1,8 +1,9 @@
 import { afterEach, expect, it } from '@jest/globals';
 import request from 'supertest';
-import type { Message, MessagePage, MessageSendResult } from '../../src/contract.js';
+import type { Message, MessageSendResult } from '../../src/contract.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient } from '../support/clients.js';
+import { roomHistory } from '../support/suite.js';
 import { describeEachDurableDatabase } from './support/databases.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
 
@@ -50,19 +51,6 @@ async function stampede(senders: TestClient[]): Promise<Message[]> {
   return acks.map((ack) => ack.message);
 }
 
-/** The whole room through REST, paging backwards with beforeSeq. */
-async function wholeRoom(app: RunningApp): Promise<Message[]> {
-  const all: Message[] = [];
-  let beforeSeq: number | undefined;
-  for (;;) {
-    const res = await request(app.url).get(`/rooms/${ROOM}/messages`).query({ limit: 100, ...(beforeSeq ? { beforeSeq } : {}) }).expect(200);
-    const page = res.body as MessagePage<Message>;
-    all.unshift(...page.messages);
-    if (!page.hasMore) return all;
-    beforeSeq = page.messages[0]!.seq;
-  }
-}
-
 /** Each receiver got exactly the messages the other clients on its server sent, once each. */
 async function expectDeliveries(receivers: TestClient[], sentBy: Map<TestClient, Message[]>): Promise<void> {
   await Promise.all(receivers.map((c) => c.barrier()));
@@ -85,7 +73,7 @@ describeEachDurableDatabase(`${CLIENTS} clients x ${MESSAGES_EACH} messages into
     const acked = await stampede(senders);
     expect(acked).toHaveLength(TOTAL);
     expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(1, TOTAL));
-    const stored = await wholeRoom(app);
+    const stored = await roomHistory(app.url, ROOM);
     expect(stored.map((m) => m.seq)).toEqual(range(1, TOTAL));
     expect(new Map(stored.map((m) => [m.id, m]))).toEqual(new Map(acked.map((m) => [m.id, m])));
     await request(app.url).get(`/rooms/${ROOM}`).expect(200).expect((res) => expect(res.body.lastSeq).toBe(TOTAL));
@@ -111,7 +99,7 @@ describePostgres('two gateways sharing one PostgreSQL', () => {
     expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(1, TOTAL));
     const rows = await schema.query<{ seq: string }>('SELECT seq FROM room_messages WHERE room = $1 ORDER BY seq', [ROOM]);
     expect(rows.map((row) => Number(row.seq))).toEqual(range(1, TOTAL));
-    expect((await wholeRoom(west)).map((m) => m.seq)).toEqual(range(1, TOTAL));
+    expect((await roomHistory(west.url, ROOM)).map((m) => m.seq)).toEqual(range(1, TOTAL));
     // Without a Redis adapter each gateway delivers to its own sockets only.
     const sentBy = bySender(senders, acked);
     await expectDeliveries(eastSenders, sentBy);

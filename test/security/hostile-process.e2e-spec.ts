@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Ack, DirectMessage, Message, MessagePage, MessageSendResult } from '../../src/contract.js';
 import { connect, type TestClient, within } from '../support/clients.js';
-import { emitUntyped } from './support/emit.js';
+import { emitNoAck } from '../support/suite.js';
 import { type Frame, RawSocket, socketEvents } from './support/raw-socket.js';
 import { startFlooder } from './support/flooder.js';
 import { ServerProcess } from './support/server-process.js';
@@ -280,7 +280,7 @@ describe('hostile input against the server process', () => {
       const [sender, reader, big] = await Promise.all([client('size-sender'), client('size-reader'), client('size-big')]);
       await Promise.all([sender.ok('room:join', { room: 'sizes' }), reader.ok('room:join', { room: 'sizes' })]);
       const disconnected = new Promise<string>((resolve) => big.socket.once('disconnect', resolve));
-      emitUntyped(big, 'message:send', { room: 'sizes', text: 'x'.repeat(70 * 1024) });
+      emitNoAck(big, 'message:send', { room: 'sizes', text: 'x'.repeat(70 * 1024) });
       await expect(within(disconnected, 'the oversized sender to be disconnected')).resolves.toBe('transport close');
       const { message } = await sender.ok<MessageSendResult>('message:send', { room: 'sizes', text: text('after big') });
       await expect(reader.waitFor('message:new')).resolves.toEqual(message);
@@ -305,7 +305,7 @@ describe('hostile input against the server process', () => {
       for (let i = 0; i < 12; i++) {
         const body = text(`isolation ${i}`);
         sentAt.set(body, Date.now());
-        emitUntyped(alice, 'message:send', { room: 'isolation', text: body });
+        emitNoAck(alice, 'message:send', { room: 'isolation', text: body });
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
       const report = await flooder.stop();

@@ -5,22 +5,11 @@ import type { Ack, MessageSendResult } from '../../src/contract.js';
 import { MemoryPresenceStore } from '../../src/users/memory-presence.store.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, refusedConnect, type TestClient, within } from '../support/clients.js';
-import { emitUntyped } from './support/emit.js';
+import { emitNoAck, eventually } from '../support/suite.js';
 import { RawSocket } from './support/raw-socket.js';
 import { HS_SECRET, sign } from './support/tokens.js';
 
 const RATE_LIMITED = { ok: false, error: { code: 'RATE_LIMITED' } };
-
-/** Resolves once `check` holds, polling every 20 ms; the wait is bounded by within(). */
-function eventually(check: () => Promise<boolean>, what: string, ms?: number): Promise<void> {
-  return within(
-    (async () => {
-      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 20));
-    })(),
-    what,
-    ms,
-  );
-}
 
 describe('abuse limits', () => {
   let server: RunningApp;
@@ -65,7 +54,7 @@ describe('abuse limits', () => {
       await expect(tab2.request('room:history', { room: 'r', limit: 1 })).resolves.toMatchObject(RATE_LIMITED);
       await expect(other.ok('room:history', { room: 'r', limit: 1 })).resolves.toBeDefined();
       // Without an ack the refusal arrives as `exception`.
-      emitUntyped(tab2, 'room:history', { room: 'r', limit: 1 });
+      emitNoAck(tab2, 'room:history', { room: 'r', limit: 1 });
       await expect(tab2.waitFor('exception')).resolves.toMatchObject({ event: 'room:history', code: 'RATE_LIMITED' });
       // After waiting as told, the next event goes through.
       const retry = await tab1.request('room:history', { room: 'r', limit: 1 });
@@ -98,7 +87,7 @@ describe('abuse limits', () => {
     it('disconnects a socket that keeps flooding; its neighbours are unaffected', async () => {
       const [flooder, neighbour] = await Promise.all([client('flooder'), client('neighbour')]);
       const gone = new Promise<string>((resolve) => flooder.socket.once('disconnect', resolve));
-      for (let i = 0; i < 400; i++) emitUntyped(flooder, 'room:history', { room: 'r', limit: 1 });
+      for (let i = 0; i < 400; i++) emitNoAck(flooder, 'room:history', { room: 'r', limit: 1 });
       await expect(within(gone, 'the flooder to be disconnected')).resolves.toBe('io server disconnect');
       expect(flooder.events('exception').length).toBeGreaterThan(100);
       await expect(neighbour.ok('room:history', { room: 'r', limit: 1 })).resolves.toBeDefined();
@@ -108,7 +97,7 @@ describe('abuse limits', () => {
       const flooder = await client('typing-flooder');
       await flooder.ok('room:join', { room: 'typing-flood' });
       const gone = new Promise<string>((resolve) => flooder.socket.once('disconnect', resolve));
-      for (let i = 0; i < 400; i++) emitUntyped(flooder, 'typing', { room: 'typing-flood', typing: true });
+      for (let i = 0; i < 400; i++) emitNoAck(flooder, 'typing', { room: 'typing-flood', typing: true });
       await expect(within(gone, 'the typing flooder to be disconnected')).resolves.toBe('io server disconnect');
     });
   });
@@ -128,7 +117,7 @@ describe('abuse limits', () => {
         // Just under the limit is fine.
         await big.ok('message:send', { room: 'sizes', text: 'y'.repeat(7 * 1024) });
         const gone = new Promise<string>((resolve) => big.socket.once('disconnect', resolve));
-        emitUntyped(big, 'message:send', { room: 'sizes', text: 'x'.repeat(9 * 1024) });
+        emitNoAck(big, 'message:send', { room: 'sizes', text: 'x'.repeat(9 * 1024) });
         await expect(within(gone, `the ${transport} sender to be disconnected`)).resolves.toMatch(/transport (close|error)/);
         const { message } = await sender.ok<MessageSendResult>('message:send', { room: 'sizes', text: 'after' });
         await expect(reader.waitFor('message:new', 2)).resolves.toEqual(message);
@@ -177,8 +166,10 @@ describe('abuse limits', () => {
 
       it('does not count handshakes whose client left before they completed', async () => {
         const count = MemoryPresenceStore.prototype.connectionCount;
+        let counted = 0;
         const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connectionCount').mockImplementation(async function (this: MemoryPresenceStore, ...args) {
           await new Promise((resolve) => setTimeout(resolve, 100));
+          counted += 1;
           return count.apply(this, args);
         });
         try {
@@ -191,9 +182,9 @@ describe('abuse limits', () => {
             r.close();
             await r.waitClosed('the leaver to be gone');
           }
-          // Outlive the slowed count: its timer was armed first and expires first, and the rest
-          // of the handshake runs in microtasks right after it, so every admit has finished here.
-          await new Promise((resolve) => setTimeout(resolve, 150));
+          // The rest of each handshake runs in microtasks right after its count, so once all five
+          // counts are done and a poll later, every admit has finished.
+          await eventually(() => counted === 5, 'the five slowed connection counts to finish');
         } finally {
           spy.mockRestore();
         }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll } from '@jest/globals';
 import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
-import type { Ack } from '../../src/contract.js';
+import type { Ack, Message, MessagePage } from '../../src/contract.js';
 import { type RunningApp, startApp } from './app.js';
 import { type ConnectOptions, connect, refusedConnect, type TestClient, WAIT_MS, within } from './clients.js';
 
@@ -14,6 +14,19 @@ export async function eventually(check: () => Promise<boolean> | boolean, what: 
     if (await check()) return;
     if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/** A room's whole history over REST, paging backwards with beforeSeq, in seq order. */
+export async function roomHistory(url: string, room: string): Promise<Message[]> {
+  const all: Message[] = [];
+  let beforeSeq: number | undefined;
+  for (;;) {
+    const query = beforeSeq === undefined ? { limit: 100 } : { limit: 100, beforeSeq };
+    const page = (await request(url).get(`/rooms/${room}/messages`).query(query).expect(200)).body as MessagePage<Message>;
+    all.unshift(...page.messages);
+    if (!page.hasMore || page.messages.length === 0) return all;
+    beforeSeq = page.messages[0]!.seq;
   }
 }
 

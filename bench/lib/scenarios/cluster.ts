@@ -135,7 +135,7 @@ class ClusterScenario {
     try {
       await withDatabase(o.postgresUrl, async (databaseUrl) => {
         const prefix = `bench-${randomBytes(4).toString('hex')}`;
-        nodes = await this.startNodes({ REDIS_URL: o.redisUrl, DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix, REDIS_KEY_PREFIX: prefix });
+        nodes = await this.startNodes({ REDIS_URL: o.redisUrl, DATABASE_URL: databaseUrl, REDIS_PREFIX: prefix });
         this.ctx.say(`cluster ${this.kind}: ${nodes.length} nodes up on ports ${nodes.map((n) => n.port).join(', ')}`);
         const cpuStart = nodes.map((n) => n.cpuSeconds());
         const rampStart = performance.now();

@@ -1,34 +1,11 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { TEST_ENV } from '../../support/app.js';
 import { within } from '../../support/clients.js';
+import { MAIN_JS, ROOT } from '../../support/dist.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-export const MAIN_JS = join(ROOT, 'dist', 'main.js');
-const BUILD_TIMEOUT_MS = 120_000;
-
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(path) : statSync(path).mtimeMs);
-  }
-  return newest;
-}
-
-/** Builds dist/ with the production tsconfig unless it is newer than every source file. */
-export async function ensureBuilt(): Promise<void> {
-  if (existsSync(MAIN_JS) && statSync(MAIN_JS).mtimeMs > newestMtime(join(ROOT, 'src'))) return;
-  await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
-    cwd: ROOT,
-    timeout: BUILD_TIMEOUT_MS,
-  });
-}
+export { ensureBuilt, MAIN_JS } from '../../support/dist.js';
 
 /** A port that was free a moment ago (the server cannot report port 0 back to a test). */
 export async function freePort(): Promise<number> {
@@ -93,8 +70,10 @@ export class ServerProcess {
     const exitedEarly = this.exited.then((result) => {
       throw new Error(`server exited before it was ready (code ${result.code}): ${result.stderr}`);
     });
+    let waiting = true;
     const poll = (async () => {
-      for (;;) {
+      // Stops with the wait: a start that failed or timed out leaves no poller behind.
+      while (waiting) {
         const ok = await fetch(`${this.url}/health/ready`).then(
           (response) => response.status === 200,
           () => false,
@@ -103,7 +82,11 @@ export class ServerProcess {
         await new Promise((r) => setTimeout(r, 50));
       }
     })();
-    await within(Promise.race([poll, exitedEarly]), `server at ${this.url} to be ready`, ms);
+    try {
+      await within(Promise.race([poll, exitedEarly]), `server at ${this.url} to be ready`, ms);
+    } finally {
+      waiting = false;
+    }
   }
 
   /** Resolves when the process has exited by itself. */

@@ -1,48 +1,12 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
-import { promisify } from 'node:util';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { within } from '../../support/clients.js';
+import { ensureBuilt, MAIN_JS, ROOT } from '../../support/dist.js';
 
-const ROOT = join(import.meta.dirname, '..', '..', '..');
-/** Built by the suite itself (git-ignored), so a stale or missing dist/ can never be what is tested. */
-const BUILD_DIR = join(ROOT, '.test-results', 'security-dist');
-const MAIN = join(BUILD_DIR, 'main.js');
-const BUILD_TIMEOUT_MS = 120_000;
-
-let built: Promise<string> | undefined;
-
-/**
- * Compiles src/ with the production build config (type checking is the typecheck step's job, so
- * it is skipped here to keep the suite fast) and returns the path of main.js.
- */
-export function buildServer(): Promise<string> {
-  built ??= isBuildFresh() ? Promise.resolve(MAIN) : compile();
-  return built;
-}
-
-function compile(): Promise<string> {
-  return promisify(execFile)(
-    process.execPath,
-    [
-      join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p', join(ROOT, 'tsconfig.build.json'),
-      '--outDir', BUILD_DIR,
-      '--noCheck', '--declaration', 'false', '--sourceMap', 'false',
-    ],
-    { cwd: ROOT, timeout: BUILD_TIMEOUT_MS },
-  ).then(() => MAIN);
-}
-
-function newestSourceChange(): number {
-  const sources = readdirSync(join(ROOT, 'src'), { recursive: true, encoding: 'utf8' }).map((file) => join(ROOT, 'src', file));
-  const inputs = [...sources, join(ROOT, 'tsconfig.json'), join(ROOT, 'tsconfig.build.json')];
-  return Math.max(...inputs.map((file) => statSync(file).mtimeMs));
-}
-
-/** Every test file runs in its own module registry: the build is shared through the file system. */
-function isBuildFresh(): boolean {
-  return existsSync(MAIN) && statSync(MAIN).mtimeMs > newestSourceChange();
+/** dist/main.js, built (when older than src/) the way the rest of the suite builds it. */
+export async function buildServer(): Promise<string> {
+  await ensureBuilt();
+  return MAIN_JS;
 }
 
 /** The gateway as its own process, with stdout and stderr captured for log checks. */
