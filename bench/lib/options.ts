@@ -43,6 +43,8 @@ export interface BenchOptions {
   redisUrl: string;
   profile: boolean;
   profileMs: number;
+  /** Offered deliveries/s in the profile window (`--profile-rate`); the fixed load when unset. */
+  profileRate?: number;
   heapSnapshots: boolean;
   /** The gateway to measure: `dist/main.js` of this checkout unless `--gateway-entry` names another. */
   gatewayEntry: string;
@@ -125,6 +127,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --cluster-reference     also run the cluster on reference nodes (Redis adapter)
   --step-ms MS  --fixed-ms MS  --warmup-ms MS  --destinations N
   --no-profile  --no-heap-snapshots
+  --profile-rate N        offer N deliveries/s while profiling (default: the fixed load)
   --gateway-env KEY=VALUE extra gateway environment (repeatable)
   --gateway-entry FILE    gateway build to run (default dist/main.js of this checkout)
   --rerender FILE.json    rebuild report, chart and docs from an earlier run (profiles re-read)`;
@@ -214,6 +217,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         break;
       case '--no-profile':
         options.profile = false;
+        break;
+      case '--profile-rate':
+        options.profileRate = positive(next(), flag);
         break;
       case '--no-heap-snapshots':
         options.heapSnapshots = false;

@@ -52,6 +52,8 @@ export interface ProfileSummary {
   /** Sampled time excluding idle. */
   busyMs: number;
   deliveries: number;
+  /** Deliveries/s offered during the window (older results lack it: the fixed load). */
+  offeredPerSec?: number;
   categories: CategoryCost[];
   top: FunctionCost[];
 }
@@ -122,7 +124,7 @@ function selfTimes(profile: CpuProfile): Map<number, number> {
 
 export function summarizeProfile(
   path: string,
-  meta: { server: string; scenario: string; deliveries: number },
+  meta: { server: string; scenario: string; deliveries: number; offeredPerSec?: number },
   gatewayRoot = REPO_ROOT,
   topN = 30,
 ): ProfileSummary {

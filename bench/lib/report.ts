@@ -286,7 +286,7 @@ function clusterSection(results: ScenarioResults): string {
 function profileSection(profiles: ProfileSummary[], outDir: string): string {
   if (profiles.length === 0) return '';
   const lines = ['## CPU profiles', ''];
-  lines.push('Sampled in-process (V8 inspector, the same profiler as `node --cpu-prof`) during an extra window at the fixed load; self time by library:', '');
+  lines.push('Sampled in-process (V8 inspector, the same profiler as `node --cpu-prof`) during an extra window (at the fixed load unless the table below names another offered load); self time by library:', '');
   const categories = [...new Set(profiles.flatMap((p) => p.categories.map((c) => c.category)))];
   lines.push(`| Category | ${profiles.map((p) => `${p.server} ${p.scenario} self % (incl. %)`).join(' | ')} |`);
   lines.push(`|---|${profiles.map(() => '---').join('|')}|`);
@@ -298,10 +298,10 @@ function profileSection(profiles: ProfileSummary[], outDir: string): string {
     lines.push(`| ${category} | ${cells.join(' | ')} |`);
   }
   lines.push('');
-  lines.push('| Profile | Busy ms | Deliveries | Busy us per delivery |', '|---|---|---|---|');
+  lines.push('| Profile | Offered /s | Busy ms | Deliveries | Busy us per delivery |', '|---|---|---|---|---|');
   for (const p of profiles) {
     const perDelivery = p.deliveries > 0 ? ((p.busyMs * 1000) / p.deliveries).toFixed(1) : 'n/a';
-    lines.push(`| ${p.server} ${p.scenario} | ${p.busyMs} | ${p.deliveries} | ${perDelivery} |`);
+    lines.push(`| ${p.server} ${p.scenario} | ${p.offeredPerSec ?? 'fixed load'} | ${p.busyMs} | ${p.deliveries} | ${perDelivery} |`);
   }
   lines.push('', '(Profiling adds its own overhead; compare the two servers, not these with the CPU figures above.)', '');
   for (const p of profiles.filter((x) => x.server === 'gateway')) {

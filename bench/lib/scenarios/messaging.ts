@@ -327,7 +327,8 @@ class MessagingRun {
     const window = await this.window(side, twin, deliveriesPerSec, this.ctx.options.profileMs);
     await side.server.stopProfile(path);
     this.ctx.say(`${this.def.name} profile ${side.kind}: ${describe(window)} -> ${path}`);
-    return summarizeProfile(path, { server: side.kind, scenario: this.def.name, deliveries: window.delivered }, gatewayRootOf(this.ctx.options.gatewayEntry));
+    const meta = { server: side.kind, scenario: this.def.name, deliveries: window.delivered, offeredPerSec: Math.round(deliveriesPerSec) };
+    return summarizeProfile(path, meta, gatewayRootOf(this.ctx.options.gatewayEntry));
   }
 
   async run(): Promise<MessagingResult> {
@@ -376,7 +377,7 @@ class MessagingRun {
           if (rep === 1 && o.profile) {
             for (const kind of this.ctx.order(rep)) {
               const side = sides.find((s) => s.kind === kind)!;
-              result.profiles.push(await this.profile(side, sides.find((s) => s.kind !== kind)!, fixed));
+              result.profiles.push(await this.profile(side, sides.find((s) => s.kind !== kind)!, o.profileRate ?? fixed));
             }
           }
         } finally {
