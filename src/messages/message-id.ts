@@ -7,7 +7,27 @@ import { randomUUID } from 'node:crypto';
  * from a cached entropy pool) by overwriting the time and version fields.
  */
 export function newMessageId(now = Date.now()): string {
-  const time = now.toString(16).padStart(12, '0');
-  const random = randomUUID();
-  return `${time.slice(0, 8)}-${time.slice(8, 12)}-7${random.slice(15)}`;
+  return `${clockFields(now).idPrefix}${randomUUID().slice(15)}`;
+}
+
+/** `now` as an ISO 8601 timestamp, as messages carry it in sentAt. */
+export function isoTime(now: number): string {
+  return clockFields(now).iso;
+}
+
+interface ClockFields {
+  ms: number;
+  idPrefix: string;
+  iso: string;
+}
+
+let lastFields: ClockFields = { ms: Number.NaN, idPrefix: '', iso: '' };
+
+/** A busy gateway stamps several messages per millisecond: format each millisecond once. */
+function clockFields(now: number): ClockFields {
+  if (now !== lastFields.ms) {
+    const time = now.toString(16).padStart(12, '0');
+    lastFields = { ms: now, idPrefix: `${time.slice(0, 8)}-${time.slice(8, 12)}-7`, iso: new Date(now).toISOString() };
+  }
+  return lastFields;
 }

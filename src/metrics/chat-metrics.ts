@@ -52,6 +52,7 @@ export class ChatMetrics {
   });
   private readonly eventChildren = new Map<string, Map<EventOutcome, Counter.Internal>>();
   private readonly latencyChildren = new Map<string, Histogram.Internal<'event'>>();
+  private readonly deliveryChildren = new Map<DeliveryKind, Counter.Internal>();
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
@@ -124,6 +125,11 @@ export class ChatMetrics {
   }
 
   recordDelivery(kind: DeliveryKind): void {
-    this.delivered.labels(kind).inc();
+    let counter = this.deliveryChildren.get(kind);
+    if (!counter) {
+      counter = this.delivered.labels(kind);
+      this.deliveryChildren.set(kind, counter);
+    }
+    counter.inc();
   }
 }
