@@ -1,6 +1,6 @@
 import type { ClusterResult } from './scenarios/cluster.js';
 import type { IdleResult } from './scenarios/idle.js';
-import type { MessagingName, MessagingResult, WindowResult } from './scenarios/messaging.js';
+import type { MessagingName, MessagingResult, SaturationRun, WindowResult } from './scenarios/messaging.js';
 import type { ServerKind } from './servers.js';
 import { median, round, type Spread, spread } from './stats.js';
 
@@ -104,7 +104,39 @@ function messagingFigures(name: MessagingName, result: MessagingResult): Figure[
     figure(`latency-p50.${name}`, name, `Latency p50 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p50Ms)),
     figure(`latency-p99.${name}`, name, `Latency p99 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p99Ms)),
     figure(`latency-p999.${name}`, name, `Latency p99.9 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p999Ms)),
+    figure(
+      `cpu-shared-load.${name}`,
+      name,
+      `CPU per delivered message at equal load (${result.title})`,
+      'us',
+      'lower',
+      sharedLoadCpu(result.saturation),
+    ),
   ];
+}
+
+/**
+ * CPU per delivery in the saturation search, at the highest offered load that both servers were
+ * given in the same repetition and both passed. Beside the fixed-load figure it shows what a
+ * message costs when neither server is behind: past its saturation a server also pays for its
+ * backlog. Repetitions without such a step (later ones start from each server's own last
+ * saturation) are left out.
+ */
+function sharedLoadCpu(saturation: Record<ServerKind, SaturationRun[]>): Record<ServerKind, Array<{ repetition: number; value: number }>> {
+  const values: Record<ServerKind, Array<{ repetition: number; value: number }>> = { gateway: [], reference: [] };
+  for (const gatewayRun of saturation.gateway) {
+    const referenceRun = saturation.reference.find((r) => r.repetition === gatewayRun.repetition);
+    if (!referenceRun) continue;
+    let best: { gateway: WindowResult; reference: WindowResult } | undefined;
+    for (const step of gatewayRun.steps) {
+      const twin = referenceRun.steps.find((s) => s.offeredPerSec === step.offeredPerSec && s.pass);
+      if (step.pass && twin && (!best || step.offeredPerSec > best.gateway.offeredPerSec)) best = { gateway: step, reference: twin };
+    }
+    if (!best) continue;
+    values.gateway.push({ repetition: gatewayRun.repetition, value: best.gateway.cpuMicrosPerDelivery });
+    values.reference.push({ repetition: gatewayRun.repetition, value: best.reference.cpuMicrosPerDelivery });
+  }
+  return values;
 }
 
 export const MESSAGING_SCENARIOS = ['fanout', 'rooms', 'direct'] as const;
