@@ -26,7 +26,7 @@ describe('SqliteWriteBatcher', () => {
     writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
-    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000, maxWaitMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
   });
 
   afterEach(() => {
@@ -43,7 +43,7 @@ describe('SqliteWriteBatcher', () => {
   });
 
   it('stops taking writes once a transaction has used its time budget', async () => {
-    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3, maxWaitMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
     const slowInsert = (value: string) => (): string => {
       const until = performance.now() + 2;
       while (performance.now() < until);
@@ -54,6 +54,23 @@ describe('SqliteWriteBatcher', () => {
     expect(flushes.every((writes) => writes >= 1 && writes <= 2)).toBe(true);
     expect(flushes.reduce((a, b) => a + b, 0)).toBe(5);
     expect(committed()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
+  it('commits within the same turn once the oldest write has waited maxWaitMs', async () => {
+    const prompt = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 1000, maxWaitMs: 5 }, noSession, {
+      afterFlush: (writes) => flushes.push(writes),
+    });
+    const first = prompt.submit(insert('a'));
+    // A long turn: the setImmediate flush cannot run until this loop ends.
+    const until = performance.now() + 6;
+    while (performance.now() < until);
+    const second = prompt.submit(insert('b'));
+    expect(committed()).toEqual(['a', 'b']);
+    expect(flushes).toEqual([2]);
+    await expect(Promise.all([first, second])).resolves.toEqual(['a', 'b']);
+    // The turn's own flush finds nothing left to do.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(flushes).toEqual([2]);
   });
 
   it('resolves only after COMMIT: another connection already sees the row', async () => {

@@ -6,6 +6,7 @@ export interface WriteSession {
 }
 
 interface PendingWrite<S> {
+  submittedAt: number;
   write(session: S): unknown;
   resolve(value: unknown): void;
   reject(error: unknown): void;
@@ -19,6 +20,12 @@ export interface BatchLimits {
    * time spent plus the COMMIT its writes are expected to cost would reach it.
    */
   budgetMs: number;
+  /**
+   * Longest a write waits for its turn's flush. Under load one poll phase can run for tens of
+   * milliseconds (libuv handles up to 48 x 1024 ready sockets before the check phase); a submit
+   * that finds the oldest write waiting this long commits the queue right away instead.
+   */
+  maxWaitMs: number;
 }
 
 /** Told about every flush (benchmarks, metrics). */
@@ -35,7 +42,8 @@ const COMMIT_COST_WEIGHT = 0.2;
 /**
  * Group commit for a synchronous SQLite connection. Writes submitted during one event-loop turn
  * are committed together in one transaction right after the turn's I/O (setImmediate); each
- * promise settles only after its transaction committed. A transaction takes writes until it hits
+ * promise settles only after its transaction committed; if the turn runs long, a later submit
+ * commits the queue before the turn ends (maxWaitMs). A transaction takes writes until it hits
  * the count cap or the time budget (COMMIT included, estimated from recent flushes: writing the
  * WAL costs about as much as the inserts), so one flush holds the event loop for a bounded time
  * on any machine; what is left goes in the next turn, after other I/O had its chance.
@@ -78,8 +86,11 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   /** Runs `write` inside the next batch transaction; resolves with its result after COMMIT. */
   submit<T>(write: (session: S) => T): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      this.queue.push({ write, resolve: resolve as (value: unknown) => void, reject });
-      if (!this.scheduled && !this.paused) {
+      const now = performance.now();
+      this.queue.push({ submittedAt: now, write, resolve: resolve as (value: unknown) => void, reject });
+      if (this.paused) return;
+      if (now - this.queue[this.head]!.submittedAt >= this.limits.maxWaitMs) this.flush();
+      if (!this.scheduled && this.pending > 0) {
         this.scheduled = true;
         setImmediate(this.flushTurn);
       }

@@ -48,7 +48,7 @@ export interface SqliteStoreOptions {
  * even near saturation (p99 15 ms in the same run) and still holds the loop less than a young
  * generation GC does.
  */
-const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 2 };
+const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 2, maxWaitMs: 2 };
 const CHECKPOINT_INTERVAL_MS = 100;
 /**
  * 8192 pages = 32 MB of WAL: then the writer pauses (tens of ms: acks wait, the loop does not)
