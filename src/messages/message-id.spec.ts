@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isoTime, newMessageId } from './message-id.js';
+import { newMessageId, newMessageStamp } from './message-id.js';
 
 const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -27,7 +27,9 @@ describe('newMessageId', () => {
   });
 });
 
-describe('isoTime', () => {
+describe('newMessageStamp', () => {
+  const isoTime = (now: number): string => newMessageStamp(now).sentAt;
+
   it('is the ISO 8601 form of the time, also when times alternate', () => {
     const at = Date.parse('2031-01-02T03:04:05.006Z');
     expect(isoTime(at)).toBe('2031-01-02T03:04:05.006Z');

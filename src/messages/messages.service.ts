@@ -6,7 +6,7 @@ import { AppConfig } from '../config/app-config.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
 import { assertJoined, isReservedRoom } from '../rooms/room-names.js';
 import { UsersService } from '../users/users.service.js';
-import { isoTime, newMessageId } from './message-id.js';
+import { newMessageStamp } from './message-id.js';
 import { assertMessageText } from './message-text.js';
 import { type Appended, MessageStore } from './message-store.js';
 
@@ -53,16 +53,9 @@ export class MessagesService {
     assertMessageText(input.text, this.config.maxMessageLength);
     const recipientName = await this.users.connectedName(input.to);
     const to: User = { id: input.to, name: recipientName ?? input.to };
-    const now = Date.now(); // one clock reading, as in appendToRoom
+    const { id, sentAt } = newMessageStamp();
     const { message, created } = await storeCall(this.logger, 'message store', () =>
-      this.store.appendDirectMessage({
-        id: newMessageId(now),
-        sentAt: isoTime(now),
-        from,
-        to,
-        text: input.text,
-        clientMsgId: input.clientMsgId,
-      }),
+      this.store.appendDirectMessage({ id, sentAt, from, to, text: input.text, clientMsgId: input.clientMsgId }),
     );
     return { message, created, delivered: recipientName !== undefined };
   }
@@ -97,18 +90,9 @@ export class MessagesService {
 
   private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
     assertMessageText(input.text, this.config.maxMessageLength);
-    // One clock reading: the id's time prefix matches sentAt. Built as one literal: this runs
-    // for every send, and spreading a helper's result into it cost more than the rest of it.
-    const now = Date.now();
+    const { id, sentAt } = newMessageStamp();
     return storeCall(this.logger, 'message store', () =>
-      this.store.appendRoomMessage({
-        id: newMessageId(now),
-        sentAt: isoTime(now),
-        room,
-        from,
-        text: input.text,
-        clientMsgId: input.clientMsgId,
-      }),
+      this.store.appendRoomMessage({ id, sentAt, room, from, text: input.text, clientMsgId: input.clientMsgId }),
     );
   }
 }

@@ -43,9 +43,8 @@ export interface SqliteStoreOptions {
 /**
  * The budget caps how many writes SQLite can commit per second at budget x event-loop turns per
  * second, and a busy gateway's turns last milliseconds. At 0.4 ms that cap sat below the send
- * rate of a gateway at 80% load, so the queue grew between checkpoints: p99 delivery 60-80 ms in
- * 10-member rooms where plain socket.io had 10-20 ms. At 2 ms a flush takes what a turn brings
- * even near saturation (p99 15 ms in the same run) and still holds the loop less than a young
+ * rate near saturation and the queue grew (direct-message saturation 0.40 of plain socket.io,
+ * 0.49 at 2 ms; 4 and 8 ms did no better). 2 ms still holds the loop less than a young
  * generation GC does.
  */
 const DEFAULT_BATCH: BatchLimits = { maxWrites: 256, budgetMs: 2, maxWaitMs: 2 };
