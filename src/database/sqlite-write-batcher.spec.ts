@@ -11,7 +11,7 @@ describe('SqliteWriteBatcher', () => {
   let reader: Database;
   let flushes: number[];
   let batcher: SqliteWriteBatcher<WriteSession>;
-  const noSession = (): WriteSession => ({ finish: () => undefined });
+  const noSession = (): WriteSession => ({ committed: () => undefined });
 
   const insert = (value: string) => (): string => {
     writer.prepare('INSERT INTO items (value) VALUES (?)').run(value);
@@ -86,6 +86,26 @@ describe('SqliteWriteBatcher', () => {
     expect(committed()).toEqual(['a', 'c']);
   });
 
+  it('tells a session about its COMMIT, and never about a rolled-back transaction', async () => {
+    const sessions: NotedSession[] = [];
+    const told = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 1000, maxWaitMs: 1000 }, () => {
+      sessions.push(new NotedSession());
+      return sessions[sessions.length - 1]!;
+    });
+    const noted = (value: string) => (session: NotedSession): string => {
+      session.writes.push(value);
+      return insert(value)();
+    };
+    await Promise.allSettled(['a', 'bad', 'c'].map((value) => told.submit(noted(value))));
+    // The batch of three rolls back; each write then runs in its own transaction.
+    expect(sessions.map((session) => [session.writes.join(','), session.durable])).toEqual([
+      ['a,bad', false],
+      ['a', true],
+      ['bad', false],
+      ['c', true],
+    ]);
+  });
+
   it('drain commits what is queued at once, paused or not', async () => {
     batcher.pause();
     const drained = batcher.submit(insert('now'));
@@ -106,3 +126,12 @@ describe('SqliteWriteBatcher', () => {
     expect(committed()).toEqual(['a', 'b']);
   });
 });
+
+class NotedSession implements WriteSession {
+  readonly writes: string[] = [];
+  durable = false;
+
+  committed(): void {
+    this.durable = true;
+  }
+}

@@ -1,8 +1,9 @@
 import type { Database } from 'better-sqlite3';
 
-/** State shared by the writes of one transaction, written back just before COMMIT. */
+/** State shared by the writes of one transaction; told when they are durable. */
 export interface WriteSession {
-  finish(): void;
+  /** After COMMIT succeeded (never after a rollback). */
+  committed(): void;
 }
 
 interface PendingWrite<S> {
@@ -61,6 +62,8 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   private commitMsPerWrite = 0;
   private writesEndedAt = 0;
   private readonly transaction: (queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number) => unknown[];
+  /** The session of the transaction that ran last, told about its COMMIT once it returned. */
+  private session?: S;
 
   constructor(
     db: Database,
@@ -70,17 +73,21 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   ) {
     const run = db.transaction((queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number): unknown[] => {
       const session = openSession();
+      this.session = session;
       const results: unknown[] = [];
       for (let i = from; i < to; i += 1) {
         results.push(queue[i]!.write(session));
         if (performance.now() + this.commitMsPerWrite * (results.length + 1) >= deadline) break;
       }
-      session.finish();
       this.writesEndedAt = performance.now();
       return results;
     });
     // IMMEDIATE: take the write lock at BEGIN, so a read-then-write inside cannot hit SQLITE_BUSY halfway.
-    this.transaction = (queue, from, to, deadline) => run.immediate(queue, from, to, deadline);
+    this.transaction = (queue, from, to, deadline) => {
+      const results = run.immediate(queue, from, to, deadline);
+      this.session!.committed();
+      return results;
+    };
   }
 
   /** Runs `write` inside the next batch transaction; resolves with its result after COMMIT. */

@@ -3,10 +3,16 @@ import { DIRECT_MESSAGE_COLUMNS, type DirectMessageRow, ROOM_MESSAGE_COLUMNS, ty
 
 type Nullable = string | null;
 
+export interface PrunableRoomMessage {
+  rowid: number;
+  room: string;
+  seq: number;
+}
+
 /** Every statement the SQLite store runs, prepared once per connection. */
 export interface SqliteStatements {
   roomByClientId: Statement<[string, string], RoomMessageRow>;
-  saveRoomSeq: Statement<[string, number]>;
+  raiseRoomSeqFloor: Statement<[string, number]>;
   insertRoomMessage: Statement<[string, number, string, string, string, string, string, Nullable]>;
   roomPage: Statement<[string, number, number], RoomMessageRow>;
   roomSince: Statement<[string, number, number], RoomMessageRow>;
@@ -15,8 +21,9 @@ export interface SqliteStatements {
   insertDirectMessage: Statement<[string, string, string, string, string, string, string, string, Nullable]>;
   directCursor: Statement<[string, string], number>;
   directPage: Statement<[string, number, number], DirectMessageRow>;
-  pruneRoomMessages: Statement<[string, number]>;
-  pruneDirectMessages: Statement<[string, number]>;
+  oldestRoomMessages: Statement<[number, string], PrunableRoomMessage>;
+  deleteRoomMessage: Statement<[number]>;
+  pruneDirectMessages: Statement<[number, string]>;
   ping: Statement<[], number>;
 }
 
@@ -25,8 +32,10 @@ export function prepareStatements(db: Database): SqliteStatements {
     roomByClientId: db.prepare(
       `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE sender_id = ? AND client_msg_id = ?`,
     ),
-    saveRoomSeq: db.prepare(
-      'INSERT INTO room_seqs (room, last_seq) VALUES (?, ?) ON CONFLICT (room) DO UPDATE SET last_seq = excluded.last_seq',
+    // room_seqs only matters once a room's newest messages are pruned: pruning raises it first.
+    raiseRoomSeqFloor: db.prepare(
+      `INSERT INTO room_seqs (room, last_seq) VALUES (?, ?)
+       ON CONFLICT (room) DO UPDATE SET last_seq = MAX(last_seq, excluded.last_seq)`,
     ),
     insertRoomMessage: db.prepare(
       `INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id)
@@ -38,7 +47,12 @@ export function prepareStatements(db: Database): SqliteStatements {
     roomSince: db.prepare(
       `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
     ),
-    lastSeq: db.prepare<[string], number>('SELECT last_seq FROM room_seqs WHERE room = ?').pluck(),
+    lastSeq: db
+      .prepare<[string], number>(
+        `SELECT MAX(IFNULL(floor.last_seq, 0), IFNULL((SELECT MAX(seq) FROM room_messages WHERE room = asked.room), 0))
+         FROM (SELECT ? AS room) AS asked LEFT JOIN room_seqs AS floor ON floor.room = asked.room`,
+      )
+      .pluck(),
     directByClientId: db.prepare(
       `SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages WHERE sender_id = ? AND client_msg_id = ?`,
     ),
@@ -52,11 +66,16 @@ export function prepareStatements(db: Database): SqliteStatements {
       `SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages
        WHERE conversation = ? AND pk < ? ORDER BY pk DESC LIMIT ?`,
     ),
-    pruneRoomMessages: db.prepare(
-      'DELETE FROM room_messages WHERE rowid IN (SELECT rowid FROM room_messages WHERE sent_at < ? LIMIT ?)',
+    // No index on sent_at (one B-tree less per insert): rows are in insertion order, which is
+    // send order, so the oldest are the first rowids; only the first `limit` are looked at.
+    oldestRoomMessages: db.prepare(
+      `SELECT rowid, room, seq FROM (SELECT rowid, room, seq, sent_at FROM room_messages ORDER BY rowid LIMIT ?)
+       WHERE sent_at < ?`,
     ),
+    deleteRoomMessage: db.prepare('DELETE FROM room_messages WHERE rowid = ?'),
     pruneDirectMessages: db.prepare(
-      'DELETE FROM direct_messages WHERE pk IN (SELECT pk FROM direct_messages WHERE sent_at < ? LIMIT ?)',
+      `DELETE FROM direct_messages WHERE pk IN
+         (SELECT pk FROM (SELECT pk, sent_at FROM direct_messages ORDER BY pk LIMIT ?) WHERE sent_at < ?)`,
     ),
     ping: db.prepare<[], number>('SELECT 1').pluck(),
   };

@@ -1,20 +1,28 @@
 import type { WriteSession } from '../database/sqlite-write-batcher.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
+/** Last seq per room as committed, shared by every transaction of one connection. */
+export type CommittedSeqs = Map<string, number>;
+
 /**
- * Room counters for one group-commit transaction. The transaction holds SQLite's write lock
- * (BEGIN IMMEDIATE), so nobody else can move a counter meanwhile: each room's last seq is read
- * once, counted up in memory for every message, and written back once before COMMIT. If the
- * transaction rolls back, the session is dropped with it and no seq was used.
+ * Room counters for one group-commit transaction. A room's last seq is read from the database
+ * once per connection (the newest message's seq, or the floor pruning left in room_seqs) and
+ * then kept in memory: no counter row is read or written per message, which was two of the
+ * five B-tree operations of a room send. The transaction counts up in its own map and hands the
+ * result to the shared one only after COMMIT, so a rollback uses no seq. Another process writing
+ * the same file makes a cached seq stale; the (room, seq) unique index catches that and the send
+ * reloads the counter (see writeRoomMessage).
  */
 export class RoomSeqSession implements WriteSession {
   private readonly lastSeqs = new Map<string, number>();
-  private readonly changed = new Set<string>();
 
-  constructor(private readonly statements: SqliteStatements) {}
+  constructor(
+    private readonly statements: SqliteStatements,
+    private readonly committedSeqs: CommittedSeqs,
+  ) {}
 
   nextSeq(room: string): number {
-    let last = this.lastSeqs.get(room);
+    let last = this.lastSeqs.get(room) ?? this.committedSeqs.get(room);
     if (last === undefined) {
       last = this.statements.lastSeq.get(room) ?? 0;
       this.lastSeqs.set(room, last);
@@ -25,10 +33,15 @@ export class RoomSeqSession implements WriteSession {
   /** Records that `seq` (the value nextSeq gave) now belongs to a stored message. */
   used(room: string, seq: number): void {
     this.lastSeqs.set(room, seq);
-    this.changed.add(room);
   }
 
-  finish(): void {
-    for (const room of this.changed) this.statements.saveRoomSeq.run(room, this.lastSeqs.get(room)!);
+  /** The cached counter proved stale (another writer): read it from the database again. */
+  reload(room: string): void {
+    this.committedSeqs.delete(room);
+    this.lastSeqs.set(room, this.statements.lastSeq.get(room) ?? 0);
+  }
+
+  committed(): void {
+    for (const [room, seq] of this.lastSeqs) this.committedSeqs.set(room, seq);
   }
 }

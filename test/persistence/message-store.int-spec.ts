@@ -1,13 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Logger } from '@nestjs/common';
 import { MemoryMessageStore } from '../../src/messages/memory-message.store.js';
 import type { MessageStore } from '../../src/messages/message-store.js';
 import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { SQLITE_MEMORY, SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
-import { describeMessageStoreContract } from './support/message-store-contract.js';
+import { ADA, describeMessageStoreContract, roomInput } from './support/message-store-contract.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
 
 // Store start-up lines would bury the test report.
@@ -54,6 +54,36 @@ describe('MessageStore contract: SQLite file', () => {
       await (store as SqliteMessageStore).close();
       return openAt(locations.get(store)!);
     },
+  });
+});
+
+describe('SQLite file store: two stores on one file', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'chat-store-shared-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // One gateway per file is the supported setup; a second writer must still not break seqs.
+  it('keeps seq unique and gap-free when both append to one room in turn', async () => {
+    const location = join(dir, 'chat.db');
+    const first = new SqliteMessageStore({ location });
+    const second = new SqliteMessageStore({ location });
+    first.open();
+    second.open();
+    try {
+      const seqs: number[] = [];
+      for (let i = 0; i < 6; i += 1) {
+        const writer = i % 3 === 0 ? second : first;
+        seqs.push((await writer.appendRoomMessage(roomInput('shared', ADA, `m${i}`))).message.seq);
+      }
+      expect(seqs).toEqual([1, 2, 3, 4, 5, 6]);
+      await expect(first.lastSeq('shared')).resolves.toBe(6);
+      await expect(second.lastSeq('shared')).resolves.toBe(6);
+    } finally {
+      await first.close();
+      await second.close();
+    }
   });
 });
 

@@ -8,6 +8,8 @@ import pg from 'pg';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, pendingMigrations } from '../../src/database/migrations.js';
 import { migratePostgres } from '../../src/database/postgres-migrator.js';
 import { migrateSqlite } from '../../src/database/sqlite-migrator.js';
+import { SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
+import { ADA, roomInput } from './support/message-store-contract.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
 
 Logger.overrideLogger(false);
@@ -39,6 +41,36 @@ describe('SQLite migrations', () => {
     expect(migrateSqlite(second)).toEqual([]);
     expect(second.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(ALL_VERSIONS);
     second.close();
+  });
+
+  it('upgrade a version-1 database with history: its messages stay and every room keeps counting', async () => {
+    const file = join(dir, 'from-v1.db');
+    const old = new BetterSqlite3(file);
+    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    old.exec(MIGRATIONS[0]!.sqlite);
+    old.prepare("INSERT INTO schema_migrations VALUES (1, 'message history', '2030-01-01T00:00:00.000Z')").run();
+    // As version 1 left them: room_seqs counted every message; the seq-9 room had its messages pruned.
+    const insert = old.prepare(
+      "INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at) VALUES (?, ?, ?, 'ada', 'Ada', 'hi', '2030-01-01T00:00:00.000Z')",
+    );
+    insert.run('kept', 1, 'id-1');
+    insert.run('kept', 2, 'id-2');
+    old.prepare("INSERT INTO room_seqs VALUES ('kept', 2), ('emptied', 9)").run();
+    old.close();
+
+    const store = new SqliteMessageStore({ location: file });
+    store.open();
+    try {
+      expect((await store.roomPage({ room: 'kept', limit: 10 })).messages.map((m) => m.seq)).toEqual([1, 2]);
+      expect((await store.appendRoomMessage(roomInput('kept', ADA, 'next'))).message.seq).toBe(3);
+      expect((await store.appendRoomMessage(roomInput('emptied', ADA, 'next'))).message.seq).toBe(10);
+    } finally {
+      await store.close();
+    }
+    const upgraded = new BetterSqlite3(file, { readonly: true });
+    expect(upgraded.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(ALL_VERSIONS);
+    expect(upgraded.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%sent_at%'").pluck().all()).toEqual([]);
+    upgraded.close();
   });
 });
 

@@ -277,6 +277,16 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       await expect(store.lastSeq('aged')).resolves.toBe(6);
       expect((await store.appendRoomMessage(roomInput('aged', ADA, 'after'))).message.seq).toBe(7);
     });
+
+    it('never hands out a seq again after a room lost all its messages, also across a reopen', async () => {
+      const old = '2001-01-01T00:00:00.000Z';
+      for (let i = 0; i < 3; i += 1) await store.appendRoomMessage(roomInput('emptied', ADA, `old ${i}`, { sentAt: old }));
+      await expect(store.pruneOlderThan(new Date('2020-01-01T00:00:00.000Z'), 10)).resolves.toBe(3);
+      expect((await store.roomPage({ room: 'emptied', limit: 10 })).messages).toEqual([]);
+      if (harness.reopen) store = await harness.reopen(store);
+      await expect(store.lastSeq('emptied')).resolves.toBe(3);
+      expect((await store.appendRoomMessage(roomInput('emptied', ADA, 'after'))).message.seq).toBe(4);
+    });
   });
 
   it('answers ping', async () => {
