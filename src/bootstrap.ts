@@ -10,6 +10,8 @@ import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { serveAdminUi } from './admin-ui/admin-ui.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
+import { ChatGateway } from './chat/chat.gateway.js';
+import { compileGateway } from './chat/compiled-gateway.js';
 import { setUpOpenApi } from './docs/openapi.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
 import { AddressConnectionCounter } from './limits/address-connection-counter.js';
@@ -66,6 +68,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     ...socketServerOptions(config, app.get(AddressConnectionCounter)),
     ...clusterAdapter(redis, config.redisPrefix),
   };
-  app.useWebSocketAdapter(new ChatIoAdapter(app, ioOptions, app.get(ChatInboundPolicy)));
+  // Socket events run through compiled handler calls that know no global pipes, guards or
+  // interceptors: enhancers for the gateway go on ChatGateway itself (see compileGateway).
+  const compile = () => compileGateway(app, app.get(ChatGateway));
+  app.useWebSocketAdapter(new ChatIoAdapter(app, ioOptions, app.get(ChatInboundPolicy), compile));
   return app;
 }

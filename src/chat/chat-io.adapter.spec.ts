@@ -5,6 +5,7 @@ import { ErrorCode } from '../common/error-code.js';
 import type { AckFn } from '../common/ws-reply.js';
 import type { Ack, ErrorBody } from '../contract.js';
 import { ChatIoAdapter, type InboundEventPolicy } from './chat-io.adapter.js';
+import type { CompiledGateway, CompiledHandler } from './compiled-gateway.js';
 
 type AnyListener = (this: Socket, event: string | number, ...args: unknown[]) => void;
 
@@ -25,8 +26,8 @@ function handler(message: string, callback: HandlerFn): WsMessageHandler {
   return { message, callback } as unknown as WsMessageHandler;
 }
 
-function setup(handlers: WsMessageHandler[], policy?: InboundEventPolicy) {
-  const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, policy);
+function setup(handlers: WsMessageHandler[], policy?: InboundEventPolicy, compiled?: CompiledGateway) {
+  const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, policy, compiled && (() => compiled));
   const client = fakeSocket();
   adapter.bindMessageHandlers(client.socket, handlers);
   return client;
@@ -99,6 +100,31 @@ describe('ChatIoAdapter', () => {
     deliver('bad', {});
     await new Promise(setImmediate);
     expect(emitted).toEqual([['exception', { event: 'bad', code: ErrorCode.FORBIDDEN, message: 'no' }]]);
+  });
+
+  describe('with compiled handlers', () => {
+    it('runs the compiled call instead of Nest\'s, answering a synchronous result at once', () => {
+      const nest = jest.fn<HandlerFn>();
+      const compiledTyping = jest.fn<CompiledHandler>(() => ({ ok: true, data: {} }));
+      const compiled: CompiledGateway = { handlers: new Map([['typing', compiledTyping]]), leftToNest: new Map() };
+      const { socket, deliver } = setup([handler('typing', nest)], undefined, compiled);
+      const ack = jest.fn();
+      deliver('typing', { room: 'a', typing: true }, ack);
+      expect(ack).toHaveBeenCalledWith({ ok: true, data: {} });
+      expect(compiledTyping).toHaveBeenCalledWith(socket, { room: 'a', typing: true }, expect.any(Function), 'typing');
+      expect(nest).not.toHaveBeenCalled();
+    });
+
+    it('still runs the handlers left to Nest, and answers unknown events', async () => {
+      const nest = jest.fn<HandlerFn>().mockResolvedValue({ ok: true, data: 'nest' });
+      const compiled: CompiledGateway = { handlers: new Map(), leftToNest: new Map([['guarded', 'uses guards']]) };
+      const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+      const { deliver } = setup([handler('guarded', nest)], undefined, compiled);
+      await expect(ask(deliver, 'guarded', {})).resolves.toEqual({ ok: true, data: 'nest' });
+      await expect(ask(deliver, 'other', {})).resolves.toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_EVENT } });
+      expect(warned).toHaveBeenCalledWith({ event: 'guarded', reason: 'uses guards' }, expect.stringContaining('generic call path'));
+      warned.mockRestore();
+    });
   });
 
   describe('with an inbound event policy', () => {

@@ -4,8 +4,10 @@ import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppError } from '../common/app-error.js';
 import { ErrorCode } from '../common/error-code.js';
+import { isThenable } from '../common/is-thenable.js';
 import { type AckFn, replyWithError } from '../common/ws-reply.js';
 import type { Ack, ErrorBody } from '../contract.js';
+import type { CompiledGateway } from './compiled-gateway.js';
 
 type HandlerCallback = (data: unknown, ack?: AckFn) => Promise<unknown> | Observable<unknown>;
 
@@ -24,19 +26,22 @@ const EXTRA_ARGUMENTS: ErrorBody = AppError.validation('send one payload object 
 /**
  * The socket.io adapter for the chat gateway.
  *
- * NestJS's IoAdapter subscribes one RxJS pipeline per handler per socket. This adapter keeps the
- * handler list Nest built for the socket and dispatches every inbound event from one shared
- * `onAny` listener instead: less memory per idle connection, one lookup per event, and one
+ * NestJS's IoAdapter subscribes one RxJS pipeline per handler per socket. This adapter dispatches
+ * every inbound event from one shared `onAny` listener instead: one lookup per event, and one
  * place that answers unknown events, extra arguments and rate limits with the ack envelope.
+ * Handlers run through their compiled call (see compileGateway) when the gateway gave one;
+ * only for handlers left to Nest does it keep the handler list Nest built for each socket.
  */
 export class ChatIoAdapter extends IoAdapter {
   private readonly handlersBySocket = new WeakMap<Socket, WsMessageHandler[]>();
   private handlerIndex?: ReadonlyMap<string, number>;
+  private compiled?: CompiledGateway;
 
   constructor(
     app: INestApplicationContext,
     private readonly serverOptions: Partial<ServerOptions>,
     private readonly policy?: InboundEventPolicy,
+    private readonly compileGateway?: () => CompiledGateway,
   ) {
     super(app);
   }
@@ -46,8 +51,8 @@ export class ChatIoAdapter extends IoAdapter {
   }
 
   override bindMessageHandlers(socket: Socket, handlers: WsMessageHandler[]): void {
-    this.handlerIndex ??= new Map(handlers.map((handler, index) => [String(handler.message), index]));
-    this.handlersBySocket.set(socket, handlers);
+    this.handlerIndex ??= this.indexHandlers(handlers);
+    if (!this.compiled || this.compiled.leftToNest.size > 0) this.handlersBySocket.set(socket, handlers);
     socket.onAny(this.dispatch);
   }
 
@@ -76,22 +81,42 @@ export class ChatIoAdapter extends IoAdapter {
     const refusal = this.policy?.admit(socket, event);
     if (refusal === 'drop') return reply({ ok: true, data: {} });
     if (refusal) return reply({ ok: false, error: refusal });
-    const index = this.handlerIndex?.get(event);
+    const compiled = this.compiled?.handlers.get(event);
+    const index = compiled ? undefined : this.handlerIndex?.get(event);
     const handler = index === undefined ? undefined : this.handlersBySocket.get(socket)?.[index];
-    if (!handler) {
+    if (!compiled && !handler) {
       return reply({ ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${String(event)}` } });
     }
     if (args.length > 1) return reply({ ok: false, error: EXTRA_ARGUMENTS });
-    const callback = handler.callback as HandlerCallback;
-    void Promise.resolve(callback(args[0], reply)).then(
-      (response) => {
-        // undefined: the exception filter has already answered through `reply`.
-        if (response !== undefined) reply(response as Ack<unknown>);
+    let response: unknown;
+    try {
+      response = compiled ? compiled(socket, args[0], reply, event) : (handler!.callback as HandlerCallback)(args[0], reply);
+    } catch (error) {
+      return this.escaped(error, event, reply);
+    }
+    // undefined: the exception filter has already answered through `reply`.
+    if (!isThenable(response)) {
+      if (response !== undefined) reply(response as Ack<unknown>);
+      return;
+    }
+    response.then(
+      (settled) => {
+        if (settled !== undefined) reply(settled as Ack<unknown>);
       },
-      (error: unknown) => {
-        this.logger.error({ err: error, event }, 'event handler escaped the exception filter');
-        reply({ ok: false, error: INTERNAL_ERROR });
-      },
+      (error: unknown) => this.escaped(error, event, reply),
     );
+  }
+
+  private escaped(error: unknown, event: string, reply: AckFn): void {
+    this.logger.error({ err: error, event }, 'event handler escaped the exception filter');
+    reply({ ok: false, error: INTERNAL_ERROR });
+  }
+
+  private indexHandlers(handlers: WsMessageHandler[]): ReadonlyMap<string, number> {
+    this.compiled = this.compileGateway?.();
+    for (const [event, reason] of this.compiled?.leftToNest ?? []) {
+      this.logger.warn({ event, reason }, 'socket event handler runs through Nest\'s generic call path');
+    }
+    return new Map(handlers.map((handler, index) => [String(handler.message), index]));
   }
 }
