@@ -57,11 +57,10 @@ export function compileGateway(app: INestApplicationContext, gateway: object): C
   const handlers = new Map<string, CompiledHandler>();
   const leftToNest = new Map<string, string>();
   const gatewayClass = gateway.constructor as Type;
-  for (const methodName of methodNamesOf(gateway)) {
-    const method = (gateway as Record<string, unknown>)[methodName];
-    if (typeof method !== 'function' || !Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) continue;
+  for (const [methodName, method] of methodsOf(gateway)) {
+    if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) continue;
     const event = String(Reflect.getMetadata(MESSAGE_METADATA, method));
-    const refusal = unsupported(gatewayClass, method as object);
+    const refusal = unsupported(gatewayClass, method);
     if (refusal) {
       leftToNest.set(event, refusal);
       continue;
@@ -71,16 +70,16 @@ export function compileGateway(app: INestApplicationContext, gateway: object): C
       leftToNest.set(event, params);
       continue;
     }
-    const pipes = [...enhancers(PIPES_METADATA, gatewayClass, method as object)].map((pipe) => resolve<PipeTransform>(app, pipe));
-    const filter = resolve<ExceptionFilter>(app, enhancers(EXCEPTION_FILTERS_METADATA, gatewayClass, method as object)[0]!);
-    handlers.set(event, compileHandler(gateway, method as (...args: unknown[]) => unknown, params, pipes, filter));
+    const pipes = enhancers(PIPES_METADATA, gatewayClass, method).map((pipe) => resolve<PipeTransform>(app, pipe));
+    const filter = resolve<ExceptionFilter>(app, enhancers(EXCEPTION_FILTERS_METADATA, gatewayClass, method)[0]!);
+    handlers.set(event, compileHandler(gateway, method, params, pipes, filter));
   }
   return { handlers, leftToNest };
 }
 
 function compileHandler(
   gateway: object,
-  method: (...args: unknown[]) => unknown,
+  method: Method,
   params: ParamPlan[],
   pipes: PipeTransform[],
   filter: ExceptionFilter,
@@ -118,7 +117,7 @@ function compileHandler(
 /** The rare pipe that answers with a promise: the same steps, awaited. */
 async function callWithAsyncPipes(
   gateway: object,
-  method: (...args: unknown[]) => unknown,
+  method: Method,
   params: ParamPlan[],
   pipes: PipeTransform[],
   socket: Socket,
@@ -192,10 +191,15 @@ function filterClass(filter: Enhancer): Type {
   return (typeof filter === 'function' ? filter : filter.constructor) as Type;
 }
 
-function methodNamesOf(instance: object): string[] {
-  const names = new Set<string>();
+type Method = (...args: unknown[]) => unknown;
+
+/** The methods along the prototype chain, nearest first; read from descriptors, so no getter runs. */
+function methodsOf(instance: object): Map<string, Method> {
+  const methods = new Map<string, Method>();
   for (let proto = Object.getPrototypeOf(instance) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const name of Object.getOwnPropertyNames(proto)) if (name !== 'constructor') names.add(name);
+    for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
+      if (name !== 'constructor' && typeof descriptor.value === 'function' && !methods.has(name)) methods.set(name, descriptor.value as Method);
+    }
   }
-  return [...names];
+  return methods;
 }
