@@ -86,20 +86,6 @@ describe('SqliteWriteBatcher', () => {
     expect(committed()).toEqual(['a', 'c']);
   });
 
-  it('lets each caller continue, and the ticks it queued run, before the next write of a flush settles', async () => {
-    const order: string[] = [];
-    const sends = ['a', 'b', 'c'].map((value) =>
-      batcher.submit(insert(value)).then((stored) => {
-        order.push(`continue ${stored}`);
-        process.nextTick(() => order.push(`tick after ${stored}`));
-      }),
-    );
-    await Promise.all(sends);
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(flushes).toEqual([3]);
-    expect(order).toEqual(['continue a', 'tick after a', 'continue b', 'tick after b', 'continue c', 'tick after c']);
-  });
-
   it('tells a session about its COMMIT, and never about a rolled-back transaction', async () => {
     const sessions: NotedSession[] = [];
     const told = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 1000, maxWaitMs: 1000 }, () => {

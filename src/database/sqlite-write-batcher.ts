@@ -142,7 +142,7 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     try {
       const results = this.transaction(this.queue, from, to, deadline);
       this.learnCommitCost((performance.now() - this.writesEndedAt) / results.length);
-      settleInTurns(this.queue.slice(from, from + results.length), results, 0);
+      for (let i = 0; i < results.length; i += 1) this.queue[from + i]!.resolve(results[i]);
       done = results.length;
     } catch {
       // The transaction rolled back as a whole: nothing of it is stored, so each write may run again.
@@ -183,22 +183,3 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     return this.queue.length - this.head;
   }
 }
-
-/**
- * Resolves a flush's writes one after another, each once the previous caller's continuation and
- * the process.nextTick callbacks it queued have run. Node runs nextTick callbacks only when the
- * microtask queue is empty, and a socket write's completion (which marks an engine.io transport
- * writable again) is such a callback: resolved all at once, the sends of one flush emitted in
- * one microtask burst, and every packet after the first to the same socket found the transport
- * busy and took engine.io's buffered path (up to 98% of deliveries in the benchmark's
- * 1000-member room; none in plain socket.io, which emits from I/O callbacks).
- */
-function settleInTurns<S>(writes: Array<PendingWrite<S>>, results: unknown[], index: number): void {
-  writes[index]!.resolve(results[index]);
-  if (index + 1 === writes.length) return;
-  // This microtask runs right after the first step of the write's continuation; the tick it
-  // queues runs once the whole continuation is done, and the next write resolves there, so its
-  // continuation comes after every tick the previous one queued.
-  queueMicrotask(() => process.nextTick(settleInTurns, writes, results, index + 1));
-}
-
