@@ -51,7 +51,7 @@ export class ChatIoAdapter extends IoAdapter {
   }
 
   override bindMessageHandlers(socket: Socket, handlers: WsMessageHandler[]): void {
-    this.handlerIndex ??= this.indexHandlers(handlers);
+    this.handlerIndex ??= this.prepareDispatch(handlers);
     if (!this.compiled || this.compiled.leftToNest.size > 0) this.handlersBySocket.set(socket, handlers);
     socket.onAny(this.dispatch);
   }
@@ -112,7 +112,8 @@ export class ChatIoAdapter extends IoAdapter {
     reply({ ok: false, error: INTERNAL_ERROR });
   }
 
-  private indexHandlers(handlers: WsMessageHandler[]): ReadonlyMap<string, number> {
+  /** Once, at the first socket: compiles the gateway's handlers and indexes Nest's list. */
+  private prepareDispatch(handlers: WsMessageHandler[]): ReadonlyMap<string, number> {
     this.compiled = this.compileGateway?.();
     for (const [event, reason] of this.compiled?.leftToNest ?? []) {
       this.logger.warn({ event, reason }, 'socket event handler runs through Nest\'s generic call path');

@@ -62,6 +62,24 @@ class SampleGateway {
   }
 }
 
+/** A pipe that answers with a promise, as Nest allows: upper-cases a payload's text. */
+class ShoutPipe {
+  async transform(value: unknown): Promise<unknown> {
+    await Promise.resolve();
+    const text = (value as { text?: unknown } | undefined)?.text;
+    return typeof text === 'string' ? { ...(value as object), text: text.toUpperCase() } : value;
+  }
+}
+
+@UseFilters(AppExceptionFilter)
+@UsePipes(ShoutPipe, WsValidationPipe)
+class ShoutingGateway {
+  @SubscribeMessage('shout')
+  shout(@MessageBody() dto: NoteDto): Ack<{ text: string }> {
+    return ok({ text: dto.text });
+  }
+}
+
 const socket = { id: 's1', data: {} } as unknown as Socket;
 
 /** Runs a compiled handler; resolves with its result and what the filter answered through reply. */
@@ -129,5 +147,16 @@ describe('compileGateway', () => {
       replies: [{ ok: false, error: { code: ErrorCode.NOT_FOUND, message: 'gone' } }],
     });
     await expect(run('later', { text: 'fine' })).resolves.toEqual({ result: { ok: true, data: { text: 'fine' } }, replies: [] });
+  });
+
+  it('awaits a pipe that answers with a promise, then runs the rest of the pipes and the handler', async () => {
+    const handler = compileGateway(noInjector, new ShoutingGateway()).handlers.get('shout')!;
+    const replies: Array<Ack<unknown>> = [];
+    await expect(handler(socket, { text: 'hi' }, (answer) => replies.push(answer), 'shout')).resolves.toEqual({
+      ok: true,
+      data: { text: 'HI' },
+    });
+    await expect(handler(socket, { text: 7 }, (answer) => replies.push(answer), 'shout')).resolves.toBeUndefined();
+    expect(replies).toEqual([{ ok: false, error: expect.objectContaining({ code: ErrorCode.VALIDATION_FAILED }) }]);
   });
 });

@@ -95,17 +95,14 @@ function compileHandler(
     let result: unknown;
     try {
       const args = new Array<unknown>(size);
+      let waiting = false;
       for (const param of params) {
-        let value = param.extract(socket, payload);
-        for (const pipe of pipes) value = pipe.transform(value, param.metadata);
-        if (isThenable(value)) {
-          return callWithAsyncPipes(gateway, method, params, pipes, socket, payload).then(undefined, (error: unknown) =>
-            settle(error, socket, payload, reply, event),
-          );
-        }
+        const value = transform(pipes, 0, param.extract(socket, payload), param.metadata);
+        waiting ||= isThenable(value);
         args[param.index] = value;
       }
-      result = method.apply(gateway, args);
+      // Only a pipe that answered with a promise makes the call wait for its parameters.
+      result = waiting ? Promise.all(args).then((settled) => method.apply(gateway, settled)) : method.apply(gateway, args);
     } catch (error) {
       return settle(error, socket, payload, reply, event);
     }
@@ -114,22 +111,14 @@ function compileHandler(
   };
 }
 
-/** The rare pipe that answers with a promise: the same steps, awaited. */
-async function callWithAsyncPipes(
-  gateway: object,
-  method: Method,
-  params: ParamPlan[],
-  pipes: PipeTransform[],
-  socket: Socket,
-  payload: unknown,
-): Promise<unknown> {
-  const args: unknown[] = [];
-  for (const param of params) {
-    let value = param.extract(socket, payload);
-    for (const pipe of pipes) value = await (pipe.transform(value, param.metadata) as unknown);
-    args[param.index] = value;
+/** Runs the pipes from `from` on, in order; from the first that answers with a promise on, awaited. */
+function transform(pipes: PipeTransform[], from: number, value: unknown, metadata: ArgumentMetadata): unknown {
+  for (let i = from; i < pipes.length; i += 1) {
+    const next: unknown = pipes[i]!.transform(value, metadata);
+    if (isThenable(next)) return Promise.resolve(next).then((settled) => transform(pipes, i + 1, settled, metadata));
+    value = next;
   }
-  return method.apply(gateway, args);
+  return value;
 }
 
 function unsupported(gatewayClass: Type, method: object): string | undefined {

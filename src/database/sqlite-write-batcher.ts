@@ -62,8 +62,6 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   private commitMsPerWrite = 0;
   private writesEndedAt = 0;
   private readonly transaction: (queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number) => unknown[];
-  /** The session of the transaction that ran last, told about its COMMIT once it returned. */
-  private session?: S;
 
   constructor(
     db: Database,
@@ -71,9 +69,7 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     openSession: () => S,
     private readonly observe?: FlushObserver,
   ) {
-    const run = db.transaction((queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number): unknown[] => {
-      const session = openSession();
-      this.session = session;
+    const run = db.transaction((session: S, queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number): unknown[] => {
       const results: unknown[] = [];
       for (let i = from; i < to; i += 1) {
         results.push(queue[i]!.write(session));
@@ -84,8 +80,9 @@ export class SqliteWriteBatcher<S extends WriteSession> {
     });
     // IMMEDIATE: take the write lock at BEGIN, so a read-then-write inside cannot hit SQLITE_BUSY halfway.
     this.transaction = (queue, from, to, deadline) => {
-      const results = run.immediate(queue, from, to, deadline);
-      this.session!.committed();
+      const session = openSession();
+      const results = run.immediate(session, queue, from, to, deadline);
+      session.committed();
       return results;
     };
   }

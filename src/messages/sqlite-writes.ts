@@ -35,7 +35,7 @@ function insertRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, i
       input.clientMsgId ?? null,
     );
   } catch (error) {
-    if (isTakenSeq(error)) throw error;
+    // Anything but a repeated clientMsgId (a taken seq included) is rethrown there.
     return originalOf(error, () => statements.roomByClientId.get(input.from.id, input.clientMsgId!), roomMessageFromRow);
   }
   seqs.used(input.room, seq);
