@@ -98,6 +98,19 @@ describe('SqliteCheckpointer', () => {
     expect(failures).toEqual([]);
   });
 
+  it('does not pause an idle writer again once the WAL has restarted', async () => {
+    start(50);
+    writeBlobs(120);
+    await writer.until(() => writer.calls.includes('resume'), 'the pause to end');
+    // Twenty checkpoint intervals without a write: the restarted WAL still holds its 120 frames
+    // until the next write begins it anew, and that is no reason to pause the writer again.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(writer.calls).toEqual(['pause', 'resume']);
+    writeBlobs(1);
+    expect(await walFrames(db)).toBeLessThan(10);
+    expect(failures).toEqual([]);
+  });
+
   it('leaves a short WAL alone and never pauses the writer', async () => {
     start(10_000);
     writeBlobs(30);

@@ -30,9 +30,12 @@ const checkpoint = (mode) => {
 // RESTART that needs the writer paused has little left to do and the pause stays short.
 let previousLog = 0;
 let catchUpRounds = 0;
+// A restarted WAL keeps its length until the next write begins it anew: while nothing is written
+// there is nothing to restart, and pausing the writer again every interval would only cost it.
+let logAtRestart = -1;
 const tick = () => {
   const result = checkpoint('PASSIVE');
-  if (!result || result.log < workerData.restartPages) {
+  if (!result || result.log < workerData.restartPages || result.log === logAtRestart) {
     previousLog = result ? result.log : previousLog;
     timer = setTimeout(tick, workerData.intervalMs);
     return;
@@ -52,7 +55,8 @@ parentPort.on('message', (message) => {
   // Messages already queued when 'stop' arrived find the connection closed: ignore them.
   if (stopped) return;
   if (message === 'paused') {
-    checkpoint('RESTART');
+    const restarted = checkpoint('RESTART');
+    logAtRestart = restarted ? restarted.log : -1;
     parentPort.postMessage({ type: 'resume' });
     timer = setTimeout(tick, workerData.intervalMs);
   } else if (message === 'stop') {
