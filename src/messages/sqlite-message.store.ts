@@ -24,7 +24,7 @@ import {
   type RoomSinceQuery,
 } from './message-store.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
-import { type CommittedSeqs, RoomSeqSession } from './sqlite-write-session.js';
+import { CommittedSeqs, RoomSeqSession } from './sqlite-write-session.js';
 import { deleteOlder, writeDirectMessage, writeRoomMessage } from './sqlite-writes.js';
 
 export const SQLITE_MEMORY = ':memory:';
@@ -212,7 +212,7 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
   private batcher(db: Database, statements: SqliteStatements): SqliteWriteBatcher<RoomSeqSession> {
     const limits = { ...DEFAULT_BATCH, ...this.options.batch };
     // One writer per file: each room's counter is read once, then counted in memory.
-    const seqs: CommittedSeqs = new Map();
+    const seqs = new CommittedSeqs();
     return new SqliteWriteBatcher(db, limits, () => new RoomSeqSession(statements, seqs), this.options.onFlush);
   }
 

@@ -1,8 +1,39 @@
 import type { WriteSession } from '../database/sqlite-write-batcher.js';
 import type { SqliteStatements } from './sqlite-statements.js';
 
-/** Last seq per room as committed, shared by every transaction of one connection. */
-export type CommittedSeqs = Map<string, number>;
+/** Rooms whose counters are kept; a room beyond them costs one indexed read when it is next written. */
+const DEFAULT_CACHED_ROOMS = 10_000;
+
+/**
+ * Last seq per room as committed, shared by every transaction of one connection. Bounded, least
+ * recently written first out: a deployment that has written to a million rooms over its life
+ * keeps only the active ones, and a forgotten room is read back from the database.
+ */
+export class CommittedSeqs {
+  private readonly seqs = new Map<string, number>();
+
+  constructor(private readonly capacity = DEFAULT_CACHED_ROOMS) {}
+
+  get(room: string): number | undefined {
+    return this.seqs.get(room);
+  }
+
+  get size(): number {
+    return this.seqs.size;
+  }
+
+  /** After COMMIT: the room's last seq, and the room is now the most recently written. */
+  record(room: string, seq: number): void {
+    // Deleted first so the room moves to the end of the Map's insertion order.
+    this.seqs.delete(room);
+    this.seqs.set(room, seq);
+    if (this.seqs.size > this.capacity) this.seqs.delete(this.seqs.keys().next().value!);
+  }
+
+  forget(room: string): void {
+    this.seqs.delete(room);
+  }
+}
 
 /**
  * Room counters for one group-commit transaction. A room's last seq is read from the database
@@ -37,11 +68,11 @@ export class RoomSeqSession implements WriteSession {
 
   /** The cached counter proved stale (another writer): read it from the database again. */
   reload(room: string): void {
-    this.committedSeqs.delete(room);
+    this.committedSeqs.forget(room);
     this.lastSeqs.set(room, this.statements.lastSeq.get(room) ?? 0);
   }
 
   committed(): void {
-    for (const [room, seq] of this.lastSeqs) this.committedSeqs.set(room, seq);
+    for (const [room, seq] of this.lastSeqs) this.committedSeqs.record(room, seq);
   }
 }
