@@ -83,6 +83,18 @@ describe('ChatIoAdapter', () => {
     expect(callback).not.toHaveBeenCalled();
   });
 
+  it('echoes an unknown event name cut to 64 characters, in the ack and in `exception`', async () => {
+    const { deliver, emitted } = setup([handler('typing', jest.fn<HandlerFn>())]);
+    const name = 'x'.repeat(60_000);
+    const cut = `${'x'.repeat(64)}...`;
+    await expect(ask(deliver, name, {})).resolves.toEqual({
+      ok: false,
+      error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${cut}` },
+    });
+    deliver(name, {});
+    expect(emitted).toEqual([['exception', { event: cut, code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${cut}` }]]);
+  });
+
   it('refuses extra arguments before running the handler', async () => {
     const callback = jest.fn<HandlerFn>();
     const { deliver } = setup([handler('typing', callback)]);

@@ -85,12 +85,17 @@ describe('garbage input (e2e)', () => {
 
   it('answers an unknown event with UNKNOWN_EVENT, by ack or by `exception`', async () => {
     const client = await server.connect('ada');
-    for (const event of ['room:destroy', 'admin:grant', 'auth:login', 'toString', '__proto__', 'constructor', 'message:new', 'session', 'x'.repeat(300)]) {
+    for (const event of ['room:destroy', 'admin:grant', 'auth:login', 'toString', '__proto__', 'constructor', 'message:new', 'session', 'x'.repeat(64)]) {
       expect(await client.request(event, { room: 'lobby' })).toEqual({
         ok: false,
         error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${event}` },
       });
     }
+    // A longer name is echoed cut to 64 characters: the answer never repeats a payload-sized name.
+    expect(await client.request('y'.repeat(50_000), { room: 'lobby' })).toEqual({
+      ok: false,
+      error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${'y'.repeat(64)}...` },
+    });
     emitNoAck(client, 'no-such-event', { room: 'lobby' });
     await expect(client.waitFor('exception')).resolves.toEqual({
       event: 'no-such-event',
