@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
@@ -108,6 +108,31 @@ describe('SqliteCheckpointer', () => {
     expect(writer.calls).toEqual(['pause', 'resume']);
     writeBlobs(1);
     expect(await walFrames(db)).toBeLessThan(10);
+    expect(failures).toEqual([]);
+  });
+
+  it('checkpoints a short WAL less and less often, so the writer seldom starts it anew', async () => {
+    // Every checkpoint that catches up makes the next commit restart the WAL, which syncs the new
+    // header on the writer's thread; the WAL header counts restarts (checkpoint sequence number).
+    const restarts = (): number => {
+      const header = readFileSync(join(dir, 'wal.db-wal')).subarray(0, 16);
+      return header.readUInt32BE(12);
+    };
+    checkpointer = new SqliteCheckpointer(
+      { file: join(dir, 'wal.db'), intervalMs: 5, restartPages: 10_000, maxPauseMs: 2000, idleIntervalMs: 10_000 },
+      writer,
+      (reason) => failures.push(reason),
+    );
+    writeBlobs(1);
+    const before = restarts();
+    // 30 light writes 10 ms apart: checkpoints every 5 ms would restart the WAL at nearly each.
+    for (let i = 0; i < 30; i += 1) {
+      writeBlobs(1);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    // Backing off from 5 ms (5, 10, 20, 40, 80, 160, ...), at most about seven checkpoints fit.
+    expect(restarts() - before).toBeLessThanOrEqual(8);
+    expect(writer.calls).toEqual([]);
     expect(failures).toEqual([]);
   });
 

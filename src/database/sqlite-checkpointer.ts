@@ -33,13 +33,21 @@ let catchUpRounds = 0;
 // A restarted WAL keeps its length until the next write begins it anew: while nothing is written
 // there is nothing to restart, and pausing the writer again every interval would only cost it.
 let logAtRestart = -1;
+// A checkpoint that catches up with the whole WAL makes the writer's next commit start the WAL
+// anew, and that commit syncs the new WAL header to disk on the writer's thread. With little
+// traffic every checkpoint catches up, so checkpoints of a short WAL come less and less often
+// (up to idleIntervalMs apart) instead of costing the writer a sync every interval.
+let delay = workerData.intervalMs;
 const tick = () => {
   const result = checkpoint('PASSIVE');
   if (!result || result.log < workerData.restartPages || result.log === logAtRestart) {
     previousLog = result ? result.log : previousLog;
-    timer = setTimeout(tick, workerData.intervalMs);
+    const short = !result || result.log < workerData.shortWalPages;
+    delay = short ? Math.min(delay * 2, workerData.idleIntervalMs) : workerData.intervalMs;
+    timer = setTimeout(tick, delay);
     return;
   }
+  delay = workerData.intervalMs;
   const added = result.log - previousLog;
   previousLog = result.log;
   if (added > workerData.catchUpFrames && catchUpRounds < workerData.maxCatchUpRounds) {
@@ -74,6 +82,13 @@ timer = setTimeout(tick, workerData.intervalMs);
 const CATCH_UP_FRAMES = 512;
 /** ...or after this many back-to-back attempts to get there. */
 const MAX_CATCH_UP_ROUNDS = 20;
+/** A WAL shorter than this (4 MB of pages) counts as short: its checkpoints back off... */
+const SHORT_WAL_PAGES = 1000;
+/**
+ * ...up to this far apart. It bounds what a power loss can take with a quiet server (commits
+ * reach the database file with the next checkpoint; a killed process loses nothing either way).
+ */
+const IDLE_INTERVAL_MS = 5_000;
 /** A worker that has not exited this long after 'stop' is terminated. */
 const STOP_TIMEOUT_MS = 5_000;
 
@@ -87,6 +102,10 @@ export interface CheckpointerOptions {
   restartPages: number;
   /** The writer resumes after this even if the worker never answers. */
   maxPauseMs: number;
+  /** Below this WAL length (pages) checkpoints back off (default 1000)... */
+  shortWalPages?: number;
+  /** ...to at most this far apart (default 5 s). */
+  idleIntervalMs?: number;
 }
 
 /** What the checkpointer needs from the writer: stop committing for a moment, then go on. */
@@ -112,7 +131,15 @@ export class SqliteCheckpointer {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { driver, ...options, busyTimeoutMs: options.maxPauseMs, catchUpFrames: CATCH_UP_FRAMES, maxCatchUpRounds: MAX_CATCH_UP_ROUNDS },
+      workerData: {
+        driver,
+        ...options,
+        shortWalPages: options.shortWalPages ?? SHORT_WAL_PAGES,
+        idleIntervalMs: Math.max(options.intervalMs, options.idleIntervalMs ?? IDLE_INTERVAL_MS),
+        busyTimeoutMs: options.maxPauseMs,
+        catchUpFrames: CATCH_UP_FRAMES,
+        maxCatchUpRounds: MAX_CATCH_UP_ROUNDS,
+      },
     });
     // Settles on exit; a worker that failed has reported through 'error' already.
     this.exited = once(this.worker, 'exit').catch((error: unknown) => error);
