@@ -19,6 +19,9 @@ export interface InboundEventPolicy {
 }
 
 const INTERNAL_ERROR: ErrorBody = { code: ErrorCode.INTERNAL, message: 'Internal server error' };
+const EXTRA_ARGUMENTS: ErrorBody = AppError.validation('send one payload object and an optional ack callback', [
+  { field: '(arguments)', messages: ['expected exactly one payload argument'] },
+]).toBody();
 /**
  * Event names of the contract are short words; an unknown name is echoed back cut to this, so a
  * client cannot make the server send a message-sized name back (and into its logs) per event.
@@ -28,9 +31,6 @@ const MAX_ECHOED_EVENT_NAME = 64;
 function echoedEventName(event: string): string {
   return event.length <= MAX_ECHOED_EVENT_NAME ? event : `${event.slice(0, MAX_ECHOED_EVENT_NAME)}...`;
 }
-const EXTRA_ARGUMENTS: ErrorBody = AppError.validation('send one payload object and an optional ack callback', [
-  { field: '(arguments)', messages: ['expected exactly one payload argument'] },
-]).toBody();
 
 /**
  * The socket.io adapter for the chat gateway.
@@ -81,7 +81,6 @@ export class ChatIoAdapter extends IoAdapter {
     const index = compiled ? undefined : this.handlerIndex?.get(event);
     const handler = index === undefined ? undefined : this.handlersBySocket.get(socket)?.[index];
     const known = compiled !== undefined || handler !== undefined;
-    const echoed = known ? event : echoedEventName(event);
     let answered = false;
     // Handlers and the exception filter answer through this; it reaches the client's ack, or
     // `exception` when the client sent none, exactly once, and records the outcome.
@@ -89,13 +88,15 @@ export class ChatIoAdapter extends IoAdapter {
       if (answered) return;
       answered = true;
       if (response.ok) clientAck?.(response);
-      else replyWithError(socket, echoed, clientAck, response.error);
+      else replyWithError(socket, known ? event : echoedEventName(event), clientAck, response.error);
       this.policy?.settled(event, response.ok ? 'ok' : response.error.code, startedAt);
     };
     const refusal = this.policy?.admit(socket, event);
     if (refusal === 'drop') return reply({ ok: true, data: {} });
     if (refusal) return reply({ ok: false, error: refusal });
-    if (!known) return reply({ ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${echoed}` } });
+    if (!known) {
+      return reply({ ok: false, error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${echoedEventName(event)}` } });
+    }
     if (args.length > 1) return reply({ ok: false, error: EXTRA_ARGUMENTS });
     let response: unknown;
     try {

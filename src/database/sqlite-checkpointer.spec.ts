@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { within } from '../../test/support/clients.js';
-import { type PausableWriter, SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { type CheckpointerOptions, type PausableWriter, SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** Records what the checkpointer asks of the writer. */
 class FakeWriter implements PausableWriter {
@@ -73,9 +73,9 @@ describe('SqliteCheckpointer', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const start = (restartPages: number): SqliteCheckpointer =>
+  const start = (restartPages: number, tuning: Partial<CheckpointerOptions> = {}): SqliteCheckpointer =>
     (checkpointer = new SqliteCheckpointer(
-      { file: join(dir, 'wal.db'), intervalMs: 5, restartPages, maxPauseMs: 2000 },
+      { file: join(dir, 'wal.db'), intervalMs: 5, restartPages, maxPauseMs: 2000, ...tuning },
       writer,
       (reason) => failures.push(reason),
     ));
@@ -118,11 +118,7 @@ describe('SqliteCheckpointer', () => {
       const header = readFileSync(join(dir, 'wal.db-wal')).subarray(0, 16);
       return header.readUInt32BE(12);
     };
-    checkpointer = new SqliteCheckpointer(
-      { file: join(dir, 'wal.db'), intervalMs: 5, restartPages: 10_000, maxPauseMs: 2000, idleIntervalMs: 10_000 },
-      writer,
-      (reason) => failures.push(reason),
-    );
+    start(10_000, { idleIntervalMs: 10_000 });
     writeBlobs(1);
     const before = restarts();
     // 30 light writes 10 ms apart: checkpoints every 5 ms would restart the WAL at nearly each.
