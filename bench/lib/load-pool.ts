@@ -89,7 +89,8 @@ export class LoadPool {
   private readonly owner = new Map<number, LoadWorker>();
   private nextId = 0;
   private nextPhase = 1;
-  private cursor = 0;
+  /** Next worker per group: each server's connections are spread over all workers, however the specs interleave. */
+  private readonly cursors = new Map<string, number>();
 
   constructor(workerCount: number) {
     this.workers = Array.from({ length: workerCount }, (_, i) => new LoadWorker(i));
@@ -115,7 +116,9 @@ export class LoadPool {
   async connect(specs: ConnectSpec[], concurrency: number, timeoutMs = 30_000): Promise<ConnectSummary> {
     const perWorker = this.workers.map(() => [] as ConnectSpec[]);
     for (const spec of specs) {
-      const worker = this.workers[this.cursor++ % this.workers.length]!;
+      const cursor = this.cursors.get(spec.group) ?? 0;
+      this.cursors.set(spec.group, cursor + 1);
+      const worker = this.workers[cursor % this.workers.length]!;
       this.owner.set(spec.id, worker);
       perWorker[worker.index]!.push(spec);
     }

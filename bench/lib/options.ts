@@ -45,6 +45,11 @@ export interface BenchOptions {
   profileMs: number;
   /** Offered deliveries/s in the profile window (`--profile-rate`); the fixed load when unset. */
   profileRate?: number;
+  /**
+   * Deliveries/s of the fixed load (`--fixed-rate`): skips the saturation search, for A/B runs
+   * of one change at one load. Unset: half the reference's saturation, as the targets define it.
+   */
+  fixedRate?: number;
   heapSnapshots: boolean;
   /** The gateway to measure: `dist/main.js` of this checkout unless `--gateway-entry` names another. */
   gatewayEntry: string;
@@ -128,6 +133,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --step-ms MS  --fixed-ms MS  --warmup-ms MS  --destinations N
   --no-profile  --no-heap-snapshots
   --profile-rate N        offer N deliveries/s while profiling (default: the fixed load)
+  --fixed-rate N          fixed load of N deliveries/s, no saturation search (A/B runs of one change)
   --gateway-env KEY=VALUE extra gateway environment (repeatable)
   --gateway-entry FILE    gateway build to run (default dist/main.js of this checkout)
   --rerender FILE.json    rebuild report, chart and docs from an earlier run (profiles re-read)`;
@@ -220,6 +226,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         break;
       case '--profile-rate':
         options.profileRate = positive(next(), flag);
+        break;
+      case '--fixed-rate':
+        options.fixedRate = positive(next(), flag);
         break;
       case '--no-heap-snapshots':
         options.heapSnapshots = false;

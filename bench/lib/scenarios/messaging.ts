@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { type RunContext, errorMessage, workersFor } from '../context.js';
 import { type CpuUsage, cpuMark, cpuSince } from '../cpu-window.js';
 import { Histogram, type LatencySummary } from '../histogram.js';
+import { interleave } from '../interleave.js';
 import { LoadPool, type PhaseSummary } from '../load-pool.js';
 import type { SenderSpec } from '../load-protocol.js';
 import { type ProfileSummary, summarizeProfile } from '../profile.js';
@@ -217,10 +218,11 @@ class MessagingRun {
   }
 
   /** Fresh gateway and reference, each with its own connections, joined as the scenario says. */
-  async openPair(label: string): Promise<Side[]> {
+  /** Which server starts and connects first alternates with the repetition, like the windows. */
+  async openPair(label: string, rep: number): Promise<Side[]> {
     const sides: Side[] = [];
     try {
-      await this.connectPair(sides, label);
+      await this.connectPair(sides, label, this.ctx.order(rep));
       return sides;
     } catch (error) {
       await this.closePair(sides);
@@ -228,24 +230,32 @@ class MessagingRun {
     }
   }
 
-  private async connectPair(sides: Side[], label: string): Promise<void> {
-    for (const kind of ['gateway', 'reference'] as const) {
-      const server = await this.ctx.startServer(kind, `${kind}-${this.def.name}-${label}`);
-      sides.push({ kind, server, senders: [] });
-      const ids = this.pool.allocate(this.def.connections);
-      const connected = await this.pool.connect(
-        ids.map((id, i) => ({ id, group: kind, host: this.ctx.destination(i), port: server.port, auth: { username: `u${i}` } })),
-        200,
-      );
-      if (connected.failed > 0) throw new Error(`${kind}: ${connected.failed} connections failed: ${connected.errors.join('; ')}`);
-      const { joins, senders } = this.def.plan(ids);
-      if (joins.length > 0) {
-        const joined = await this.pool.join(joins, 50, 60_000);
-        if (joined.failed > 0) throw new Error(`${kind}: ${joined.failed} joins failed: ${joined.errors.join('; ')}`);
-      }
-      sides[sides.length - 1]!.senders = senders;
-      this.ctx.say(`${this.def.name} ${label}: ${kind} up (pid ${server.pid}), ${connected.opened} connected at ${Math.round(connected.rate)}/s`);
+  /**
+   * Both servers start, then their clients connect interleaved, one of each in turn: when one
+   * server's clients all connected first, that server measured 4-7% dearer per delivery even
+   * when both were the same program (docs/benchmarks.md), so neither may go first as a whole.
+   */
+  private async connectPair(sides: Side[], label: string, order: ServerKind[]): Promise<void> {
+    for (const kind of order) {
+      sides.push({ kind, server: await this.ctx.startServer(kind, `${kind}-${this.def.name}-${label}`), senders: [] });
     }
+    const ids = new Map(sides.map((side) => [side.kind, this.pool.allocate(this.def.connections)]));
+    const specs = interleave(
+      sides.map((side) =>
+        ids.get(side.kind)!.map((id, i) => ({ id, group: side.kind, host: this.ctx.destination(i), port: side.server.port, auth: { username: `u${i}` } })),
+      ),
+    );
+    const connected = await this.pool.connect(specs, 200);
+    if (connected.failed > 0) throw new Error(`${connected.failed} connections failed: ${connected.errors.join('; ')}`);
+    const plans = sides.map((side) => this.def.plan(ids.get(side.kind)!));
+    sides.forEach((side, i) => (side.senders = plans[i]!.senders));
+    const joins = interleave(plans.map((plan) => plan.joins));
+    if (joins.length > 0) {
+      const joined = await this.pool.join(joins, 50, 60_000);
+      if (joined.failed > 0) throw new Error(`${joined.failed} joins failed: ${joined.errors.join('; ')}`);
+    }
+    const pids = sides.map((side) => `${side.kind} pid ${side.server.pid}`).join(', ');
+    this.ctx.say(`${this.def.name} ${label}: up (${pids}), ${connected.opened} connections interleaved at ${Math.round(connected.rate)}/s`);
   }
 
   async closePair(sides: Side[]): Promise<void> {
@@ -344,8 +354,8 @@ class MessagingRun {
     };
     try {
       const lastPass: Partial<Record<ServerKind, number>> = {};
-      for (let rep = 1; rep <= o.repetitions; rep += 1) {
-        const sides = await this.openPair(`saturation ${rep}/${o.repetitions}`);
+      for (let rep = 1; o.fixedRate === undefined && rep <= o.repetitions; rep += 1) {
+        const sides = await this.openPair(`saturation ${rep}/${o.repetitions}`, rep);
         try {
           const start: Partial<Record<ServerKind, number>> = {};
           for (const kind of ['gateway', 'reference'] as const) if (lastPass[kind]) start[kind] = lastPass[kind]! * 0.6;
@@ -362,11 +372,12 @@ class MessagingRun {
         }
       }
       const referenceSaturation = median(result.saturation.reference.map((r) => r.saturatedPerSec).filter((v) => v > 0));
-      const fixed = Number.isFinite(referenceSaturation) ? referenceSaturation / 2 : this.def.startRate / 2;
+      const fixed = o.fixedRate ?? (Number.isFinite(referenceSaturation) ? referenceSaturation / 2 : this.def.startRate / 2);
       result.fixedLoad.deliveriesPerSec = Math.round(fixed);
-      this.ctx.say(`${this.def.name}: fixed load = half the reference's saturation = ${Math.round(fixed)} deliveries/s`);
+      const basis = o.fixedRate === undefined ? "half the reference's saturation" : 'set by --fixed-rate';
+      this.ctx.say(`${this.def.name}: fixed load = ${basis} = ${Math.round(fixed)} deliveries/s`);
       for (let rep = 1; rep <= o.repetitions; rep += 1) {
-        const sides = await this.openPair(`fixed load ${rep}/${o.repetitions}`);
+        const sides = await this.openPair(`fixed load ${rep}/${o.repetitions}`, rep);
         try {
           const runs = await this.fixedLoad(sides, rep, fixed);
           for (const kind of this.ctx.order(rep)) {
