@@ -217,8 +217,10 @@ class MessagingRun {
     this.pool = new LoadPool(workersFor(ctx.options, def.connections * 2));
   }
 
-  /** Fresh gateway and reference, each with its own connections, joined as the scenario says. */
-  /** Which server starts and connects first alternates with the repetition, like the windows. */
+  /**
+   * Fresh gateway and reference, each with its own connections, joined as the scenario says;
+   * which server starts first alternates with the repetition, like the windows.
+   */
   async openPair(label: string, rep: number): Promise<Side[]> {
     const sides: Side[] = [];
     try {
