@@ -241,16 +241,16 @@ class MessagingRun {
     for (const kind of order) {
       sides.push({ kind, server: await this.ctx.startServer(kind, `${kind}-${this.def.name}-${label}`), senders: [] });
     }
-    const ids = new Map(sides.map((side) => [side.kind, this.pool.allocate(this.def.connections)]));
+    const ids = sides.map(() => this.pool.allocate(this.def.connections));
     const specs = interleave(
-      sides.map((side) =>
-        ids.get(side.kind)!.map((id, i) => ({ id, group: side.kind, host: this.ctx.destination(i), port: side.server.port, auth: { username: `u${i}` } })),
+      sides.map((side, s) =>
+        ids[s]!.map((id, i) => ({ id, group: side.kind, host: this.ctx.destination(i), port: side.server.port, auth: { username: `u${i}` } })),
       ),
     );
     const connected = await this.pool.connect(specs, 200);
     if (connected.failed > 0) throw new Error(`${connected.failed} connections failed: ${connected.errors.join('; ')}`);
-    const plans = sides.map((side) => this.def.plan(ids.get(side.kind)!));
-    sides.forEach((side, i) => (side.senders = plans[i]!.senders));
+    const plans = ids.map((connections) => this.def.plan(connections));
+    sides.forEach((side, s) => (side.senders = plans[s]!.senders));
     const joins = interleave(plans.map((plan) => plan.joins));
     if (joins.length > 0) {
       const joined = await this.pool.join(joins, 50, 60_000);
