@@ -51,6 +51,11 @@ function automaticNotes(ctx: RunContext, scenarios: ScenarioResults): void {
       ? 'The gateway ran with SQLite persistence on (a fresh database file per server start).'
       : 'The gateway was given a SQLite DATABASE_URL but wrote no database file: this build keeps messages in memory, so persistence cost is not in these figures yet.',
   );
+  if (ctx.options.referenceWithGatewayModules) {
+    ctx.note(
+      "Diagnostic run (--reference-with-gateway-modules): the reference also loaded the gateway's module graph, so both servers carried the same heap of code. These are not the figures the targets define.",
+    );
+  }
   ctx.note('The gateway runs with PRESENCE_BROADCAST=false: presence:online goes to every socket, O(n^2) while thousands connect, and the reference has no presence.');
 }
 

@@ -1,7 +1,16 @@
 import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
+import { GATEWAY_MODULE_ENV } from './gateway-module-env.js';
 import type { BenchOptions } from './options.js';
-import { ADMIN_API_KEY, gatewayEnv, type ServerKind, ServerProcess, freePort } from './servers.js';
+import { ADMIN_API_KEY, gatewayEnv, gatewayRootOf, type ServerKind, ServerProcess, freePort } from './servers.js';
+
+const GATEWAY_MODULES_URL = new URL('./gateway-modules.js', import.meta.url).href;
+
+interface Preload {
+  env: Record<string, string>;
+  nodeFlags: string[];
+}
+const NO_PRELOAD: Preload = { env: {}, nodeFlags: [] };
 
 /** What every scenario needs: the options, a scratch directory and a progress printer. */
 export class RunContext {
@@ -31,11 +40,28 @@ export class RunContext {
     const port = await freePort();
     name = name.replace(/[^A-Za-z0-9_.-]+/g, '-');
     const dataDir = mkdtempSync(join(this.tmpDir, `${name}-`));
+    const preload = kind === 'reference' ? this.referencePreload() : NO_PRELOAD;
     const env =
       kind === 'gateway'
         ? { ...gatewayEnv(dataDir), ...this.options.gatewayEnv, ...extraEnv }
-        : { NODE_ENV: 'production', ADMIN_API_KEY, ...extraEnv };
-    return ServerProcess.start({ kind, name, port, host: this.options.listenHost, env, logDir: this.tmpDir, gatewayEntry: this.options.gatewayEntry });
+        : { NODE_ENV: 'production', ADMIN_API_KEY, ...preload.env, ...extraEnv };
+    return ServerProcess.start({
+      kind,
+      name,
+      port,
+      host: this.options.listenHost,
+      env,
+      logDir: this.tmpDir,
+      gatewayEntry: this.options.gatewayEntry,
+      nodeFlags: preload.nodeFlags,
+    });
+  }
+
+  /** `--reference-with-gateway-modules`: the preload and the gateway module file it imports. */
+  private referencePreload(): Preload {
+    if (!this.options.referenceWithGatewayModules) return NO_PRELOAD;
+    const appModule = join(gatewayRootOf(this.options.gatewayEntry), 'dist', 'app.module.js');
+    return { env: { [GATEWAY_MODULE_ENV]: appModule }, nodeFlags: ['--import', GATEWAY_MODULES_URL] };
   }
 
   /** Destination address for the n-th connection: 127.0.0.1 .. 127.0.0.N round-robin. */

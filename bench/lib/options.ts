@@ -57,9 +57,14 @@ export interface BenchOptions {
   rerender?: string;
   /** Extra gateway environment (`--gateway-env KEY=VALUE`), e.g. to try a setting. */
   gatewayEnv: Record<string, string>;
+  /**
+   * Diagnostic (`--reference-with-gateway-modules`): the reference also loads the gateway's module
+   * graph, so both servers carry the same heap of code; not the comparison the targets define.
+   */
+  referenceWithGatewayModules: boolean;
 }
 
-const FULL: Omit<BenchOptions, 'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'gatewayEnv' | 'gatewayEntry'> = {
+const FULL: Omit<BenchOptions, 'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'gatewayEnv' | 'gatewayEntry' | 'referenceWithGatewayModules'> = {
   repetitions: 3,
   destinations: 8,
   listenHost: '0.0.0.0',
@@ -136,6 +141,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --fixed-rate N          fixed load of N deliveries/s, no saturation search (A/B runs of one change)
   --gateway-env KEY=VALUE extra gateway environment (repeatable)
   --gateway-entry FILE    gateway build to run (default dist/main.js of this checkout)
+  --reference-with-gateway-modules
+                          diagnostic: the reference also loads the gateway's modules (same code heap);
+                          leaves the docs alone
   --rerender FILE.json    rebuild report, chart and docs from an earlier run (profiles re-read)`;
 
 function list(value: string | undefined, flag: string): string[] {
@@ -168,6 +176,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     docsPath: join(REPO_ROOT, 'docs', 'benchmarks.md'),
     gatewayEntry: GATEWAY_ENTRY,
     gatewayEnv: {},
+    referenceWithGatewayModules: false,
   };
   const skipped: ScenarioName[] = [];
   for (let i = 0; i < argv.length; i += 1) {
@@ -241,6 +250,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
       case '--gateway-entry':
         options.gatewayEntry = resolve(list(next(), flag).join(','));
         break;
+      case '--reference-with-gateway-modules':
+        options.referenceWithGatewayModules = true;
+        break;
       case '--rerender':
         options.rerender = list(next(), flag).join(',');
         break;
@@ -251,5 +263,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
     }
   }
   options.scenarios = options.scenarios.filter((s) => !skipped.includes(s));
+  // The latest figures in the docs are the comparison the targets define, never a diagnostic.
+  if (options.referenceWithGatewayModules) options.docsPath = undefined;
   return options;
 }

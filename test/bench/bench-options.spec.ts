@@ -12,6 +12,13 @@ describe('benchmark options', () => {
     expect(() => parseOptions(['--fixed-rate', '0'], {})).toThrow('--fixed-rate needs a positive number');
     expect(() => parseOptions(['--fixed-rate'], {})).toThrow('--fixed-rate needs a positive number');
   });
+
+  it('never lets a run with the gateway-modules reference write the latest figures into the docs', () => {
+    expect(parseOptions([], {}).referenceWithGatewayModules).toBe(false);
+    const diagnostic = parseOptions(['--reference-with-gateway-modules', '--docs', 'docs/benchmarks.md'], {});
+    expect(diagnostic.referenceWithGatewayModules).toBe(true);
+    expect(diagnostic.docsPath).toBeUndefined();
+  });
 });
 
 describe('interleave', () => {

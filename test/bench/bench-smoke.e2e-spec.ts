@@ -134,6 +134,25 @@ describe('benchmark harness (quick smoke run)', () => {
     expect(files.filter((f) => f.includes('-flame-gateway-'))).toHaveLength(3);
   });
 
+  it("preloads the gateway's module graph into a process for --reference-with-gateway-modules, and refuses without the file", async () => {
+    const preload = join(ROOT, 'bench', 'dist', 'bench', 'lib', 'gateway-modules.js');
+    const show = 'process.stdout.write(Object.keys(globalThis.benchGatewayModules ?? {}).join(","))';
+    const env = { ...process.env, BENCH_GATEWAY_APP_MODULE: join(ROOT, 'dist', 'app.module.js') };
+    const loaded = await run(process.execPath, ['--import', preload, '-e', show], { cwd: ROOT, env, timeout: 30_000 });
+    expect(loaded.stdout.split(',')).toContain('AppModule');
+    const { BENCH_GATEWAY_APP_MODULE: _unset, ...without } = env;
+    await expect(run(process.execPath, ['--import', preload, '-e', show], { cwd: ROOT, env: without, timeout: 30_000 })).rejects.toThrow(
+      /BENCH_GATEWAY_APP_MODULE must name the gateway's dist\/app\.module\.js/,
+    );
+  });
+
+  it('lists the heap each dependency of the gateway holds once imported', async () => {
+    const { stdout: table } = await run(process.execPath, ['--expose-gc', 'bench/dist/bench/module-heap.js'], { cwd: ROOT, timeout: 60_000 });
+    expect(table).toMatch(/MB {2}@nestjs\/core\n/);
+    expect(table).toMatch(/MB {2}the gateway's own modules \(dist\/app\.module\.js\)\n/);
+    expect(table).toMatch(/MB {2}in all \(\d+ imports\), on top of +[\d.]+ MB of an empty process\n$/);
+  });
+
   it('replaces only the generated block of the docs page', () => {
     const docs = readFileSync(docsPath, 'utf8');
     expect(docs.startsWith('# Benchmarks\n\nHand-written intro.\n')).toBe(true);
