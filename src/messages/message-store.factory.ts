@@ -1,19 +1,22 @@
 import type { AppConfig } from '../config/app-config.js';
 import { MessageStore } from './message-store.js';
-import { PostgresMessageStore } from './postgres-message.store.js';
 import { SqliteMessageStore } from './sqlite-message.store.js';
 
 /**
  * Picks the durable store DATABASE_URL names. Only builds it: the store connects and migrates
  * in onModuleInit, so an unreachable database fails app.listen() with a plain message instead
  * of a stack from the injector. (The memory store is for unit tests and is never chosen here.)
+ * The PostgreSQL store and its driver are imported only when named: the embedded default then
+ * carries no pg code in its heap (docs/benchmarks.md: a smaller heap is shorter full GCs).
  */
-export function createMessageStore(config: AppConfig): MessageStore {
+export async function createMessageStore(config: AppConfig): Promise<MessageStore> {
   const { kind, location } = config.database;
   switch (kind) {
     case 'sqlite':
       return new SqliteMessageStore({ location });
-    case 'postgres':
+    case 'postgres': {
+      const { PostgresMessageStore } = await import('./postgres-message.store.js');
       return new PostgresMessageStore({ connectionString: location });
+    }
   }
 }

@@ -1,6 +1,6 @@
-import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { Redis, type RedisOptions } from 'ioredis';
-import { AppConfig } from '../config/app-config.js';
+import { Logger, type OnApplicationShutdown } from '@nestjs/common';
+import type { Redis, RedisOptions } from 'ioredis';
+import type { AppConfig } from '../config/app-config.js';
 
 const CONNECT_TIMEOUT_MS = 5000;
 
@@ -21,8 +21,10 @@ export function describeRedisUrl(url: string): string {
  * - `publisher` drops publishes while unreachable (cross-node delivery pauses, local delivery goes
  *   on; clients catch up from history) instead of queueing stale broadcasts without bound;
  * - `subscriber` is put in subscribed mode by the socket.io adapter and resubscribes by itself.
+ *
+ * Built by `open`, which imports ioredis only when REDIS_URL is set: a single node carries no
+ * Redis client code in its heap (docs/benchmarks.md: a smaller heap is shorter full GCs).
  */
-@Injectable()
 export class RedisConnections implements OnApplicationShutdown {
   private readonly logger = new Logger(RedisConnections.name);
   readonly commands?: Redis;
@@ -30,17 +32,25 @@ export class RedisConnections implements OnApplicationShutdown {
   readonly subscriber?: Redis;
   private readonly target: string;
 
-  constructor(config: AppConfig) {
-    this.target = config.redisUrl ? describeRedisUrl(config.redisUrl) : '';
-    if (!config.redisUrl) return;
+  static async open(config: AppConfig): Promise<RedisConnections> {
+    if (!config.redisUrl) return new RedisConnections('');
+    const { Redis: RedisClient } = await import('ioredis');
+    return new RedisConnections(describeRedisUrl(config.redisUrl), { RedisClient, url: config.redisUrl });
+  }
+
+  private constructor(target: string, redis?: { RedisClient: typeof Redis; url: string }) {
+    this.target = target;
+    if (!redis) return;
     const base: RedisOptions = {
       connectTimeout: CONNECT_TIMEOUT_MS,
       maxRetriesPerRequest: 1,
       retryStrategy: (attempt) => Math.min(200 * attempt, 2000),
     };
-    this.commands = this.connect(config.redisUrl, 'commands', { ...base, enableOfflineQueue: false });
-    this.publisher = this.connect(config.redisUrl, 'publisher', { ...base, enableOfflineQueue: false });
-    this.subscriber = this.connect(config.redisUrl, 'subscriber', { ...base, enableOfflineQueue: true });
+    const connect = (role: string, options: RedisOptions): Redis =>
+      this.watch(new redis.RedisClient(redis.url, { ...base, ...options, connectionName: `chat-gateway:${role}` }), role);
+    this.commands = connect('commands', { enableOfflineQueue: false });
+    this.publisher = connect('publisher', { enableOfflineQueue: false });
+    this.subscriber = connect('subscriber', { enableOfflineQueue: true });
   }
 
   get enabled(): boolean {
@@ -66,8 +76,8 @@ export class RedisConnections implements OnApplicationShutdown {
     return [this.commands, this.publisher, this.subscriber].filter((c): c is Redis => c !== undefined);
   }
 
-  private connect(url: string, role: string, options: RedisOptions): Redis {
-    const client = new Redis(url, { ...options, connectionName: `chat-gateway:${role}` });
+  /** Logs the first error of an outage and the recovery, not every reconnect attempt. */
+  private watch(client: Redis, role: string): Redis {
     let down = false;
     client.on('error', (error: Error) => {
       if (!down) this.logger.warn({ role, target: this.target, reason: error.message }, 'Redis connection error');

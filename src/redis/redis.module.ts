@@ -1,9 +1,10 @@
 import { Global, Module } from '@nestjs/common';
+import { AppConfig } from '../config/app-config.js';
 import { RedisConnections } from './redis-connections.js';
 
 @Global()
 @Module({
-  providers: [RedisConnections],
+  providers: [{ provide: RedisConnections, inject: [AppConfig], useFactory: (config: AppConfig) => RedisConnections.open(config) }],
   exports: [RedisConnections],
 })
 export class RedisModule {}

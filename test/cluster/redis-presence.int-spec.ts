@@ -25,7 +25,7 @@ async function startNode(prefix: string, nodeId: string, nodeTtlMs = 1000): Prom
     NODE_TTL_MS: String(nodeTtlMs),
     DATABASE_URL: 'postgres://unused@127.0.0.1/unused',
   });
-  const connections = new RedisConnections(config);
+  const connections = await RedisConnections.open(config);
   await connections.ready();
   const store = new RedisPresenceStore(connections, config);
   store.onApplicationBootstrap();

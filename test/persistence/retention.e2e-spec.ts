@@ -19,7 +19,7 @@ const bob = { id: 'bob', name: 'bob' };
 
 /** Writes straight into the database, with timestamps no client could send. */
 async function seed(databaseUrl: string): Promise<void> {
-  const store = createMessageStore(loadConfig({ DATABASE_URL: databaseUrl }));
+  const store = await createMessageStore(loadConfig({ DATABASE_URL: databaseUrl }));
   if (!(store instanceof SqliteMessageStore || store instanceof PostgresMessageStore)) throw new Error('expected a durable store');
   await store.open();
   const now = new Date().toISOString();
