@@ -101,8 +101,10 @@ function rerender(options: BenchOptions, file: string): void {
   }
   results.figures = computeFigures(results.scenarios);
   results.checks = computeChecks(results.scenarios, Math.max(...results.options.idleSteps), results.options.clusterConnections);
-  const written = writeOutputs({ outDir: dirname(file), stamp: basename(file, '.json'), docsPath: options.docsPath }, results);
-  process.stdout.write(`rewrote ${written.reportPath}, ${written.chartPath}${options.docsPath ? ` and ${options.docsPath}` : ''}\n`);
+  // A diagnostic run's figures never become the docs' latest ones, re-rendered or not.
+  const docsPath = results.options.referenceWithGatewayModules ? undefined : options.docsPath;
+  const written = writeOutputs({ outDir: dirname(file), stamp: basename(file, '.json'), docsPath }, results);
+  process.stdout.write(`rewrote ${written.reportPath}, ${written.chartPath}${docsPath ? ` and ${docsPath}` : ''}\n`);
 }
 
 async function main(options: BenchOptions): Promise<number> {

@@ -146,6 +146,17 @@ describe('benchmark harness (quick smoke run)', () => {
     );
   });
 
+  it('re-renders a diagnostic run without making its figures the docs\' latest', async () => {
+    const json = files.find((f) => /^\d{4}-.*\d\.json$/.test(f))!;
+    const diagnostic = join(outDir, `diagnostic-${json}`);
+    const raw = JSON.parse(readFileSync(join(outDir, json), 'utf8')) as { options: Record<string, unknown> };
+    writeFileSync(diagnostic, JSON.stringify({ ...raw, options: { ...raw.options, referenceWithGatewayModules: true } }));
+    const docsBefore = readFileSync(docsPath, 'utf8');
+    const { stdout: said } = await run(process.execPath, ['bench/dist/bench/run.js', '--rerender', diagnostic, '--docs', docsPath], { cwd: ROOT, timeout: 60_000 });
+    expect(said).toMatch(/^rewrote .*diagnostic-.*\.md, .*\.svg\n$/);
+    expect(readFileSync(docsPath, 'utf8')).toBe(docsBefore);
+  });
+
   it('lists the heap each dependency of the gateway holds once imported', async () => {
     const { stdout: table } = await run(process.execPath, ['--expose-gc', 'bench/dist/bench/module-heap.js'], { cwd: ROOT, timeout: 60_000 });
     expect(table).toMatch(/MB {2}@nestjs\/core\n/);
