@@ -32,12 +32,16 @@ const LOAD_ORDER = [
 /** Native addons with nothing to import as a module of their own. */
 const NOT_IMPORTED = new Set(['bufferutil']);
 
-const collect = (globalThis as { gc?: () => void }).gc;
-if (!collect) throw new Error('run with node --expose-gc (npm run bench:module-heap does)');
+function exposedGc(): () => void {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('run with node --expose-gc (npm run bench:module-heap does)');
+  return gc;
+}
+const collect = exposedGc();
 
 function heapUsed(): number {
-  collect!();
-  collect!();
+  collect();
+  collect();
   return process.memoryUsage().heapUsed;
 }
 

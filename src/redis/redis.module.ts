@@ -4,7 +4,7 @@ import { RedisConnections } from './redis-connections.js';
 
 @Global()
 @Module({
-  providers: [{ provide: RedisConnections, inject: [AppConfig], useFactory: (config: AppConfig) => RedisConnections.open(config) }],
+  providers: [{ provide: RedisConnections, inject: [AppConfig], useFactory: RedisConnections.open }],
   exports: [RedisConnections],
 })
 export class RedisModule {}
