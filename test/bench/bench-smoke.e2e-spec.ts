@@ -40,6 +40,21 @@ interface Results {
   environment: { machine: { cores: number }; versions: Record<string, string> };
 }
 
+interface ClusterResults {
+  scenarios: {
+    cluster: {
+      runs: Array<{
+        server: string;
+        connections: number;
+        opened: number;
+        nodeStats: Array<{ connections: number }>;
+        announcements: Array<{ expected: number; reached: number }>;
+      }>;
+    };
+  };
+  checks: Array<{ id: string; status: string }>;
+}
+
 describe('benchmark harness (quick smoke run)', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
   const docsPath = join(outDir, 'benchmarks.md');
@@ -163,6 +178,29 @@ describe('benchmark harness (quick smoke run)', () => {
     expect(table).toMatch(/MB {2}the gateway's own modules \(dist\/app\.module\.js\)\n/);
     expect(table).toMatch(/MB {2}in all \(\d+ imports\), on top of +[\d.]+ MB of an empty process\n$/);
   });
+
+  it('runs the cluster scenario on real gateway nodes over Redis, every announcement reaching every connection', async () => {
+    const clusterOut = mkdtempSync(join(tmpdir(), 'bench-smoke-cluster-'));
+    try {
+      await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--only', 'cluster', '--out', clusterOut, '--no-docs'], {
+        cwd: ROOT,
+        timeout: RUN_MS,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      const json = readdirSync(clusterOut).find((f) => /^\d{4}-.*\d\.json$/.test(f))!;
+      const cluster = JSON.parse(readFileSync(join(clusterOut, json), 'utf8')) as ClusterResults;
+      const [gateway] = cluster.scenarios.cluster.runs;
+      expect(gateway!.server).toBe('gateway');
+      expect(gateway!.opened).toBe(gateway!.connections);
+      // Each node holds some of the connections, so an announcement made on one crosses Redis.
+      expect(gateway!.nodeStats.every((node) => node.connections > 0)).toBe(true);
+      expect(gateway!.announcements.length).toBeGreaterThan(0);
+      for (const announcement of gateway!.announcements) expect(announcement.reached).toBe(announcement.expected);
+      expect(cluster.checks.map((c) => c.id)).toEqual(['cluster-announcement']);
+    } finally {
+      rmSync(clusterOut, { recursive: true, force: true });
+    }
+  }, RUN_MS);
 
   it('replaces only the generated block of the docs page', () => {
     const docs = readFileSync(docsPath, 'utf8');
