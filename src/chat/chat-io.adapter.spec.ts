@@ -4,7 +4,7 @@ import type { Socket } from 'socket.io';
 import { ErrorCode } from '../common/error-code.js';
 import type { AckFn } from '../common/ws-reply.js';
 import type { Ack, ErrorBody } from '../contract.js';
-import { ChatIoAdapter, type InboundEventPolicy } from './chat-io.adapter.js';
+import { ChatIoAdapter, type InboundEventPolicy, UNKNOWN_EVENT_LABEL } from './chat-io.adapter.js';
 import type { CompiledGateway, CompiledHandler } from './compiled-gateway.js';
 
 type AnyListener = (this: Socket, event: string | number, ...args: unknown[]) => void;
@@ -141,7 +141,7 @@ describe('ChatIoAdapter', () => {
 
   describe('with an inbound event policy', () => {
     function policy(verdict: ErrorBody | 'drop' | undefined) {
-      return { admit: jest.fn(() => verdict), settled: jest.fn() };
+      return { admit: jest.fn((_socket: unknown, _event: string) => verdict), settled: jest.fn() };
     }
 
     it('answers RATE_LIMITED with retryAfterMs from the policy and skips the handler', async () => {
@@ -161,6 +161,18 @@ describe('ChatIoAdapter', () => {
       await expect(ask(deliver, 'typing', { room: 'a', typing: true })).resolves.toEqual({ ok: true, data: {} });
       expect(callback).not.toHaveBeenCalled();
       expect(rules.settled).toHaveBeenCalledWith('typing', 'ok', expect.any(Number));
+    });
+
+    it('names an event without a handler by one label, to the limiter and the metrics alike', async () => {
+      const rules = policy(undefined);
+      const { deliver } = setup([handler('typing', async () => ({ ok: true, data: {} }))], rules);
+      await ask(deliver, 'made-up-by-the-client', {});
+      expect(rules.admit).toHaveBeenCalledWith(expect.anything(), UNKNOWN_EVENT_LABEL);
+      expect(rules.settled).toHaveBeenCalledWith(UNKNOWN_EVENT_LABEL, ErrorCode.UNKNOWN_EVENT, expect.any(Number));
+      const limited = policy({ code: ErrorCode.RATE_LIMITED, message: 'slow down', retryAfterMs: 10 });
+      const second = setup([], limited);
+      await ask(second.deliver, 'another-made-up-name', {});
+      expect(limited.settled).toHaveBeenCalledWith(UNKNOWN_EVENT_LABEL, ErrorCode.RATE_LIMITED, expect.any(Number));
     });
 
     it('reports how an admitted event ended', async () => {

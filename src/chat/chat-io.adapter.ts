@@ -11,7 +11,16 @@ import type { CompiledGateway } from './compiled-gateway.js';
 
 type HandlerCallback = (data: unknown, ack?: AckFn) => Promise<unknown> | Observable<unknown>;
 
-/** Decides, per inbound event, whether it runs (rate limits) and learns how it ended (metrics). */
+/**
+ * What the policy is told instead of an event name the gateway has no handler for: names come
+ * from the client, and a policy that keys anything on them (metric labels) must not grow per name.
+ */
+export const UNKNOWN_EVENT_LABEL = '(unknown)';
+
+/**
+ * Decides, per inbound event, whether it runs (rate limits) and learns how it ended (metrics).
+ * `event` is always a handler name of the gateway or UNKNOWN_EVENT_LABEL.
+ */
 export interface InboundEventPolicy {
   /** undefined: run it; 'drop': answer ok without running; an ErrorBody: refuse with it. */
   admit(socket: Socket, event: string): ErrorBody | 'drop' | undefined;
@@ -81,6 +90,7 @@ export class ChatIoAdapter extends IoAdapter {
     const index = compiled ? undefined : this.handlerIndex?.get(event);
     const handler = index === undefined ? undefined : this.handlersBySocket.get(socket)?.[index];
     const known = compiled !== undefined || handler !== undefined;
+    const label = known ? event : UNKNOWN_EVENT_LABEL;
     let answered = false;
     // Handlers and the exception filter answer through this; it reaches the client's ack, or
     // `exception` when the client sent none, exactly once, and records the outcome.
@@ -89,9 +99,9 @@ export class ChatIoAdapter extends IoAdapter {
       answered = true;
       if (response.ok) clientAck?.(response);
       else replyWithError(socket, known ? event : echoedEventName(event), clientAck, response.error);
-      this.policy?.settled(event, response.ok ? 'ok' : response.error.code, startedAt);
+      this.policy?.settled(label, response.ok ? 'ok' : response.error.code, startedAt);
     };
-    const refusal = this.policy?.admit(socket, event);
+    const refusal = this.policy?.admit(socket, label);
     if (refusal === 'drop') return reply({ ok: true, data: {} });
     if (refusal) return reply({ ok: false, error: refusal });
     if (!known) {

@@ -9,6 +9,19 @@ export type EventOutcome = 'ok' | ErrorCode;
 export type DeliveryKind = 'room' | 'direct' | 'announcement';
 
 const MS_PER_SECOND = 1000;
+/**
+ * Distinct event labels kept; the gateway has about ten events. Callers pass handler names only,
+ * and this cap makes sure a caller that slips can never grow the registry per client-chosen name.
+ */
+export const MAX_EVENT_LABELS = 64;
+export const OVERFLOW_EVENT_LABEL = '(other)';
+
+/** The label children of one event name, made once so the hot path does no label hashing. */
+interface EventChildren {
+  label: string;
+  outcomes: Map<EventOutcome, Counter.Internal>;
+  latency: Histogram.Internal<'event'>;
+}
 
 /**
  * Prometheus metrics of one node, in a registry of its own (several apps can live in one
@@ -50,8 +63,7 @@ export class ChatMetrics {
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });
-  private readonly eventChildren = new Map<string, Map<EventOutcome, Counter.Internal>>();
-  private readonly latencyChildren = new Map<string, Histogram.Internal<'event'>>();
+  private readonly eventChildren = new Map<string, EventChildren>();
   private readonly deliveryChildren = new Map<DeliveryKind, Counter.Internal>();
 
   constructor() {
@@ -95,29 +107,18 @@ export class ChatMetrics {
     this.server = server;
   }
 
-  /** startedAt: performance.now() when the event arrived. */
+  /**
+   * event: a handler name of the gateway or the adapter's label for unknown ones; startedAt:
+   * performance.now() when the event arrived.
+   */
   recordEvent(event: string, outcome: EventOutcome, startedAt: number): void {
-    const name = outcome === ErrorCode.UNKNOWN_EVENT ? '(unknown)' : event;
-    let byOutcome = this.eventChildren.get(name);
-    if (!byOutcome) {
-      byOutcome = new Map();
-      this.eventChildren.set(name, byOutcome);
-    }
-    let counter = byOutcome.get(outcome);
-    if (!counter) {
-      counter = this.inboundEvents.labels(name, outcome);
-      byOutcome.set(outcome, counter);
-    }
+    const children = this.eventChildren.get(event) ?? this.addEvent(event);
+    const counter = children.outcomes.get(outcome) ?? this.addOutcome(children, outcome);
     counter.inc();
-    let latency = this.latencyChildren.get(name);
-    if (!latency) {
-      latency = this.ackLatency.labels(name);
-      this.latencyChildren.set(name, latency);
-    }
-    latency.observe((performance.now() - startedAt) / MS_PER_SECOND);
+    children.latency.observe((performance.now() - startedAt) / MS_PER_SECOND);
     if (outcome === 'ok') return;
     this.errors.labels(outcome).inc();
-    if (outcome === ErrorCode.RATE_LIMITED) this.rateLimited.labels(name).inc();
+    if (outcome === ErrorCode.RATE_LIMITED) this.rateLimited.labels(children.label).inc();
   }
 
   recordDroppedTyping(): void {
@@ -131,5 +132,22 @@ export class ChatMetrics {
       this.deliveryChildren.set(kind, counter);
     }
     counter.inc();
+  }
+
+  /** Past MAX_EVENT_LABELS names, every new one shares the overflow label's children. */
+  private addEvent(event: string): EventChildren {
+    const label = this.eventChildren.size < MAX_EVENT_LABELS ? event : OVERFLOW_EVENT_LABEL;
+    let children = this.eventChildren.get(label);
+    if (!children) {
+      children = { label, outcomes: new Map(), latency: this.ackLatency.labels(label) };
+      this.eventChildren.set(label, children);
+    }
+    return children;
+  }
+
+  private addOutcome(children: EventChildren, outcome: EventOutcome): Counter.Internal {
+    const counter = this.inboundEvents.labels(children.label, outcome);
+    children.outcomes.set(outcome, counter);
+    return counter;
   }
 }

@@ -64,4 +64,27 @@ describe('metrics (e2e)', () => {
     expect(text).toContain('nodejs_eventloop_lag_seconds');
     expect(text).toContain('process_resident_memory_bytes');
   });
+
+  it('records every event name the gateway has no handler for under one label, rate limited or not', async () => {
+    // 200/s with a burst of 1: most of a quick burst of 5000 events is refused by the rate limiter
+    // (the path that used to label by name), some are admitted and answered UNKNOWN_EVENT.
+    const limited = await startApp({ RATE_LIMIT_PER_SECOND: '200', RATE_LIMIT_BURST: '1' });
+    const prober = await connect(limited.url, 'm-prober');
+    try {
+      const names = Array.from({ length: 5000 }, (_, i) => `probe-${i}-${'x'.repeat(40)}`);
+      const answers = await Promise.all(names.map((name) => prober.request(name, {}, 20_000)));
+      const codes = new Set(answers.map((a) => (a.ok ? 'ok' : a.error.code)));
+      expect(codes).toEqual(new Set(['RATE_LIMITED', 'UNKNOWN_EVENT']));
+      const text = (await request(limited.url).get('/metrics').expect(200)).text;
+      expect(text).not.toContain('probe-');
+      expect(Buffer.byteLength(text)).toBeLessThan(100 * 1024);
+      const refused = answers.filter((a) => !a.ok && a.error.code === 'RATE_LIMITED').length;
+      expect(sample(text, 'chat_inbound_events_total', 'event="(unknown)",outcome="RATE_LIMITED"')).toBe(refused);
+      expect(sample(text, 'chat_inbound_events_total', 'event="(unknown)",outcome="UNKNOWN_EVENT"')).toBe(5000 - refused);
+      expect(sample(text, 'chat_rate_limited_total', 'event="(unknown)"')).toBe(refused);
+    } finally {
+      prober.close();
+      await limited.close();
+    }
+  });
 });
