@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { type INestApplication } from '@nestjs/common';
+import { type INestApplication, Logger as NestLogger } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
@@ -38,7 +38,7 @@ function socketServerOptions(config: AppConfig, addresses: AddressConnectionCoun
     serveClient: true,
     cors: { origin: config.corsOrigins ?? true, credentials: true },
     allowRequest: (request, callback) => {
-      if (!isOriginAllowed(request.headers, config.corsOrigins)) return callback('origin not allowed', false);
+      if (!isOriginAllowed(request.headers, config.corsOrigins, config.production)) return callback('origin not allowed', false);
       if (!addresses.admits(request)) return callback('too many connections from this address', false);
       callback(null, true);
     },
@@ -46,8 +46,14 @@ function socketServerOptions(config: AppConfig, addresses: AddressConnectionCoun
 }
 
 function enableRestCors(app: INestApplication, config: AppConfig): void {
+  if (config.production && config.corsOrigins === undefined) {
+    new NestLogger('Origins').warn(
+      'NODE_ENV=production without CORS_ORIGINS: browser pages are refused (this server\'s own demo page included); ' +
+        'set CORS_ORIGINS to the origins that may connect, e.g. CORS_ORIGINS=https://chat.example.com,https://app.example.com',
+    );
+  }
   app.enableCors((request: IncomingMessage, callback: (error: Error | null, options: CorsOptions) => void) => {
-    callback(null, { origin: isOriginAllowed(request.headers, config.corsOrigins), credentials: true });
+    callback(null, { origin: isOriginAllowed(request.headers, config.corsOrigins, config.production), credentials: true });
   });
 }
 

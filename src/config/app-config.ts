@@ -23,6 +23,8 @@ export interface RateLimit {
  * It is the DI token for configuration: nothing else reads process.env.
  */
 export class AppConfig {
+  /** NODE_ENV=production: defaults that trade development convenience for safety (origins). */
+  readonly production!: boolean;
   readonly port!: number;
   readonly host!: string;
   readonly nodeId!: string;
@@ -43,7 +45,7 @@ export class AppConfig {
   readonly jwtPublicKey?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
-  /** undefined: same origin and localhost only. */
+  /** undefined: same origin and localhost in development, no browser origin in production. */
   readonly corsOrigins?: string[];
   readonly maxPayloadBytes!: number;
   readonly eventRateLimit!: RateLimit;
@@ -151,6 +153,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     env.problem('REDIS_URL', 'is set but DATABASE_URL is SQLite: cluster nodes cannot share SQLite; use postgres://');
   }
   const values: AppConfig = {
+    production: source.NODE_ENV === 'production',
     port: env.int('PORT', 3000, 0, 65535),
     host: readHost(env),
     nodeId: env.string('NODE_ID', `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`),

@@ -31,6 +31,16 @@ describe('isOriginAllowed', () => {
     });
   });
 
+  describe('production default (no CORS_ORIGINS)', () => {
+    it.each(['http://localhost:5173', 'https://chat.example.com', 'https://evil.example'])('refuses %s: nothing is inferred', (origin) => {
+      expect(isOriginAllowed(from(origin), undefined, true)).toBe(false);
+    });
+    it('still lets requests without Origin through and honours a list', () => {
+      expect(isOriginAllowed(from(undefined), undefined, true)).toBe(true);
+      expect(isOriginAllowed(from('https://app.example'), ['https://app.example'], true)).toBe(true);
+    });
+  });
+
   describe('explicit list', () => {
     const list = ['https://app.example', 'https://admin.example:8443'];
     it('allows exactly the listed origins', () => {

@@ -4,6 +4,7 @@ import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient } from '../support/clients.js';
 import { RawSocket } from './support/raw-socket.js';
 import { TcpClient } from './support/tcp-websocket.js';
+import { GatewayProcess } from '../support/gateway-process.js';
 import { HS_SECRET, sign } from './support/tokens.js';
 
 const EVIL = 'https://evil.example';
@@ -104,6 +105,58 @@ describe('origin allow-list (CORS_ORIGINS)', () => {
         await pollingHandshake(server, origin).expect(403);
         expect(await upgradeStatus(server, origin)).toMatch(/^HTTP\/1\.1 400/);
       }
+    });
+  });
+
+  describe('production (NODE_ENV=production) without CORS_ORIGINS', () => {
+    let server: RunningApp;
+    beforeAll(async () => {
+      server = await startApp({ NODE_ENV: 'production' });
+    });
+    afterAll(() => server.close());
+
+    it.each(['http://localhost:5173', 'http://127.0.0.1:8080', EVIL])('refuses %s, which development lets in or not', async (origin) => {
+      const rest = await request(server.url).get('/rooms').set('Origin', origin);
+      expect(rest.headers['access-control-allow-origin']).toBeUndefined();
+      await pollingHandshake(server, origin).expect(403);
+      expect(await upgradeStatus(server, origin)).toMatch(/^HTTP\/1\.1 400/);
+    });
+
+    it('infers nothing from Host: a DNS-rebinding page (Origin matching Host) is refused', async () => {
+      const rebound = 'http://rebind.attacker.example:3000';
+      expect(await upgradeStatus(server, rebound, 'rebind.attacker.example:3000')).toMatch(/^HTTP\/1\.1 400/);
+      const polling = await pollingHandshake(server, rebound).set('Host', 'rebind.attacker.example:3000');
+      expect(polling.status).toBe(403);
+    });
+
+    it('still serves clients that send no Origin (not browser pages)', async () => {
+      await pollingHandshake(server).expect(200);
+      clients.push(await connect(server.url, 'prod-cli'));
+    });
+
+    it('logs at start how to allow browser origins', async () => {
+      const gateway = await GatewayProcess.start({ NODE_ENV: 'production', DATABASE_URL: 'sqlite::memory:' });
+      try {
+        const [warning] = gateway.logs(/CORS_ORIGINS/);
+        expect(warning).toMatchObject({ level: 40 });
+        expect(String(warning!.msg)).toContain('CORS_ORIGINS=https://');
+      } finally {
+        await gateway.stop();
+      }
+    });
+  });
+
+  describe('production with CORS_ORIGINS', () => {
+    let server: RunningApp;
+    beforeAll(async () => {
+      server = await startApp({ NODE_ENV: 'production', CORS_ORIGINS: 'https://app.example' });
+    });
+    afterAll(() => server.close());
+
+    it('lets exactly the listed origins in', async () => {
+      await pollingHandshake(server, 'https://app.example').expect(200);
+      expect(await upgradeStatus(server, 'https://app.example')).toBe('HTTP/1.1 101 Switching Protocols');
+      await pollingHandshake(server, 'http://localhost:5173').expect(403);
     });
   });
 
