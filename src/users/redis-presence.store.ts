@@ -213,8 +213,9 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   }
 
   /**
-   * The marker outlives the grace by a heartbeat TTL: the owning node settles it long before,
-   * and if that node dies the marker still keeps a reconnect silent until the sweep settles it.
+   * The marker outlives the grace by a heartbeat TTL, so a busy owning node still settles it in
+   * time. If the owner dies, a reconnect before the marker expires stays silent; a later one is
+   * announced online again (harmless: nobody was told offline), and the sweep then owes nothing.
    */
   private markerTtlMs(graceMs: number): number {
     return graceMs + this.config.nodeTtlMs;
