@@ -121,10 +121,15 @@ function connect(username) {
 
 async function loadOnline() {
   try {
-    const response = await fetch('/users');
-    if (!response.ok) return;
-    const { users } = await response.json();
-    for (const user of users) state.online.set(user.id, { id: user.id, name: user.name });
+    // Paged by id: follow `next` until the last page.
+    let after = '';
+    do {
+      const response = await fetch(`/users?limit=500&after=${encodeURIComponent(after)}`);
+      if (!response.ok) return;
+      const { users, next } = await response.json();
+      for (const user of users) state.online.set(user.id, { id: user.id, name: user.name });
+      after = next ?? '';
+    } while (after !== '');
     renderOnline();
   } catch (error) {
     // The online list then fills from presence events alone.

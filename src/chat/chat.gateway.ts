@@ -75,6 +75,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.metrics.attach(server);
     instrumentAdminUi(server, this.config);
     this.users.onExpired((departures) => departures.forEach((departure) => this.announceDeparture(departure)));
+    this.users.onOfflineDue((user) => this.announceOffline(user));
   }
 
   async handleConnection(socket: ChatSocket): Promise<void> {
@@ -85,8 +86,9 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     void socket.join(userRoom(user.id));
     socket.emit('session', { user, socketId: socket.id });
     try {
-      const { firstConnection } = await registered;
-      if (firstConnection && this.config.presenceBroadcast) socket.broadcast.emit('presence:online', { user });
+      const { firstConnection, resumed } = await registered;
+      // A resumed user came back within PRESENCE_GRACE_MS: nobody was told it had gone.
+      if (firstConnection && !resumed && this.config.presenceBroadcast) socket.broadcast.emit('presence:online', { user });
     } catch (error) {
       this.logger.warn({ err: error, socketId: socket.id }, 'presence registration failed');
     }
@@ -206,10 +208,17 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     }
   }
 
-  /** Member-left and offline for a socket that is gone (here or on a node that died). */
-  announceDeparture({ user, lastConnection, leftRooms }: DisconnectResult): void {
+  /**
+   * Member-left and offline for a socket that is gone (here or on a node that died). A pending
+   * offline (PRESENCE_GRACE_MS) is announced later, by announceOffline, if still due.
+   */
+  announceDeparture({ user, lastConnection, leftRooms, pendingOffline }: DisconnectResult): void {
     for (const room of leftRooms) this.emitMembership('room:member-left', room, user);
-    if (lastConnection && this.config.presenceBroadcast) this.server.emit('presence:offline', { user });
+    if (lastConnection && pendingOffline === undefined) this.announceOffline(user);
+  }
+
+  private announceOffline(user: User): void {
+    if (this.config.presenceBroadcast) this.server.emit('presence:offline', { user });
   }
 
   private emitMembership(event: 'room:member-joined' | 'room:member-left', room: string, user: User): void {

@@ -23,6 +23,7 @@ describe('loadConfig', () => {
       maxMessageLength: 4000,
       historyLimit: 50,
       presenceBroadcast: true,
+      presenceGraceMs: 0,
       authMode: 'open',
     });
     expect(Object.isFrozen(config)).toBe(true);
@@ -64,6 +65,10 @@ describe('loadConfig', () => {
     expect(loadConfig({ PRESENCE_BROADCAST: value }).presenceBroadcast).toBe(expected);
   });
 
+  it.each([['0', 0], ['5000', 5000], ['300000', 300_000]])('accepts PRESENCE_GRACE_MS=%s', (value, graceMs) => {
+    expect(loadConfig({ PRESENCE_GRACE_MS: value }).presenceGraceMs).toBe(graceMs);
+  });
+
   it('treats a blank variable as unset', () => {
     expect(loadConfig({ PORT: '  ', ADMIN_API_KEY: '' })).toMatchObject({ port: 3000, adminApiKey: undefined });
   });
@@ -83,6 +88,9 @@ describe('loadConfig', () => {
     ['HISTORY_LIMIT', '-1'],
     ['HISTORY_LIMIT', '101'],
     ['PRESENCE_BROADCAST', 'maybe'],
+    ['PRESENCE_GRACE_MS', '-1'],
+    ['PRESENCE_GRACE_MS', '300001'],
+    ['PRESENCE_GRACE_MS', 'soon'],
     ['LOG_LEVEL', 'loud'],
     ['LOG_LEVEL', 'INFO'],
   ])('refuses %s=%j, naming the variable and echoing the value', (name, value) => {

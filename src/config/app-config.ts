@@ -34,6 +34,8 @@ export class AppConfig {
   readonly maxMessageLength!: number;
   readonly historyLimit!: number;
   readonly presenceBroadcast!: boolean;
+  /** How long a user may stay without a connection before presence:offline; 0 sends it at once (contract v1). */
+  readonly presenceGraceMs!: number;
   readonly database!: DatabaseConfig;
   readonly historyRetentionDays?: number;
   readonly redisUrl?: string;
@@ -163,6 +165,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     maxMessageLength: env.int('MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
     historyLimit: env.int('HISTORY_LIMIT', 50, 0, 100),
     presenceBroadcast: env.bool('PRESENCE_BROADCAST', true),
+    presenceGraceMs: env.int('PRESENCE_GRACE_MS', 0, 0, 300_000),
     database,
     historyRetentionDays: env.int('HISTORY_RETENTION_DAYS', undefined, 1, 36_500),
     redisUrl,

@@ -48,8 +48,15 @@ export class UserSummarySchema extends UserSchema {
   @ApiProperty({ type: [String], example: ['lobby'] }) rooms!: string[];
 }
 
-export class UserListSchema {
-  @ApiProperty({ type: [UserSummarySchema] }) users!: UserSummarySchema[];
+export class UserPageSchema {
+  @ApiProperty({ type: [UserSummarySchema], description: 'by id' }) users!: UserSummarySchema[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'bob',
+    description: 'pass as `after` for the next page (the last id of this one); null on the last page',
+  })
+  next!: string | null;
 }
 
 export class AnnouncementSchema {

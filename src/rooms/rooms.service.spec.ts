@@ -28,7 +28,7 @@ describe('RoomsService (memory stores)', () => {
   function build(env: Record<string, string> = {}): void {
     const config = loadConfig({ HISTORY_LIMIT: '3', MAX_ROOMS_PER_SOCKET: '2', ...env });
     presence = new MemoryPresenceStore();
-    messages = new MessagesService(new MemoryMessageStore(), new UsersService(presence), config);
+    messages = new MessagesService(new MemoryMessageStore(), new UsersService(presence, config), config);
     rooms = new RoomsService(presence, messages, config);
   }
 

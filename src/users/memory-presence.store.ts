@@ -3,10 +3,14 @@ import type { User } from '../contract.js';
 import {
   type ConnectResult,
   type DisconnectResult,
+  newOfflineToken,
   PresenceStore,
   type RoomSummary,
+  type UserPage,
+  type UserPageQuery,
   type UserSummary,
 } from './presence-store.js';
+import { SortedIds } from './sorted-ids.js';
 
 interface SocketEntry {
   user: User;
@@ -27,20 +31,27 @@ export class MemoryPresenceStore extends PresenceStore {
   private readonly usersById = new Map<string, UserEntry>();
   /** room -> user id -> sockets of that user in the room */
   private readonly roomMembersByRoom = new Map<string, Map<string, number>>();
+  /** Ids of usersById in order, for paging. */
+  private readonly userIds = new SortedIds();
+  /** user id -> token of the user's pending offline; only users without a connection have one. */
+  private readonly pendingOffline = new Map<string, string>();
 
   async connect(socketId: string, user: User): Promise<ConnectResult> {
-    if (this.sockets.has(socketId)) return { firstConnection: false };
+    if (this.sockets.has(socketId)) return { firstConnection: false, resumed: false };
     this.sockets.set(socketId, { user, rooms: new Set() });
     let entry = this.usersById.get(user.id);
     if (!entry) {
       entry = { user, sockets: new Set(), rooms: new Map() };
       this.usersById.set(user.id, entry);
+      this.userIds.add(user.id);
     }
     entry.sockets.add(socketId);
-    return { firstConnection: entry.sockets.size === 1 };
+    const firstConnection = entry.sockets.size === 1;
+    const resumed = firstConnection && this.pendingOffline.delete(user.id);
+    return { firstConnection, resumed };
   }
 
-  async disconnect(socketId: string): Promise<DisconnectResult | undefined> {
+  async disconnect(socketId: string, offlineGraceMs = 0): Promise<DisconnectResult | undefined> {
     const socket = this.sockets.get(socketId);
     if (!socket) return undefined;
     const leftRooms: string[] = [];
@@ -51,8 +62,19 @@ export class MemoryPresenceStore extends PresenceStore {
     const entry = this.usersById.get(socket.user.id);
     entry?.sockets.delete(socketId);
     const lastConnection = !entry || entry.sockets.size === 0;
-    if (lastConnection) this.usersById.delete(socket.user.id);
-    return { user: socket.user, lastConnection, leftRooms };
+    if (!lastConnection) return { user: socket.user, lastConnection, leftRooms };
+    this.usersById.delete(socket.user.id);
+    this.userIds.delete(socket.user.id);
+    if (offlineGraceMs <= 0) return { user: socket.user, lastConnection, leftRooms };
+    const pendingOffline = newOfflineToken();
+    this.pendingOffline.set(socket.user.id, pendingOffline);
+    return { user: socket.user, lastConnection, leftRooms, pendingOffline };
+  }
+
+  async settleOffline(userId: string, token: string): Promise<boolean> {
+    if (this.pendingOffline.get(userId) !== token) return false;
+    this.pendingOffline.delete(userId);
+    return !this.usersById.has(userId);
   }
 
   async join(socketId: string, room: string): Promise<{ firstForUser: boolean }> {
@@ -93,8 +115,13 @@ export class MemoryPresenceStore extends PresenceStore {
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 
-  async users(): Promise<UserSummary[]> {
-    return [...this.usersById.values()].map(summarize).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  async users({ after, limit }: UserPageQuery): Promise<UserPage> {
+    const { ids, more } = this.userIds.page(after, limit);
+    const users = ids.flatMap((id) => {
+      const entry = this.usersById.get(id);
+      return entry ? [summarize(entry)] : [];
+    });
+    return { users, next: more ? ids[ids.length - 1]! : null };
   }
 
   async user(id: string): Promise<UserSummary | undefined> {

@@ -1,8 +1,22 @@
+import { randomBytes } from 'node:crypto';
 import type { User } from '../contract.js';
+
+/** Hex characters of a pending-offline token (the Redis scripts split stored entries on it). */
+export const OFFLINE_TOKEN_LENGTH = 16;
+
+/** A fresh token for one pending offline; unique, so a departure can never settle another's. */
+export function newOfflineToken(): string {
+  return randomBytes(OFFLINE_TOKEN_LENGTH / 2).toString('hex');
+}
 
 export interface ConnectResult {
   /** True when this is the user's only connection in the whole cluster. */
   firstConnection: boolean;
+  /**
+   * True when this first connection cancelled the user's pending offline (it came within the
+   * grace of the last departure): neither presence:offline nor presence:online is due.
+   */
+  resumed: boolean;
 }
 
 export interface DisconnectResult {
@@ -11,6 +25,24 @@ export interface DisconnectResult {
   lastConnection: boolean;
   /** Rooms in which the user has no socket left (member-left is due there). */
   leftRooms: string[];
+  /**
+   * Set on a last connection closed with a grace: presence:offline is deferred, and this token
+   * names the pending-offline marker to hand to settleOffline once the grace has passed.
+   */
+  pendingOffline?: string;
+}
+
+export interface UserPageQuery {
+  /** Only users whose id sorts after this one (the previous page's `next`); from the start when absent. */
+  after?: string;
+  limit: number;
+}
+
+export interface UserPage {
+  /** Connected users in id order. */
+  users: UserSummary[];
+  /** The id to pass as `after` for the next page; null on the last page. */
+  next: string | null;
 }
 
 export interface RoomSummary {
@@ -34,8 +66,18 @@ export type ExpiryListener = (expired: DisconnectResult[]) => void;
  */
 export abstract class PresenceStore {
   abstract connect(socketId: string, user: User): Promise<ConnectResult>;
-  /** undefined when the socket was not (or no longer) registered. */
-  abstract disconnect(socketId: string): Promise<DisconnectResult | undefined>;
+  /**
+   * undefined when the socket was not (or no longer) registered. With offlineGraceMs > 0, a last
+   * connection leaves a pending-offline marker (see DisconnectResult.pendingOffline) that the
+   * user's next first connection, on any node, removes instead of going online.
+   */
+  abstract disconnect(socketId: string, offlineGraceMs?: number): Promise<DisconnectResult | undefined>;
+  /**
+   * Once the grace has passed: removes the marker `token` names and tells whether presence:offline
+   * is due now, that is the marker was still this one (no reconnect since) and the user has no
+   * connection. Calling it again, or with a stale token, answers false.
+   */
+  abstract settleOffline(userId: string, token: string): Promise<boolean>;
   /** firstForUser: the user had no other socket in the room. */
   abstract join(socketId: string, room: string): Promise<{ firstForUser: boolean }>;
   /** lastForUser: the user has no other socket in the room. */
@@ -43,7 +85,8 @@ export abstract class PresenceStore {
   abstract roomMembers(room: string): Promise<User[]>;
   /** Rooms with at least one connected member, sorted by name. */
   abstract rooms(): Promise<RoomSummary[]>;
-  abstract users(): Promise<UserSummary[]>;
+  /** One page of connected users by id; the work per call is bounded by `limit`, not by how many are connected. */
+  abstract users(query: UserPageQuery): Promise<UserPage>;
   abstract user(id: string): Promise<UserSummary | undefined>;
   abstract connectionCount(userId: string): Promise<number>;
   /** The display name of a connected user; undefined when the user has no connection. */

@@ -7,8 +7,11 @@ import {
   type ConnectResult,
   type DisconnectResult,
   type ExpiryListener,
+  newOfflineToken,
   PresenceStore,
   type RoomSummary,
+  type UserPage,
+  type UserPageQuery,
   type UserSummary,
 } from './presence-store.js';
 import {
@@ -17,25 +20,33 @@ import {
   JOIN_SCRIPT,
   LEAVE_SCRIPT,
   MEMBERS_SCRIPT,
+  RESTORE_OFFLINE_SCRIPT,
   ROOMS_SCRIPT,
+  SETTLE_OFFLINE_SCRIPT,
   SWEEP_NODE_SCRIPT,
-  USERS_SCRIPT,
+  USER_SCRIPT,
+  USERS_PAGE_SCRIPT,
 } from './redis-presence.scripts.js';
 
 const SCRIPTS = {
   presenceConnect: CONNECT_SCRIPT,
   presenceDisconnect: DISCONNECT_SCRIPT,
+  presenceSettleOffline: SETTLE_OFFLINE_SCRIPT,
+  presenceRestoreOffline: RESTORE_OFFLINE_SCRIPT,
   presenceJoin: JOIN_SCRIPT,
   presenceLeave: LEAVE_SCRIPT,
   presenceMembers: MEMBERS_SCRIPT,
   presenceRooms: ROOMS_SCRIPT,
-  presenceUsers: USERS_SCRIPT,
+  presenceUser: USER_SCRIPT,
+  presenceUsersPage: USERS_PAGE_SCRIPT,
   presenceSweepNode: SWEEP_NODE_SCRIPT,
 } as const;
 
 type ScriptName = keyof typeof SCRIPTS;
-type RawDisconnect = [string, string, number, string[]];
+type RawDisconnect = [string, string, number, string[], string?];
 type RawUser = [string, string, number, string[]];
+type RawUserPage = [RawUser[], string | null];
+type RawSweep = [RawDisconnect[], number];
 const SWEEP_BATCH = 500;
 const RESYNC_RETRY_MS = 2000;
 
@@ -45,8 +56,16 @@ interface LocalSocket {
   rooms: Set<string>;
 }
 
-function toDisconnectResult([id, name, last, leftRooms]: RawDisconnect): DisconnectResult {
-  return { user: { id, name }, lastConnection: last === 1, leftRooms };
+/** A pending offline this node owes, kept to put it back after Redis lost it. */
+interface LocalPendingOffline {
+  token: string;
+  name: string;
+}
+
+function toDisconnectResult([id, name, last, leftRooms, pendingOffline]: RawDisconnect): DisconnectResult {
+  const result: DisconnectResult = { user: { id, name }, lastConnection: last === 1, leftRooms };
+  if (pendingOffline) result.pendingOffline = pendingOffline;
+  return result;
 }
 
 function toUserSummary([id, name, connections, rooms]: RawUser): UserSummary {
@@ -57,8 +76,10 @@ function toUserSummary([id, name, connections, rooms]: RawUser): UserSummary {
  * Cluster-wide presence in Redis. Each node heartbeats a key with a TTL; a node whose key has
  * expired on two consecutive sweeps is considered dead and its sockets are removed by whichever
  * node runs the idempotent sweep script first, which then announces the departures.
- * When the connection to Redis comes back, the node re-registers its own sockets and removes
- * entries of sockets that closed while Redis was unreachable.
+ * When the connection to Redis comes back, the node re-registers its own sockets and pending
+ * offlines, and removes entries of sockets that closed while Redis was unreachable.
+ * A pending offline (PRESENCE_GRACE_MS) is owed by the node whose socket closed; if that node
+ * dies or stops before settling it, the sweep of that node settles it (offline at once).
  */
 @Injectable()
 export class RedisPresenceStore extends PresenceStore implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -66,6 +87,8 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   private readonly redis: Redis;
   private readonly prefix: string;
   private readonly local = new Map<string, LocalSocket>();
+  /** user id -> the pending offline this node owes; one per user at most. */
+  private readonly localPending = new Map<string, LocalPendingOffline>();
   private readonly suspects = new Set<string>();
   private expiryListener?: ExpiryListener;
   private timers: NodeJS.Timeout[] = [];
@@ -105,13 +128,31 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   async connect(socketId: string, user: User): Promise<ConnectResult> {
     this.local.set(socketId, { user, rooms: new Set() });
     const first = await this.run<number>('presenceConnect', socketId, user.id, user.name, this.config.nodeId);
-    return { firstConnection: first === 1 };
+    return { firstConnection: first !== 0, resumed: first === 2 };
   }
 
-  async disconnect(socketId: string): Promise<DisconnectResult | undefined> {
+  async disconnect(socketId: string, offlineGraceMs = 0): Promise<DisconnectResult | undefined> {
     this.local.delete(socketId);
-    const raw = await this.run<RawDisconnect | null>('presenceDisconnect', socketId);
-    return raw ? toDisconnectResult(raw) : undefined;
+    const markerTtl = offlineGraceMs > 0 ? this.markerTtlMs(offlineGraceMs) : 0;
+    const raw = await this.run<RawDisconnect | null>(
+      'presenceDisconnect',
+      socketId,
+      this.config.nodeId,
+      String(markerTtl),
+      newOfflineToken(),
+    );
+    if (!raw) return undefined;
+    const result = toDisconnectResult(raw);
+    if (result.pendingOffline !== undefined) {
+      this.localPending.set(result.user.id, { token: result.pendingOffline, name: result.user.name });
+    }
+    return result;
+  }
+
+  async settleOffline(userId: string, token: string): Promise<boolean> {
+    const due = await this.run<number>('presenceSettleOffline', this.config.nodeId, userId, token);
+    if (this.localPending.get(userId)?.token === token) this.localPending.delete(userId);
+    return due === 1;
   }
 
   async join(socketId: string, room: string): Promise<{ firstForUser: boolean }> {
@@ -138,12 +179,13 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     return rooms;
   }
 
-  async users(): Promise<UserSummary[]> {
-    return (await this.run<RawUser[]>('presenceUsers')).map(toUserSummary);
+  async users({ after, limit }: UserPageQuery): Promise<UserPage> {
+    const [users, next] = await this.run<RawUserPage>('presenceUsersPage', after ?? '', String(limit));
+    return { users: users.map(toUserSummary), next: next ?? null };
   }
 
   async user(id: string): Promise<UserSummary | undefined> {
-    const [raw] = await this.run<RawUser[]>('presenceUsers', id);
+    const raw = await this.run<RawUser | null>('presenceUser', id);
     return raw ? toUserSummary(raw) : undefined;
   }
 
@@ -168,6 +210,15 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   // node's keys in one cluster hash slot.
   private userKey(userId: string, field: 'socks' | 'name'): string {
     return `${this.prefix}:u{${userId}}:${field}`;
+  }
+
+  /**
+   * The marker outlives the grace by a heartbeat TTL, so a busy owning node still settles it in
+   * time. If the owner dies, a reconnect before the marker expires stays silent; a later one is
+   * announced online again (harmless: nobody was told offline), and the sweep then owes nothing.
+   */
+  private markerTtlMs(graceMs: number): number {
+    return graceMs + this.config.nodeTtlMs;
   }
 
   private nodeKey(node: string, field: 'alive' | 'socks'): string {
@@ -212,17 +263,18 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
     }
   }
 
+  /** Each batch removes up to SWEEP_BATCH sockets or pending offlines, so the loop ends. */
   private async sweepNode(node: string): Promise<void> {
     let swept = 0;
     for (;;) {
-      const batch = (await this.run<RawDisconnect[]>('presenceSweepNode', node, String(SWEEP_BATCH))).map(toDisconnectResult);
+      const [raw, done] = await this.run<RawSweep>('presenceSweepNode', node, String(SWEEP_BATCH));
+      const batch = raw.map(toDisconnectResult);
       swept += batch.length;
       if (batch.length > 0) this.expiryListener?.(batch);
-      if ((await this.redis.sismember(this.nodesKey(), node)) === 0) break;
-      if (batch.length === 0) break;
+      if (done === 1) break;
     }
     this.suspects.delete(node);
-    if (swept > 0) this.logger.warn({ node, sockets: swept }, 'removed the sockets of a node that stopped answering');
+    if (swept > 0) this.logger.warn({ node, departures: swept }, 'removed the sockets and pending offlines of a node that stopped answering');
   }
 
   /** After an outage: drop what closed meanwhile, re-register what Redis lost. Idempotent. */
@@ -233,7 +285,8 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
       const gone: DisconnectResult[] = [];
       for (const socketId of registered) {
         if (this.local.has(socketId)) continue;
-        const raw = await this.run<RawDisconnect | null>('presenceDisconnect', socketId);
+        // Closed while Redis was unreachable: its grace is long gone, the offline is due now.
+        const raw = await this.run<RawDisconnect | null>('presenceDisconnect', socketId, this.config.nodeId, '0', '');
         if (raw) gone.push(toDisconnectResult(raw));
       }
       if (gone.length > 0) this.expiryListener?.(gone);
@@ -241,7 +294,16 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
         await this.run('presenceConnect', socketId, user.id, user.name, this.config.nodeId);
         for (const room of rooms) await this.run('presenceJoin', socketId, room);
       }
-      this.logger.log({ sockets: this.local.size, removed: gone.length }, 'presence re-synchronised after Redis reconnect');
+      // The settle that follows each of these finds its entry again (or none, when not due any more).
+      const ttl = String(this.markerTtlMs(this.config.presenceGraceMs));
+      for (const [userId, { token, name }] of this.localPending) {
+        const pending = await this.run<number>('presenceRestoreOffline', this.config.nodeId, userId, token, name, ttl);
+        if (pending === 0) this.localPending.delete(userId);
+      }
+      this.logger.log(
+        { sockets: this.local.size, removed: gone.length, pendingOffline: this.localPending.size },
+        'presence re-synchronised after Redis reconnect',
+      );
     } catch (error) {
       this.logger.warn({ reason: (error as Error).message }, 'presence re-synchronisation failed; retrying');
       setTimeout(() => void this.resync(), RESYNC_RETRY_MS).unref();

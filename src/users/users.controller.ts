@@ -1,12 +1,13 @@
-import { Controller, Get, Param, Req, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
-import { ErrorSchema, UserListSchema, UserSummarySchema } from '../docs/api-schemas.js';
+import { Controller, Get, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ErrorSchema, UserPageSchema, UserSummarySchema } from '../docs/api-schemas.js';
 import { BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
 import type { AuthenticatedRequest } from '../auth/rest-auth.guard.js';
 import { ReaderGuard } from '../auth/rest-auth.guard.js';
 import { UserIdParam } from './dto/user-id.param.js';
-import type { UserSummary } from './presence-store.js';
+import { USERS_PAGE_DEFAULT, UsersQuery } from './dto/users.query.js';
+import type { UserPage, UserSummary } from './presence-store.js';
 import { UsersService } from './users.service.js';
 
 @ApiTags('users')
@@ -19,9 +20,13 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @Get()
-  @ApiOkResponse({ type: UserListSchema, description: "connected users; rooms outside the caller's rooms claim are left out" })
-  async list(@Req() request: AuthenticatedRequest): Promise<{ users: UserSummary[] }> {
-    return { users: await this.users.list(request.identity ?? {}) };
+  @ApiOkResponse({
+    type: UserPageSchema,
+    description: "one page of connected users by id; rooms outside the caller's rooms claim are left out",
+  })
+  @ApiBadRequestResponse({ type: ErrorSchema, description: 'a bad `after` or `limit`' })
+  list(@Query() { after, limit }: UsersQuery, @Req() request: AuthenticatedRequest): Promise<UserPage> {
+    return this.users.list(request.identity ?? {}, { after, limit: limit ?? USERS_PAGE_DEFAULT });
   }
 
   @Get(':id')

@@ -1,11 +1,29 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import { storeCall } from '../common/store-call.js';
+import { AppConfig } from '../config/app-config.js';
 import type { SocketData, User } from '../contract.js';
 import { isRoomAllowed } from '../rooms/room-names.js';
-import { type ConnectResult, type DisconnectResult, type ExpiryListener, PresenceStore, type UserSummary } from './presence-store.js';
+import {
+  type ConnectResult,
+  type DisconnectResult,
+  type ExpiryListener,
+  PresenceStore,
+  type UserPage,
+  type UserPageQuery,
+  type UserSummary,
+} from './presence-store.js';
 
 type Viewer = Pick<SocketData, 'allowedRooms'>;
+export type OfflineListener = (user: User) => void;
+
+/** A settle that failed (Redis unreachable) is tried again this much later, until it answers. */
+const SETTLE_RETRY_MS = 1000;
+
+interface PendingOffline {
+  token: string;
+  timer: NodeJS.Timeout;
+}
 
 /** A reader limited to some rooms learns nothing about the others, not even their names. */
 function visibleTo(viewer: Viewer, user: UserSummary): UserSummary {
@@ -13,25 +31,49 @@ function visibleTo(viewer: Viewer, user: UserSummary): UserSummary {
   return { ...user, rooms: user.rooms.filter((room) => isRoomAllowed(viewer, room)) };
 }
 
-/** Cluster-wide presence: who is connected, with how many sockets, in which rooms. */
+/**
+ * Cluster-wide presence: who is connected, with how many sockets, in which rooms.
+ * With PRESENCE_GRACE_MS, a user's last departure starts one timer here (at most one per user:
+ * a newer departure replaces it); when it fires, the store says whether presence:offline is
+ * still due, which it is not when the user came back meanwhile on any node.
+ */
 @Injectable()
-export class UsersService {
+export class UsersService implements OnApplicationShutdown {
   private readonly logger = new Logger(UsersService.name);
+  private readonly pendingOffline = new Map<string, PendingOffline>();
+  private offlineListener?: OfflineListener;
+  private closed = false;
 
-  constructor(private readonly presence: PresenceStore) {}
+  constructor(
+    private readonly presence: PresenceStore,
+    private readonly config: AppConfig,
+  ) {}
 
   connect(socketId: string, user: User): Promise<ConnectResult> {
     return storeCall(this.logger, 'presence store', () => this.presence.connect(socketId, user));
   }
 
-  disconnect(socketId: string): Promise<DisconnectResult | undefined> {
-    return storeCall(this.logger, 'presence store', () => this.presence.disconnect(socketId));
+  /** A last connection closed under a grace comes back with `pendingOffline` set: offline is not due yet. */
+  async disconnect(socketId: string): Promise<DisconnectResult | undefined> {
+    const result = await storeCall(this.logger, 'presence store', () => this.presence.disconnect(socketId, this.offlineGraceMs()));
+    if (result?.pendingOffline !== undefined) this.deferOffline(result.user, result.pendingOffline);
+    return result;
   }
 
-  /** Connected users; each one's rooms are narrowed to those the viewer's `rooms` claim allows. */
-  async list(viewer: Viewer): Promise<UserSummary[]> {
-    const users = await storeCall(this.logger, 'presence store', () => this.presence.users());
-    return users.map((user) => visibleTo(viewer, user));
+  /** Registers who announces a deferred presence:offline once it is due. */
+  onOfflineDue(listener: OfflineListener): void {
+    this.offlineListener = listener;
+  }
+
+  /** Pending offline timers of this node (one per user at most). */
+  get pendingOfflineCount(): number {
+    return this.pendingOffline.size;
+  }
+
+  /** One page of connected users; each one's rooms are narrowed to those the viewer's `rooms` claim allows. */
+  async list(viewer: Viewer, query: UserPageQuery): Promise<UserPage> {
+    const page = await storeCall(this.logger, 'presence store', () => this.presence.users(query));
+    return { users: page.users.map((user) => visibleTo(viewer, user)), next: page.next };
   }
 
   find(id: string): Promise<UserSummary | undefined> {
@@ -56,5 +98,42 @@ export class UsersService {
 
   connectionCount(userId: string): Promise<number> {
     return storeCall(this.logger, 'presence store', () => this.presence.connectionCount(userId));
+  }
+
+  /**
+   * Pending timers are dropped, never fired after close. What they owed stays recorded in the
+   * presence store: with Redis, the sweep of this stopped node settles it on another node.
+   */
+  onApplicationShutdown(): void {
+    this.closed = true;
+    for (const { timer } of this.pendingOffline.values()) clearTimeout(timer);
+    this.pendingOffline.clear();
+  }
+
+  /** Without presence broadcasts there is no offline to defer. */
+  private offlineGraceMs(): number {
+    return this.config.presenceBroadcast ? this.config.presenceGraceMs : 0;
+  }
+
+  private deferOffline(user: User, token: string, delayMs = this.config.presenceGraceMs): void {
+    if (this.closed) return;
+    // An older timer of this user is moot: its marker was removed by the reconnect that preceded this departure.
+    const previous = this.pendingOffline.get(user.id);
+    if (previous) clearTimeout(previous.timer);
+    const timer = setTimeout(() => void this.settle(user, token), delayMs).unref();
+    this.pendingOffline.set(user.id, { token, timer });
+  }
+
+  private async settle(user: User, token: string): Promise<void> {
+    let due: boolean;
+    try {
+      due = await this.presence.settleOffline(user.id, token);
+    } catch (error) {
+      this.logger.warn({ err: error, userId: user.id }, 'could not settle a pending offline; retrying');
+      if (this.pendingOffline.get(user.id)?.token === token) this.deferOffline(user, token, SETTLE_RETRY_MS);
+      return;
+    }
+    if (this.pendingOffline.get(user.id)?.token === token) this.pendingOffline.delete(user.id);
+    if (due && !this.closed) this.offlineListener?.(user);
   }
 }

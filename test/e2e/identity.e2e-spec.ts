@@ -52,7 +52,7 @@ describe('identity in open mode (e2e)', () => {
     expect(tab1.session?.user).toEqual(tab2.session?.user);
     expect(tab1.session?.socketId).not.toBe(tab2.session?.socketId);
     const res = await server.http().get('/users').expect(200);
-    expect(res.body).toEqual({ users: [{ id: 'ada', name: 'ada', connections: 2, rooms: [] }] });
+    expect(res.body).toEqual({ users: [{ id: 'ada', name: 'ada', connections: 2, rooms: [] }], next: null });
   });
 
   it('refuses a connection beyond MAX_CONNECTIONS_PER_USER with FORBIDDEN', async () => {

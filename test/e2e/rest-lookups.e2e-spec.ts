@@ -131,6 +131,7 @@ describe('REST lookups and errors (e2e)', () => {
           { id: 'ada', name: 'ada', connections: 2, rooms: ['u1', 'u2'] },
           { id: 'bob', name: 'bob', connections: 1, rooms: ['u1'] },
         ],
+        next: null,
       });
       expect((await server.http().get('/users/bob').expect(200)).body).toEqual({
         id: 'bob',
@@ -138,6 +139,49 @@ describe('REST lookups and errors (e2e)', () => {
         connections: 1,
         rooms: ['u1'],
       });
+    });
+
+    it('pages 250 connected users by id: each exactly once, next null at the end', async () => {
+      const ids = Array.from({ length: 250 }, (_, i) => `pager-${String(i).padStart(3, '0')}`);
+      // Connected in a scrambled order: the pages come out in id order whatever the arrival order.
+      const scrambled = ids.map((id, i) => ids[(i * 97) % ids.length]!);
+      expect(new Set(scrambled).size).toBe(ids.length);
+      for (let i = 0; i < scrambled.length; i += 25) await Promise.all(scrambled.slice(i, i + 25).map((id) => server.connect(id)));
+      const pages: Array<{ users: Array<{ id: string }>; next: string | null }> = [];
+      let after: string | null = null;
+      do {
+        const query: Record<string, string | number> = after === null ? { limit: 100 } : { limit: 100, after };
+        const page = (await server.http().get('/users').query(query).expect(200)).body as { users: Array<{ id: string }>; next: string | null };
+        pages.push(page);
+        after = page.next;
+      } while (after !== null && pages.length < 10);
+      expect(pages.map((page) => page.users.length)).toEqual([100, 100, 50]);
+      expect(pages.map((page) => page.next)).toEqual(['pager-099', 'pager-199', null]);
+      expect(pages.flatMap((page) => page.users.map((user) => user.id))).toEqual(ids);
+      const byDefault = (await server.http().get('/users').expect(200)).body as { users: unknown[]; next: string | null };
+      expect(byDefault.users).toHaveLength(100);
+      expect(byDefault.next).toBe('pager-099');
+      const empty = (await server.http().get('/users?after=').query({ limit: 500 }).expect(200)).body as { users: unknown[]; next: string | null };
+      expect(empty.users).toHaveLength(250);
+      expect(empty.next).toBeNull();
+    }, 60_000);
+
+    it.each([
+      ['limit=0', 'limit'],
+      ['limit=501', 'limit'],
+      ['limit=abc', 'limit'],
+      ['limit=1.5', 'limit'],
+      ['limit=-1', 'limit'],
+      ['limit=', 'limit'],
+      ['limit=1&limit=2', 'limit'],
+      ['after=bad%20id', 'after'],
+      [`after=${'x'.repeat(65)}`, 'after'],
+      ['after=a&after=b', 'after'],
+      ['cursor=ada', 'cursor'],
+    ])('answers GET /users?%s with 400 VALIDATION_FAILED naming %s', async (query, field) => {
+      const res = await server.http().get(`/users?${query}`).expect(400);
+      expect(res.body).toMatchObject({ statusCode: 400, code: ErrorCode.VALIDATION_FAILED, message: 'request is invalid' });
+      expect(res.body.details.map((d: { field: string }) => d.field)).toEqual([field]);
     });
 
     it('answers 404 NOT_FOUND for a user without connection and 400 for an invalid id', async () => {

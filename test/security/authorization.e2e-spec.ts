@@ -132,6 +132,9 @@ describe('authorization on every event (JWT mode)', () => {
       const all = await request(server.url).get('/users').set('Authorization', scoped).expect(200);
       expect(all.body.users.find((u: { id: string }) => u.id === 'lookup-member')).toEqual(one.body);
       expect(JSON.stringify(all.body)).not.toContain('secret-lookup');
+      const paged = await request(server.url).get('/users').query({ after: 'lookup-membea', limit: 1 }).set('Authorization', scoped).expect(200);
+      expect(paged.body.users).toEqual([one.body]);
+      expect(JSON.stringify(paged.body)).not.toContain('secret-lookup');
 
       const unscoped = await request(server.url).get('/users/lookup-member').set('Authorization', await bearer('lookup-admin')).expect(200);
       expect(unscoped.body.rooms).toEqual(['public-square', 'secret-lookup']);
