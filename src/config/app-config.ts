@@ -31,6 +31,8 @@ export class AppConfig {
   readonly adminApiKey?: string;
   readonly maxMessageLength!: number;
   readonly historyLimit!: number;
+  /** Counted bytes of messages one history reply may carry (see src/messages/reply-budget.ts). */
+  readonly maxReplyBytes!: number;
   readonly presenceBroadcast!: boolean;
   readonly database!: DatabaseConfig;
   readonly historyRetentionDays?: number;
@@ -76,6 +78,11 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat.db';
+/**
+ * Half of MAX_BUFFERED_BYTES' default: one history reply (plus the members of a join) then never
+ * counts as a slow consumer's backlog on its own.
+ */
+const DEFAULT_MAX_REPLY_BYTES = 512 * 1024;
 
 function readDatabase(env: EnvReader): DatabaseConfig {
   const url = env.string('DATABASE_URL', DEFAULT_DATABASE_URL);
@@ -159,6 +166,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     adminApiKey: env.raw('ADMIN_API_KEY'),
     maxMessageLength: env.int('MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
     historyLimit: env.int('HISTORY_LIMIT', 50, 0, 100),
+    maxReplyBytes: env.int('MAX_REPLY_BYTES', DEFAULT_MAX_REPLY_BYTES, 1024, 64 * 1024 * 1024),
     presenceBroadcast: env.bool('PRESENCE_BROADCAST', true),
     database,
     historyRetentionDays: env.int('HISTORY_RETENTION_DAYS', undefined, 1, 36_500),
