@@ -50,6 +50,10 @@ export class AppConfig {
   readonly maxPayloadBytes!: number;
   readonly eventRateLimit!: RateLimit;
   readonly typingRateLimit!: RateLimit;
+  /** Per client address, for REST routes other than the admin ones, health and metrics. */
+  readonly restRateLimit!: RateLimit;
+  /** Per client address, for the admin REST routes (a bucket of their own). */
+  readonly adminRestRateLimit!: RateLimit;
   readonly maxConnectionsPerUser!: number;
   /** 0 disables the cap. */
   readonly maxConnectionsPerAddress!: number;
@@ -187,6 +191,14 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     typingRateLimit: {
       perSecond: env.int('TYPING_RATE_LIMIT_PER_SECOND', 2, 1, 1_000_000),
       burst: env.int('TYPING_RATE_LIMIT_BURST', 5, 1, 1_000_000),
+    },
+    restRateLimit: {
+      perSecond: env.int('REST_RATE_PER_SECOND', 20, 1, 1_000_000),
+      burst: env.int('REST_RATE_BURST', 60, 1, 1_000_000),
+    },
+    adminRestRateLimit: {
+      perSecond: env.int('ADMIN_REST_RATE_PER_SECOND', 10, 1, 1_000_000),
+      burst: env.int('ADMIN_REST_RATE_BURST', 30, 1, 1_000_000),
     },
     maxConnectionsPerUser: env.int('MAX_CONNECTIONS_PER_USER', 10, 1, 1_000_000),
     maxConnectionsPerAddress: env.int('MAX_CONNECTIONS_PER_ADDRESS', 0, 0, 10_000_000),
