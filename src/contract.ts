@@ -71,7 +71,12 @@ export interface RoomJoinResult {
   room: string;
   members: User[];
   history: Message[];
-  /** Present and true when a sinceSeq resume had more than 500 messages to return. */
+  /**
+   * Present and true when the history stopped early. A sinceSeq resume had more than 500
+   * messages, or more than MAX_REPLY_BYTES of them, to return: join again with sinceSeq = the
+   * last seq received. A plain join's last historyLimit messages were more than MAX_REPLY_BYTES:
+   * the older ones come with room:history (beforeSeq = the first seq received).
+   */
   hasMore?: boolean;
 }
 export interface RoomLeavePayload {
@@ -85,8 +90,10 @@ export interface RoomHistoryPayload {
   beforeSeq?: number;
   limit?: number;
 }
+/** At most `limit` messages and at most MAX_REPLY_BYTES of them (always at least one when any exist). */
 export interface MessagePage<T> {
   messages: T[];
+  /** More messages exist in the direction of paging (older ones: page on with the first message). */
   hasMore: boolean;
 }
 export interface MessageSendPayload {

@@ -66,9 +66,12 @@ describe('ChatService', () => {
       );
     });
 
-    it('counts the trimmed length: padding around 10 characters is fine', () => {
-      const text = `  ${'x'.repeat(10)}  `;
-      expect(service.announce(new FakeChatClient('root', { isAdmin: true }), { text }).text).toBe(text);
+    it('counts the length as sent: padding counts, 10 characters with it are fine, 11 are not', () => {
+      const root = new FakeChatClient('root', { isAdmin: true });
+      const text = `  ${'x'.repeat(6)}  `;
+      expect(service.announce(root, { text }).text).toBe(text);
+      expect(codeOf(() => service.announce(root, { text: `x${' '.repeat(10)}` }))).toBe(ErrorCode.VALIDATION_FAILED);
+      expect(codeOf(() => service.systemAnnouncement({ text: `${' '.repeat(10)}x` }))).toBe(ErrorCode.VALIDATION_FAILED);
     });
 
     it('sends system announcements from the system user with unique ids', () => {

@@ -33,6 +33,8 @@ export class AppConfig {
   readonly adminApiKey?: string;
   readonly maxMessageLength!: number;
   readonly historyLimit!: number;
+  /** Counted bytes of messages one history reply may carry (see src/messages/reply-budget.ts). */
+  readonly maxReplyBytes!: number;
   readonly presenceBroadcast!: boolean;
   /** How long a user may stay without a connection before presence:offline; 0 sends it at once (contract v1). */
   readonly presenceGraceMs!: number;
@@ -52,6 +54,10 @@ export class AppConfig {
   readonly maxPayloadBytes!: number;
   readonly eventRateLimit!: RateLimit;
   readonly typingRateLimit!: RateLimit;
+  /** Per client address, for REST routes other than the admin ones, health and metrics. */
+  readonly restRateLimit!: RateLimit;
+  /** Per client address, for the admin REST routes (a bucket of their own). */
+  readonly adminRestRateLimit!: RateLimit;
   readonly maxConnectionsPerUser!: number;
   /** 0 disables the cap. */
   readonly maxConnectionsPerAddress!: number;
@@ -80,6 +86,11 @@ export class ConfigError extends Error {
 }
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/chat.db';
+/**
+ * Half of MAX_BUFFERED_BYTES' default: one history reply (plus the members of a join) then never
+ * counts as a slow consumer's backlog on its own.
+ */
+const DEFAULT_MAX_REPLY_BYTES = 512 * 1024;
 
 function readDatabase(env: EnvReader): DatabaseConfig {
   const url = env.string('DATABASE_URL', DEFAULT_DATABASE_URL);
@@ -164,6 +175,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     adminApiKey: env.raw('ADMIN_API_KEY'),
     maxMessageLength: env.int('MAX_MESSAGE_LENGTH', 4000, 1, 1_000_000),
     historyLimit: env.int('HISTORY_LIMIT', 50, 0, 100),
+    maxReplyBytes: env.int('MAX_REPLY_BYTES', DEFAULT_MAX_REPLY_BYTES, 1024, 64 * 1024 * 1024),
     presenceBroadcast: env.bool('PRESENCE_BROADCAST', true),
     presenceGraceMs: env.int('PRESENCE_GRACE_MS', 0, 0, 300_000),
     database,
@@ -185,6 +197,14 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     typingRateLimit: {
       perSecond: env.int('TYPING_RATE_LIMIT_PER_SECOND', 2, 1, 1_000_000),
       burst: env.int('TYPING_RATE_LIMIT_BURST', 5, 1, 1_000_000),
+    },
+    restRateLimit: {
+      perSecond: env.int('REST_RATE_PER_SECOND', 20, 1, 1_000_000),
+      burst: env.int('REST_RATE_BURST', 60, 1, 1_000_000),
+    },
+    adminRestRateLimit: {
+      perSecond: env.int('ADMIN_REST_RATE_PER_SECOND', 10, 1, 1_000_000),
+      burst: env.int('ADMIN_REST_RATE_BURST', 30, 1, 1_000_000),
     },
     maxConnectionsPerUser: env.int('MAX_CONNECTIONS_PER_USER', 10, 1, 1_000_000),
     maxConnectionsPerAddress: env.int('MAX_CONNECTIONS_PER_ADDRESS', 0, 0, 10_000_000),

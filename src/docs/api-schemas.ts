@@ -21,8 +21,9 @@ export class MessageSchema {
 }
 
 export class MessagePageSchema {
-  @ApiProperty({ type: [MessageSchema], description: 'chronological' }) messages!: MessageSchema[];
-  @ApiProperty() hasMore!: boolean;
+  @ApiProperty({ type: [MessageSchema], description: 'chronological; at most `limit` messages and MAX_REPLY_BYTES of them' })
+  messages!: MessageSchema[];
+  @ApiProperty({ description: 'older messages exist: page on with beforeSeq = the first seq' }) hasMore!: boolean;
 }
 
 export class MessageResponseSchema {

@@ -1,6 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
 import { MessageStore } from '../messages/message-store.js';
 import { PresenceStore } from '../users/presence-store.js';
 import { DrainState } from './drain-state.js';
@@ -9,6 +10,7 @@ const PING_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
 @Controller('health')
+@RestRateBucket('exempt')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

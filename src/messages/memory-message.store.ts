@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { DirectMessage, Message, MessagePage } from '../contract.js';
+import { pageFromNewestFirst, pageFromOldestFirst } from './message-rows.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
+import { directMessageBytes, roomMessageBytes } from './reply-budget.js';
 import {
   type Appended,
   conversationKey,
@@ -50,26 +52,26 @@ export class MemoryMessageStore extends MessageStore {
     return { message, created: true };
   }
 
-  async roomPage({ room, beforeSeq, limit }: RoomPageQuery): Promise<MessagePage<Message>> {
+  async roomPage({ room, beforeSeq, ...bounds }: RoomPageQuery): Promise<MessagePage<Message>> {
     const all = this.rooms.get(room)?.messages ?? [];
     const older = beforeSeq === undefined ? all : all.filter((m) => m.seq < beforeSeq);
-    return pageOfNewest(older, limit);
+    return pageFromNewestFirst(newestFirst(older), bounds, roomMessageBytes, identity);
   }
 
-  async roomSince({ room, sinceSeq, limit }: RoomSinceQuery): Promise<MessagePage<Message>> {
+  async roomSince({ room, sinceSeq, ...bounds }: RoomSinceQuery): Promise<MessagePage<Message>> {
     const newer = (this.rooms.get(room)?.messages ?? []).filter((m) => m.seq > sinceSeq);
-    return { messages: newer.slice(0, limit), hasMore: newer.length > limit };
+    return pageFromOldestFirst(newer, bounds, roomMessageBytes, identity);
   }
 
   async lastSeq(room: string): Promise<number> {
     return this.rooms.get(room)?.lastSeq ?? 0;
   }
 
-  async directPage({ userA, userB, beforeId, limit }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
+  async directPage({ userA, userB, beforeId, ...bounds }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
     const all = this.conversations.get(conversationKey(userA, userB)) ?? [];
-    if (beforeId === undefined) return pageOfNewest(all, limit);
-    const index = all.findIndex((m) => m.id === beforeId);
-    return index < 0 ? undefined : pageOfNewest(all.slice(0, index), limit);
+    const end = beforeId === undefined ? all.length : all.findIndex((m) => m.id === beforeId);
+    if (end < 0) return undefined;
+    return pageFromNewestFirst(newestFirst(all, end), bounds, directMessageBytes, identity);
   }
 
   async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
@@ -97,7 +99,11 @@ export class MemoryMessageStore extends MessageStore {
   }
 }
 
-function pageOfNewest<T>(chronological: T[], limit: number): MessagePage<T> {
-  const start = Math.max(0, chronological.length - limit);
-  return { messages: chronological.slice(start), hasMore: start > 0 };
+/** The first `end` entries, last one first. */
+function* newestFirst<T>(chronological: readonly T[], end = chronological.length): Generator<T> {
+  for (let i = end - 1; i >= 0; i -= 1) yield chronological[i]!;
+}
+
+function identity<T>(value: T): T {
+  return value;
 }

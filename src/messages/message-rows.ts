@@ -1,5 +1,6 @@
 import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
+import { countedBytes, type PageBounds, takePage } from './reply-budget.js';
 
 /** A room_messages row as both SQL stores select it (PostgreSQL hands bigint as string, time as Date). */
 export interface RoomMessageRow {
@@ -52,21 +53,40 @@ export function directMessageFromRow(row: DirectMessageRow): DirectMessage {
   });
 }
 
+export function roomRowBytes(row: RoomMessageRow): number {
+  return countedBytes(row.text, row.sender_name, row.client_msg_id);
+}
+
+export function directRowBytes(row: DirectMessageRow): number {
+  return countedBytes(row.text, row.sender_name, row.recipient_name, row.client_msg_id);
+}
+
 /**
- * Rows selected newest first with one extra row as the hasMore probe: the page of at most
- * `limit` messages in chronological order.
+ * Rows read newest first (one past the page as the hasMore probe): the page within `bounds`
+ * (see takePage) in chronological order. Only the rows taken become messages.
  */
-export function pageFromNewestFirst<R, T>(rows: R[], limit: number, toMessage: (row: R) => T): MessagePage<T> {
-  const hasMore = rows.length > limit;
-  const count = Math.min(rows.length, limit);
+export function pageFromNewestFirst<R, T>(
+  rows: Iterable<R>,
+  bounds: PageBounds,
+  sizeOf: (row: R) => number,
+  toMessage: (row: R) => T,
+): MessagePage<T> {
+  const { rows: taken, hasMore } = takePage(rows, bounds, sizeOf);
+  const count = taken.length;
   const messages = new Array<T>(count);
-  for (let i = 0; i < count; i += 1) messages[count - 1 - i] = toMessage(rows[i]!);
+  for (let i = 0; i < count; i += 1) messages[count - 1 - i] = toMessage(taken[i]!);
   return { messages, hasMore };
 }
 
-/** Rows selected oldest first with one extra row as the hasMore probe. */
-export function pageFromOldestFirst<R, T>(rows: R[], limit: number, toMessage: (row: R) => T): MessagePage<T> {
-  return { messages: rows.slice(0, limit).map(toMessage), hasMore: rows.length > limit };
+/** Rows read oldest first (one past the page as the hasMore probe): the page within `bounds`. */
+export function pageFromOldestFirst<R, T>(
+  rows: Iterable<R>,
+  bounds: PageBounds,
+  sizeOf: (row: R) => number,
+  toMessage: (row: R) => T,
+): MessagePage<T> {
+  const { rows: taken, hasMore } = takePage(rows, bounds, sizeOf);
+  return { messages: taken.map(toMessage), hasMore };
 }
 
 function isoTime(value: string | Date): string {

@@ -1,4 +1,5 @@
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
+import type { PageBounds } from './reply-budget.js';
 
 export interface NewRoomMessage {
   id: string;
@@ -24,25 +25,22 @@ export interface Appended<T> {
   created: boolean;
 }
 
-export interface RoomPageQuery {
+export interface RoomPageQuery extends PageBounds {
   room: string;
   /** Only messages with seq < beforeSeq; the newest page when absent. */
   beforeSeq?: number;
-  limit: number;
 }
 
-export interface RoomSinceQuery {
+export interface RoomSinceQuery extends PageBounds {
   room: string;
   /** Only messages with seq > sinceSeq, oldest first. */
   sinceSeq: number;
-  limit: number;
 }
 
-export interface DirectPageQuery {
+export interface DirectPageQuery extends PageBounds {
   userA: string;
   userB: string;
   beforeId?: string;
-  limit: number;
 }
 
 /**
@@ -54,6 +52,10 @@ export interface DirectPageQuery {
  *   changes nothing.
  * - A returned promise resolves only once the write is durable; a failed write rejects.
  * - Pages are chronological (ascending seq / insertion order).
+ * - A page holds at most `limit` messages and stops before the message that would take its
+ *   counted size past `maxBytes` (see takePage: the first message always goes in). roomPage and
+ *   directPage keep the newest messages of the range, roomSince the oldest; hasMore is true
+ *   exactly when the range held more than the page. A store reads at most one message beyond it.
  */
 export abstract class MessageStore {
   abstract appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>>;

@@ -70,18 +70,25 @@ export class MessagesService {
         userB: query.with,
         beforeId: query.beforeId,
         limit: query.limit ?? DEFAULT_PAGE_SIZE,
+        maxBytes: this.config.maxReplyBytes,
       }),
     );
     if (!page) throw AppError.notFound('beforeId is not a message of this conversation');
     return page;
   }
 
+  /**
+   * Every history read goes through here and is bounded by MAX_REPLY_BYTES as well as by its
+   * count, so no reply (join, resume, room:history, direct:history, REST) outgrows it.
+   */
   roomPage(room: string, query: { beforeSeq?: number; limit: number }): Promise<MessagePage<Message>> {
-    return storeCall(this.logger, 'message store', () => this.store.roomPage({ room, ...query }));
+    const maxBytes = this.config.maxReplyBytes;
+    return storeCall(this.logger, 'message store', () => this.store.roomPage({ room, ...query, maxBytes }));
   }
 
   roomSince(room: string, sinceSeq: number, limit: number): Promise<MessagePage<Message>> {
-    return storeCall(this.logger, 'message store', () => this.store.roomSince({ room, sinceSeq, limit }));
+    const maxBytes = this.config.maxReplyBytes;
+    return storeCall(this.logger, 'message store', () => this.store.roomSince({ room, sinceSeq, limit, maxBytes }));
   }
 
   lastSeq(room: string): Promise<number> {

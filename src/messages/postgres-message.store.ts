@@ -136,17 +136,20 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
     }
   }
 
-  async roomPage({ room, beforeSeq, limit }: RoomPageQuery): Promise<MessagePage<Message>> {
-    const { rows } = await this.connected().query<RoomMessageRow>({
+  async roomPage({ room, beforeSeq, ...bounds }: RoomPageQuery): Promise<MessagePage<Message>> {
+    const { rows } = await this.connected().query<Sized<RoomMessageRow>>({
       ...PG.roomPage,
-      values: [room, beforeSeq ?? BEYOND_ANY_KEY, limit + 1],
+      values: [room, beforeSeq ?? BEYOND_ANY_KEY, bounds.limit + 1, bounds.maxBytes ?? BEYOND_ANY_KEY],
     });
-    return pageFromNewestFirst(rows, limit, roomMessageFromRow);
+    return pageFromNewestFirst(rows, bounds, replyBytesOf, roomMessageFromRow);
   }
 
-  async roomSince({ room, sinceSeq, limit }: RoomSinceQuery): Promise<MessagePage<Message>> {
-    const { rows } = await this.connected().query<RoomMessageRow>({ ...PG.roomSince, values: [room, sinceSeq, limit + 1] });
-    return pageFromOldestFirst(rows, limit, roomMessageFromRow);
+  async roomSince({ room, sinceSeq, ...bounds }: RoomSinceQuery): Promise<MessagePage<Message>> {
+    const { rows } = await this.connected().query<Sized<RoomMessageRow>>({
+      ...PG.roomSince,
+      values: [room, sinceSeq, bounds.limit + 1, bounds.maxBytes ?? BEYOND_ANY_KEY],
+    });
+    return pageFromOldestFirst(rows, bounds, replyBytesOf, roomMessageFromRow);
   }
 
   async lastSeq(room: string): Promise<number> {
@@ -154,7 +157,7 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
     return rows[0] ? Number(rows[0].last_seq) : 0;
   }
 
-  async directPage({ userA, userB, beforeId, limit }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
+  async directPage({ userA, userB, beforeId, ...bounds }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
     const pool = this.connected();
     const conversation = conversationKey(userA, userB);
     let before: string | number = BEYOND_ANY_KEY;
@@ -163,8 +166,11 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
       if (!cursor.rows[0]) return undefined;
       before = cursor.rows[0].pk;
     }
-    const { rows } = await pool.query<DirectMessageRow>({ ...PG.directPage, values: [conversation, before, limit + 1] });
-    return pageFromNewestFirst(rows, limit, directMessageFromRow);
+    const { rows } = await pool.query<Sized<DirectMessageRow>>({
+      ...PG.directPage,
+      values: [conversation, before, bounds.limit + 1, bounds.maxBytes ?? BEYOND_ANY_KEY],
+    });
+    return pageFromNewestFirst(rows, bounds, replyBytesOf, directMessageFromRow);
   }
 
   async pruneOlderThan(cutoff: Date, batchSize: number): Promise<number> {
@@ -186,6 +192,13 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
     if (!pool) throw new Error('the PostgreSQL message store is closed');
     return { query: (config) => this.gate.run(() => pool.query(config)) };
   }
+}
+
+/** A page row with its counted size, computed by the query (see withinBudget in postgres-statements.ts). */
+type Sized<R> = R & { reply_bytes: number | string };
+
+function replyBytesOf(row: Sized<unknown>): number {
+  return Number(row.reply_bytes);
 }
 
 function violates(error: unknown, constraint: string): boolean {

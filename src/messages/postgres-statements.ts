@@ -1,4 +1,28 @@
 import { DIRECT_MESSAGE_COLUMNS, ROOM_MESSAGE_COLUMNS } from './message-rows.js';
+import { MESSAGE_OVERHEAD_BYTES } from './reply-budget.js';
+
+/** countedBytes in SQL: octet_length is the UTF-8 length Buffer.byteLength gives. */
+const ROOM_REPLY_BYTES = `(${MESSAGE_OVERHEAD_BYTES} + octet_length(text) + octet_length(sender_name)
+  + COALESCE(octet_length(client_msg_id), 0))`;
+const DIRECT_REPLY_BYTES = `(${MESSAGE_OVERHEAD_BYTES} + octet_length(text) + octet_length(sender_name)
+  + octet_length(recipient_name) + COALESCE(octet_length(client_msg_id), 0))`;
+
+/**
+ * Wraps a page query (rows in reading order with their reply_bytes, one past the limit) so the
+ * database sends only the rows takePage can look at: the first two (the first is always taken,
+ * the second is then at least the hasMore probe) and every row whose predecessors fit in $4
+ * bytes, which is the page plus the first row left over. Rows past the budget are never sent.
+ */
+function withinBudget(columns: string, order: string, page: string): string {
+  return `SELECT ${columns}, reply_bytes FROM (
+            SELECT page.*, ROW_NUMBER() OVER reading AS position,
+                   SUM(reply_bytes) OVER reading - reply_bytes AS bytes_before
+            FROM (${page}) AS page
+            WINDOW reading AS (ORDER BY ${order} ROWS UNBOUNDED PRECEDING)
+          ) AS sized
+          WHERE position <= 2 OR bytes_before <= $4
+          ORDER BY ${order}`;
+}
 
 /**
  * Named statements: pg prepares each once per connection and then only sends parameters.
@@ -23,15 +47,25 @@ export const PG = {
     name: 'chat_room_by_client_id',
     text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE sender_id = $1 AND client_msg_id = $2`,
   },
+  /** $1 room, $2 beforeSeq, $3 limit + 1, $4 maxBytes (see withinBudget). */
   roomPage: {
     name: 'chat_room_page',
-    text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages
-           WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+    text: withinBudget(
+      ROOM_MESSAGE_COLUMNS,
+      'seq DESC',
+      `SELECT ${ROOM_MESSAGE_COLUMNS}, ${ROOM_REPLY_BYTES} AS reply_bytes FROM room_messages
+       WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3`,
+    ),
   },
+  /** $1 room, $2 sinceSeq, $3 limit + 1, $4 maxBytes. */
   roomSince: {
     name: 'chat_room_since',
-    text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages
-           WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+    text: withinBudget(
+      ROOM_MESSAGE_COLUMNS,
+      'seq ASC',
+      `SELECT ${ROOM_MESSAGE_COLUMNS}, ${ROOM_REPLY_BYTES} AS reply_bytes FROM room_messages
+       WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
+    ),
   },
   lastSeq: {
     name: 'chat_last_seq',
@@ -57,10 +91,15 @@ export const PG = {
     name: 'chat_direct_cursor',
     text: 'SELECT pk FROM direct_messages WHERE id = $1 AND conversation = $2',
   },
+  /** $1 conversation, $2 pk bound, $3 limit + 1, $4 maxBytes. */
   directPage: {
     name: 'chat_direct_page',
-    text: `SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages
-           WHERE conversation = $1 AND pk < $2 ORDER BY pk DESC LIMIT $3`,
+    text: withinBudget(
+      DIRECT_MESSAGE_COLUMNS,
+      'pk DESC',
+      `SELECT pk, ${DIRECT_MESSAGE_COLUMNS}, ${DIRECT_REPLY_BYTES} AS reply_bytes FROM direct_messages
+       WHERE conversation = $1 AND pk < $2 ORDER BY pk DESC LIMIT $3`,
+    ),
   },
   pruneRoomMessages: {
     name: 'chat_prune_room_messages',

@@ -9,9 +9,11 @@ import { migrateSqlite } from '../database/sqlite-migrator.js';
 import { type BatchLimits, type FlushObserver, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
 import {
   directMessageFromRow,
+  directRowBytes,
   pageFromNewestFirst,
   pageFromOldestFirst,
   roomMessageFromRow,
+  roomRowBytes,
 } from './message-rows.js';
 import {
   type Appended,
@@ -133,27 +135,29 @@ export class SqliteMessageStore extends MessageStore implements OnModuleInit, On
     return connection.writes.submit(() => writeDirectMessage(connection.statements, input));
   }
 
-  async roomPage({ room, beforeSeq, limit }: RoomPageQuery): Promise<MessagePage<Message>> {
-    const rows = this.statements().roomPage.all(room, beforeSeq ?? BEYOND_ANY_SEQ, limit + 1);
-    return pageFromNewestFirst(rows, limit, roomMessageFromRow);
+  // Pages iterate instead of reading every row at once: reading stops at the first row past the
+  // byte budget, so a room of large messages costs one row more than the page, not `limit`.
+  async roomPage({ room, beforeSeq, ...bounds }: RoomPageQuery): Promise<MessagePage<Message>> {
+    const rows = this.statements().roomPage.iterate(room, beforeSeq ?? BEYOND_ANY_SEQ, bounds.limit + 1);
+    return pageFromNewestFirst(rows, bounds, roomRowBytes, roomMessageFromRow);
   }
 
-  async roomSince({ room, sinceSeq, limit }: RoomSinceQuery): Promise<MessagePage<Message>> {
-    const rows = this.statements().roomSince.all(room, sinceSeq, limit + 1);
-    return pageFromOldestFirst(rows, limit, roomMessageFromRow);
+  async roomSince({ room, sinceSeq, ...bounds }: RoomSinceQuery): Promise<MessagePage<Message>> {
+    const rows = this.statements().roomSince.iterate(room, sinceSeq, bounds.limit + 1);
+    return pageFromOldestFirst(rows, bounds, roomRowBytes, roomMessageFromRow);
   }
 
   async lastSeq(room: string): Promise<number> {
     return this.statements().lastSeq.get(room) ?? 0;
   }
 
-  async directPage({ userA, userB, beforeId, limit }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
+  async directPage({ userA, userB, beforeId, ...bounds }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
     const statements = this.statements();
     const conversation = conversationKey(userA, userB);
     const before = beforeId === undefined ? BEYOND_ANY_SEQ : statements.directCursor.get(beforeId, conversation);
     if (before === undefined) return undefined;
-    const rows = statements.directPage.all(conversation, before, limit + 1);
-    return pageFromNewestFirst(rows, limit, directMessageFromRow);
+    const rows = statements.directPage.iterate(conversation, before, bounds.limit + 1);
+    return pageFromNewestFirst(rows, bounds, directRowBytes, directMessageFromRow);
   }
 
   /**

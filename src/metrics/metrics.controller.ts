@@ -1,11 +1,13 @@
 import { Controller, Get, Header, Res } from '@nestjs/common';
 import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
 import { ChatMetrics } from './chat-metrics.js';
 
 @ApiTags('operations')
 @ApiProduces('text/plain')
 @Controller('metrics')
+@RestRateBucket('exempt')
 export class MetricsController {
   constructor(private readonly metrics: ChatMetrics) {}
 

@@ -1,5 +1,5 @@
 import { Controller, Get, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
 import type { AuthenticatedRequest } from '../auth/rest-auth.guard.js';
 import { ReaderGuard } from '../auth/rest-auth.guard.js';
@@ -14,6 +14,7 @@ import type { RoomSummary } from '../users/presence-store.js';
 @ApiTags('rooms')
 @ApiBearerAuth(BEARER_SCHEME)
 @ApiUnauthorizedResponse({ type: ErrorSchema, description: 'JWT mode without a valid Bearer token' })
+@ApiTooManyRequestsResponse({ type: ErrorSchema, description: 'past REST_RATE_PER_SECOND / REST_RATE_BURST for this client address; Retry-After says when to retry' })
 @Controller('rooms')
 @UseGuards(ReaderGuard)
 @UsePipes(HttpValidationPipe)

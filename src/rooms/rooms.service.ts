@@ -57,7 +57,7 @@ export class RoomsService {
     const { firstForUser } = await storeCall(this.logger, 'presence store', () => this.presence.join(client.id, room));
     const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
     const result: RoomJoinResult = { room, members, history: page.messages };
-    if (input.sinceSeq !== undefined && page.hasMore) result.hasMore = true;
+    if (page.hasMore) result.hasMore = true;
     return { result, firstForUser };
   }
 
@@ -94,10 +94,16 @@ export class RoomsService {
     return storeCall(this.logger, 'presence store', () => this.presence.roomMembers(room));
   }
 
-  private joinHistory(input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<MessagePage<Message>> {
+  /**
+   * hasMore of a resume: more messages follow (join again with sinceSeq = the last seq). A plain
+   * join reports none for the last historyLimit messages, as v1 does; hasMore there means that
+   * MAX_REPLY_BYTES cut those short (older ones: room:history with beforeSeq = the first seq).
+   */
+  private async joinHistory(input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<MessagePage<Message>> {
     if (input.sinceSeq !== undefined) return this.messages.roomSince(input.room, input.sinceSeq, MAX_RESUME_MESSAGES);
     const limit = input.historyLimit ?? this.config.historyLimit;
-    if (limit === 0) return Promise.resolve({ messages: [], hasMore: false });
-    return this.messages.roomPage(input.room, { limit });
+    if (limit === 0) return { messages: [], hasMore: false };
+    const page = await this.messages.roomPage(input.room, { limit });
+    return { messages: page.messages, hasMore: page.hasMore && page.messages.length < limit };
   }
 }

@@ -1,5 +1,13 @@
 import { Controller, Get, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import {
+  ApiBadRequestResponse,
+  ApiBearerAuth,
+  ApiNotFoundResponse,
+  ApiOkResponse,
+  ApiTags,
+  ApiTooManyRequestsResponse,
+  ApiUnauthorizedResponse,
+} from '@nestjs/swagger';
 import { ErrorSchema, UserPageSchema, UserSummarySchema } from '../docs/api-schemas.js';
 import { BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
@@ -13,6 +21,7 @@ import { UsersService } from './users.service.js';
 @ApiTags('users')
 @ApiBearerAuth(BEARER_SCHEME)
 @ApiUnauthorizedResponse({ type: ErrorSchema, description: 'JWT mode without a valid Bearer token' })
+@ApiTooManyRequestsResponse({ type: ErrorSchema, description: 'past REST_RATE_PER_SECOND / REST_RATE_BURST for this client address; Retry-After says when to retry' })
 @Controller('users')
 @UseGuards(ReaderGuard)
 @UsePipes(HttpValidationPipe)

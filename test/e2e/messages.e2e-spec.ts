@@ -60,9 +60,9 @@ describe('message:send (e2e)', () => {
     expect(tab2.events('message:new')).toEqual([]);
   });
 
-  it('stores the text as sent and counts the trimmed length against MAX_MESSAGE_LENGTH', async () => {
+  it('stores the text as sent and counts its length as sent against MAX_MESSAGE_LENGTH', async () => {
     const [ada] = await inRoom('m3', 'ada');
-    const padded = `  ${'x'.repeat(20)}\n`;
+    const padded = `  ${'x'.repeat(17)}\n`;
     expect((await ada!.ok<MessageSendResult>('message:send', { room: 'm3', text: padded })).message.text).toBe(padded);
     expect((await ada!.ok<MessageSendResult>('message:send', { room: 'm3', text: 'ünïcødé ✓' })).message.text).toBe('ünïcødé ✓');
   });
@@ -71,6 +71,8 @@ describe('message:send (e2e)', () => {
     ['blank', ' \n\t ', 'text must not be blank'],
     ['empty', '', 'text must not be blank'],
     ['21 characters', 'y'.repeat(21), 'text must be at most 20 characters'],
+    ['20 characters padded to 21', ` ${'y'.repeat(20)}`, 'text must be at most 20 characters'],
+    ['one character padded past the limit', `y${' '.repeat(20)}`, 'text must be at most 20 characters'],
   ])('refuses %s text with VALIDATION_FAILED details', async (_label, text, why) => {
     const [ada, bob] = await inRoom('m4', 'ada', 'bob');
     const error = failure(await ada!.request('message:send', { room: 'm4', text }), ErrorCode.VALIDATION_FAILED);

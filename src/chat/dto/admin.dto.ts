@@ -3,7 +3,7 @@ import { IsString, Length } from 'class-validator';
 import { IsOmittable } from '../../common/is-omittable.js';
 
 export class SystemMessageBody {
-  @ApiProperty({ example: 'The room closes at 18:00', description: 'trimmed length 1..MAX_MESSAGE_LENGTH' })
+  @ApiProperty({ example: 'The room closes at 18:00', description: '1..MAX_MESSAGE_LENGTH characters as sent, not only whitespace' })
   @IsString()
   text!: string;
 
@@ -15,7 +15,7 @@ export class SystemMessageBody {
 }
 
 export class AnnouncementBody {
-  @ApiProperty({ example: 'Maintenance at noon', description: 'trimmed length 1..MAX_MESSAGE_LENGTH' })
+  @ApiProperty({ example: 'Maintenance at noon', description: '1..MAX_MESSAGE_LENGTH characters as sent, not only whitespace' })
   @IsString()
   text!: string;
 }

@@ -8,7 +8,7 @@ export class MessageSendDto {
   @Matches(ROOM_NAME_PATTERN, ROOM_RULE)
   room!: string;
 
-  /** Length rules (trimmed 1..MAX_MESSAGE_LENGTH) depend on config and live in the service. */
+  /** Length rules (1..MAX_MESSAGE_LENGTH as sent, not blank) depend on config and live in the service. */
   @IsString()
   text!: string;
 

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { DirectMessage, Message, User } from '../../../src/contract.js';
 import type { MessageStore, NewDirectMessage, NewRoomMessage } from '../../../src/messages/message-store.js';
+import { directMessageBytes, MESSAGE_OVERHEAD_BYTES, roomMessageBytes } from '../../../src/messages/reply-budget.js';
 
 /** How the contract suite gets stores of one implementation. */
 export interface StoreHarness {
@@ -256,6 +257,106 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
         await appendDirect(2, BOB, ADA);
         if (!page.hasMore) break;
         page = (await store.directPage({ userA: 'bob', userB: 'ada', beforeId: page.messages[0]!.id, limit: 6 }))!;
+      }
+      expect(seen).toEqual(inserted);
+    });
+  });
+
+  describe('byte budget (maxBytes)', () => {
+    /** 1,000 UTF-8 bytes of text in 500 characters: the budget counts bytes, not characters. */
+    const TEXT = 'é'.repeat(500);
+    /** What one of these messages from Ada (name 'Ada') is counted for. */
+    const COUNTED = MESSAGE_OVERHEAD_BYTES + 1000 + 3;
+
+    async function appendSized(room: string, texts: string[]): Promise<Message[]> {
+      const messages: Message[] = [];
+      for (const text of texts) messages.push((await store.appendRoomMessage(roomInput(room, ADA, text))).message);
+      return messages;
+    }
+
+    const counted = (messages: Message[]): number => messages.reduce((sum, m) => sum + roomMessageBytes(m), 0);
+
+    it('counts UTF-8 bytes of text, sender name and clientMsgId plus a fixed overhead', async () => {
+      const plain = (await store.appendRoomMessage(roomInput('counted', ADA, TEXT))).message;
+      const tagged = (await store.appendRoomMessage(roomInput('counted', { id: 'zoe', name: 'Zoë 🎉' }, TEXT, { clientMsgId: 'ü-1' }))).message;
+      expect(roomMessageBytes(plain)).toBe(COUNTED);
+      expect(roomMessageBytes(tagged)).toBe(MESSAGE_OVERHEAD_BYTES + 1000 + 9 + 4);
+      // The store counts the same: the budget that fits both exactly takes both, one byte less only the newest.
+      const both = COUNTED + roomMessageBytes(tagged);
+      expect(await store.roomPage({ room: 'counted', limit: 10, maxBytes: both })).toEqual({ messages: [plain, tagged], hasMore: false });
+      expect(await store.roomPage({ room: 'counted', limit: 10, maxBytes: both - 1 })).toEqual({ messages: [tagged], hasMore: true });
+      expect(await store.roomSince({ room: 'counted', sinceSeq: 0, limit: 10, maxBytes: both - 1 })).toEqual({ messages: [plain], hasMore: true });
+      const direct = (await store.appendDirectMessage(directInput({ id: 'zoe', name: 'Zoë 🎉' }, BOB, TEXT, { clientMsgId: 'ü-2' }))).message;
+      const older = (await store.appendDirectMessage(directInput(BOB, ADA, 'hi'))).message;
+      expect(directMessageBytes(direct)).toBe(MESSAGE_OVERHEAD_BYTES + 1000 + 9 + 3 + 4);
+      expect(await store.directPage({ userA: 'zoe', userB: 'bob', limit: 10, maxBytes: directMessageBytes(direct) })).toEqual({
+        messages: [direct],
+        hasMore: false,
+      });
+      expect((await store.directPage({ userA: 'ada', userB: 'bob', limit: 10, maxBytes: 1 }))!.messages).toEqual([older]);
+    });
+
+    it('pages back within the budget, newest first, reaching every message exactly once', async () => {
+      const all = await appendSized('budget', Array.from({ length: 10 }, () => TEXT));
+      const seen: Message[] = [];
+      let page = await store.roomPage({ room: 'budget', limit: 100, maxBytes: 3 * COUNTED });
+      expect(seqs(page.messages)).toEqual([8, 9, 10]);
+      for (;;) {
+        expect(page.messages.length).toBeGreaterThan(0);
+        expect(counted(page.messages)).toBeLessThanOrEqual(3 * COUNTED);
+        seen.unshift(...page.messages);
+        if (!page.hasMore) break;
+        page = await store.roomPage({ room: 'budget', beforeSeq: page.messages[0]!.seq, limit: 100, maxBytes: 3 * COUNTED });
+      }
+      expect(seen).toEqual(all);
+      const oneLess = await store.roomPage({ room: 'budget', limit: 100, maxBytes: 3 * COUNTED - 1 });
+      expect(seqs(oneLess.messages)).toEqual([9, 10]);
+      expect(oneLess.hasMore).toBe(true);
+      // The count still applies under the budget, and a budget that holds all says hasMore false.
+      expect(await store.roomPage({ room: 'budget', limit: 2, maxBytes: 3 * COUNTED })).toEqual({ messages: all.slice(8), hasMore: true });
+      expect(await store.roomPage({ room: 'budget', limit: 10, maxBytes: 10 * COUNTED })).toEqual({ messages: all, hasMore: false });
+    });
+
+    it('resumes within the budget, oldest first, reaching every message exactly once', async () => {
+      const all = await appendSized('budget-resume', Array.from({ length: 10 }, () => TEXT));
+      const seen: Message[] = [];
+      let sinceSeq = 0;
+      for (;;) {
+        const page = await store.roomSince({ room: 'budget-resume', sinceSeq, limit: 100, maxBytes: 4 * COUNTED });
+        expect(seqs(page.messages)).toEqual(range(sinceSeq + 1, Math.min(sinceSeq + 4, 10)));
+        seen.push(...page.messages);
+        if (!page.hasMore) break;
+        sinceSeq = page.messages.at(-1)!.seq;
+      }
+      expect(seen).toEqual(all);
+    });
+
+    it('returns one message however large, so paging always moves on, and hasMore says whether more exist', async () => {
+      const big = 'b'.repeat(5000);
+      const all = await appendSized('oversized', ['s1', 's2', big, 's4', 's5']);
+      const maxBytes = 2 * (MESSAGE_OVERHEAD_BYTES + 2 + 3);
+      const newest = await store.roomPage({ room: 'oversized', limit: 10, maxBytes });
+      expect(newest).toEqual({ messages: all.slice(3), hasMore: true });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 4, limit: 10, maxBytes })).toEqual({ messages: [all[2]], hasMore: true });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 3, limit: 10, maxBytes })).toEqual({ messages: all.slice(0, 2), hasMore: false });
+      expect(await store.roomSince({ room: 'oversized', sinceSeq: 2, limit: 10, maxBytes: 1 })).toEqual({ messages: [all[2]], hasMore: true });
+      expect(await store.roomSince({ room: 'oversized', sinceSeq: 2, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[2]], hasMore: true });
+      expect(await store.roomSince({ room: 'oversized', sinceSeq: 4, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[4]], hasMore: false });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 4, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[2]], hasMore: true });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 2, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[0]], hasMore: false });
+    });
+
+    it('pages direct messages within the budget, reaching every message exactly once', async () => {
+      const inserted: DirectMessage[] = [];
+      for (let i = 0; i < 9; i += 1) inserted.push((await store.appendDirectMessage(directInput(i % 2 ? BOB : ADA, i % 2 ? ADA : BOB, TEXT))).message);
+      const maxBytes = 2 * directMessageBytes(inserted[0]!);
+      const seen: DirectMessage[] = [];
+      let page = (await store.directPage({ userA: 'ada', userB: 'bob', limit: 100, maxBytes }))!;
+      for (;;) {
+        expect(page.messages).toHaveLength(page.hasMore ? 2 : 1);
+        seen.unshift(...page.messages);
+        if (!page.hasMore) break;
+        page = (await store.directPage({ userA: 'bob', userB: 'ada', beforeId: page.messages[0]!.id, limit: 100, maxBytes }))!;
       }
       expect(seen).toEqual(inserted);
     });
