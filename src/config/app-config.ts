@@ -43,6 +43,8 @@ export class AppConfig {
   readonly jwtPublicKey?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+  /** How far a token's `iat` may lie ahead of this node's clock. */
+  readonly jwtClockSkewSeconds!: number;
   /** undefined: same origin and localhost only. */
   readonly corsOrigins?: string[];
   readonly maxPayloadBytes!: number;
@@ -170,6 +172,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     jwtPublicKey: env.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
     jwtIssuer: env.raw('JWT_ISSUER'),
     jwtAudience: env.raw('JWT_AUDIENCE'),
+    jwtClockSkewSeconds: env.int('JWT_CLOCK_SKEW_SECONDS', 60, 0, 3600),
     corsOrigins: env.list('CORS_ORIGINS'),
     maxPayloadBytes: env.int('MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 100 * 1024 * 1024),
     eventRateLimit: {
