@@ -62,7 +62,7 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
   app.useStaticAssets(PUBLIC_DIR);
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
-  setUpOpenApi(app);
+  setUpOpenApi(app, config);
   serveAdminUi(app, config);
   const redis = app.get(RedisConnections);
   await redis.ready();

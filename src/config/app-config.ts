@@ -60,6 +60,10 @@ export class AppConfig {
   readonly pingTimeoutMs!: number;
   readonly shutdownGraceMs!: number;
   readonly adminUi?: { username: string; password: string };
+  /** /metrics without admin credentials (default: in open mode only). */
+  readonly metricsPublic!: boolean;
+  /** /docs, /docs-json and /docs-yaml without admin credentials (default: in open mode only). */
+  readonly docsPublic!: boolean;
 
   static readonly SECRET_VARIABLES: ReadonlySet<string> = new Set([
     'ADMIN_API_KEY',
@@ -152,6 +156,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
   if (redisUrl && database.kind === 'sqlite') {
     env.problem('REDIS_URL', 'is set but DATABASE_URL is SQLite: cluster nodes cannot share SQLite; use postgres://');
   }
+  const authMode = readAuthMode(env);
   const values: AppConfig = {
     port: env.int('PORT', 3000, 0, 65535),
     host: readHost(env),
@@ -167,7 +172,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     redisUrl,
     redisPrefix: readRedisPrefix(env),
     nodeTtlMs: env.int('NODE_TTL_MS', 10_000, 1_000, 300_000),
-    authMode: readAuthMode(env),
+    authMode,
     jwtSecret: env.raw('JWT_SECRET'),
     jwtPublicKey: env.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
     jwtIssuer: env.raw('JWT_ISSUER'),
@@ -192,6 +197,8 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     pingTimeoutMs: env.int('PING_TIMEOUT_MS', 20_000, 100, 600_000),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     adminUi: readAdminUi(env),
+    metricsPublic: env.bool('METRICS_PUBLIC', authMode === 'open'),
+    docsPublic: env.bool('DOCS_PUBLIC', authMode === 'open'),
   };
   if (env.problems.length > 0) throw new ConfigError(env.problems);
   return Object.freeze(Object.assign(new AppConfig(), values));
