@@ -149,6 +149,17 @@ describe('loadConfig', () => {
     expect(problemsOf({ JWT_CLOCK_SKEW_SECONDS: '-1' })).toHaveLength(1);
   });
 
+  it('bounds the admin UI credentials and reads its login throttle', () => {
+    const on = { ADMIN_UI: 'true', ADMIN_UI_PASSWORD: 'pw' };
+    expect(loadConfig(on).adminUi).toEqual({ username: 'admin', password: 'pw', loginFailuresPerMinute: 5 });
+    expect(loadConfig({ ...on, ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '1' }).adminUi?.loginFailuresPerMinute).toBe(1);
+    expect(problemsOf({ ...on, ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '0' })).toHaveLength(1);
+    expect(loadConfig({ ...on, ADMIN_UI_PASSWORD: 'p'.repeat(256) }).adminUi?.password).toHaveLength(256);
+    const tooLong = problemsOf({ ...on, ADMIN_UI_USERNAME: 'u'.repeat(257), ADMIN_UI_PASSWORD: 'p'.repeat(257) });
+    expect(tooLong).toHaveLength(2);
+    expect(tooLong.join('\n')).not.toContain('p'.repeat(257));
+  });
+
   it('keeps a long bad value short in the message', () => {
     const [problem] = problemsOf({ LOG_LEVEL: 'x'.repeat(500) });
     expect(problem!.length).toBeLessThan(200);

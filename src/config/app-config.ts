@@ -13,6 +13,16 @@ export interface DatabaseConfig {
   location: string;
 }
 
+export interface AdminUiConfig {
+  username: string;
+  password: string;
+  /** Failed `/admin` logins one client address may make per minute before it is refused outright. */
+  loginFailuresPerMinute: number;
+}
+
+/** Longest ADMIN_UI_USERNAME / ADMIN_UI_PASSWORD, and longest value the `/admin` handshake may present. */
+export const ADMIN_UI_MAX_CREDENTIAL_LENGTH = 256;
+
 export interface RateLimit {
   perSecond: number;
   burst: number;
@@ -59,7 +69,7 @@ export class AppConfig {
   readonly pingIntervalMs!: number;
   readonly pingTimeoutMs!: number;
   readonly shutdownGraceMs!: number;
-  readonly adminUi?: { username: string; password: string };
+  readonly adminUi?: AdminUiConfig;
   /** /metrics without admin credentials (default: in open mode only). */
   readonly metricsPublic!: boolean;
   /** /docs, /docs-json and /docs-yaml without admin credentials (default: in open mode only). */
@@ -124,7 +134,11 @@ function readAdminUi(env: EnvReader): AppConfig['adminUi'] {
   const username = env.string('ADMIN_UI_USERNAME', 'admin');
   const password = env.raw('ADMIN_UI_PASSWORD');
   if (!password) env.problem('ADMIN_UI_PASSWORD', 'is required when ADMIN_UI=true');
-  return { username, password: password ?? '' };
+  const tooLong = `must be at most ${ADMIN_UI_MAX_CREDENTIAL_LENGTH} characters`;
+  if (username.length > ADMIN_UI_MAX_CREDENTIAL_LENGTH) env.problem('ADMIN_UI_USERNAME', tooLong);
+  if (password && password.length > ADMIN_UI_MAX_CREDENTIAL_LENGTH) env.problem('ADMIN_UI_PASSWORD', tooLong);
+  const loginFailuresPerMinute = env.int('ADMIN_UI_LOGIN_FAILURES_PER_MINUTE', 5, 1, 1_000_000);
+  return { username, password: password ?? '', loginFailuresPerMinute };
 }
 
 function readRedisPrefix(env: EnvReader): string {
