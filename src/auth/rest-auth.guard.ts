@@ -26,11 +26,14 @@ export class ReaderGuard implements CanActivate {
 }
 
 /**
- * Resolves when the headers carry admin credentials: `X-Api-Key: ADMIN_API_KEY`, or in JWT mode a
- * Bearer token with role admin. Throws UNAUTHORIZED without them, FORBIDDEN for a non-admin token.
+ * Resolves when the headers carry admin credentials: ADMIN_API_KEY as `X-Api-Key` or as the Bearer
+ * token (for clients that can only send `Authorization`, like a Prometheus scraper), or in JWT
+ * mode a Bearer token with role admin. Throws UNAUTHORIZED without them, FORBIDDEN for a
+ * non-admin token.
  */
 export async function assertAdmin(headers: IncomingHttpHeaders, authenticator: Authenticator, config: AppConfig): Promise<void> {
   if (secretsEqual(headers['x-api-key'], config.adminApiKey)) return;
+  if (secretsEqual(bearerToken(headers), config.adminApiKey)) return;
   if (config.authMode === 'jwt' && bearerToken(headers)) {
     const identity = await authenticator.authenticate({ auth: {}, headers });
     if (identity.isAdmin) return;
@@ -39,7 +42,7 @@ export async function assertAdmin(headers: IncomingHttpHeaders, authenticator: A
   throw AppError.unauthorized('a valid X-Api-Key header is required');
 }
 
-/** Admin endpoints: `X-Api-Key: ADMIN_API_KEY`, or in JWT mode a Bearer token with role admin. */
+/** Admin endpoints: ADMIN_API_KEY, or in JWT mode a Bearer token with role admin (see assertAdmin). */
 @Injectable()
 export class AdminGuard implements CanActivate {
   constructor(
@@ -56,7 +59,7 @@ export class AdminGuard implements CanActivate {
 
 /**
  * /metrics: public when METRICS_PUBLIC (the default in open mode), else admin credentials as for
- * the admin endpoints (a scraper sends X-Api-Key or an admin Bearer token).
+ * the admin endpoints (a scraper sends ADMIN_API_KEY as X-Api-Key or Bearer token, or an admin JWT).
  */
 @Injectable()
 export class MetricsGuard implements CanActivate {

@@ -89,10 +89,11 @@ describe('who may scrape /metrics (e2e)', () => {
     expect(anonymous.body).toMatchObject({ code: 'UNAUTHORIZED' });
     expect(anonymous.text).not.toContain('chat_connected_sockets');
     await request(url).get('/metrics').set('X-Api-Key', `${ADMIN_KEY}x`).expect(401);
-    await request(url).get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}`).expect(401);
+    await request(url).get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}x`).expect(401);
     const user = await request(url).get('/metrics').set('Authorization', `Bearer ${await token({ sub: 'ada' })}`).expect(403);
     expect(user.body).toMatchObject({ code: 'FORBIDDEN' });
-    for (const credentials of [{ 'X-Api-Key': ADMIN_KEY }, { Authorization: `Bearer ${await token({ sub: 'prometheus', role: 'admin' })}` }]) {
+    const adminToken = `Bearer ${await token({ sub: 'prometheus', role: 'admin' })}`;
+    for (const credentials of [{ 'X-Api-Key': ADMIN_KEY }, { Authorization: `Bearer ${ADMIN_KEY}` }, { Authorization: adminToken }]) {
       const res = await request(url).get('/metrics').set(credentials).expect(200);
       expect(res.headers['content-type']).toMatch(/^text\/plain/);
       expect(res.text).toContain('chat_connected_sockets');
