@@ -20,6 +20,7 @@ import { requestLogger } from './logging/logger-options.js';
 import { clusterAdapter } from './redis/cluster-adapter.js';
 import { RedisConnections } from './redis/redis-connections.js';
 import { AppExceptionFilter } from './common/app-exception.filter.js';
+import { useBodyParsers } from './common/json-bodies.js';
 import type { AppConfig } from './config/app-config.js';
 
 /** The demo chat page; public/ sits beside both src/ and dist/, so one relative path serves both. */
@@ -59,14 +60,15 @@ function enableRestCors(app: INestApplication, config: AppConfig): void {
 
 /** Builds the application without listening, so tests and main share exactly one setup. */
 export async function createApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
   app.use(requestLogger(config));
+  useBodyParsers(app);
   app.useStaticAssets(PUBLIC_DIR);
   app.useGlobalFilters(new AppExceptionFilter());
   enableRestCors(app, config);
-  setUpOpenApi(app);
+  setUpOpenApi(app, config);
   serveAdminUi(app, config);
   const redis = app.get(RedisConnections);
   await redis.ready();

@@ -3,6 +3,7 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { createApp } from './bootstrap.js';
 import { DrainService } from './chat/drain.service.js';
 import { type AppConfig, ConfigError, loadConfig } from './config/app-config.js';
+import { keepServingOnUnhandledRejections } from './logging/unhandled-rejections.js';
 
 /** Beyond the grace period, closing connections and stores gets this long before a hard exit. */
 const CLOSE_MARGIN_MS = 5000;
@@ -48,6 +49,7 @@ function handleSignals(app: INestApplication, config: AppConfig): void {
 
 async function main(): Promise<void> {
   const config = readConfig();
+  keepServingOnUnhandledRejections();
   const app = await createApp(config);
   handleSignals(app, config);
   await app.listen(config.port, config.host);

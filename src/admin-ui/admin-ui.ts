@@ -6,8 +6,18 @@ import { instrument } from '@socket.io/admin-ui';
 import bcrypt from 'bcryptjs';
 import type { Server } from 'socket.io';
 import type { AppConfig } from '../config/app-config.js';
+import { AdminLoginGate } from './admin-login-gate.js';
+import { AdminSessions } from './admin-sessions.js';
 
 export const ADMIN_UI_PATH = '/admin-ui';
+const ADMIN_NAMESPACE = '/admin';
+/**
+ * bcrypt's lowest cost. The library insists on a bcrypt hash and compares with it after a login
+ * the gate has already checked; the hash never leaves this process, which holds the plain
+ * password beside it, so a higher cost would protect nothing and only stall the event loop
+ * (bcryptjs yields only every 100 ms) on each admin login.
+ */
+const BCRYPT_COST = 4;
 
 /** The admin UI's static files ship inside the package, next to its package.json. */
 function adminUiAssets(): string {
@@ -27,8 +37,14 @@ export function serveAdminUi(app: INestApplication, config: AppConfig): void {
 
 export function instrumentAdminUi(server: Server, config: AppConfig): void {
   if (!config.adminUi) return;
+  const sessions = new AdminSessions();
+  const gate = new AdminLoginGate(config.adminUi, sessions, config.trustProxy);
+  // Namespace middleware runs in registration order: the gate before the library's check.
+  server.of(ADMIN_NAMESPACE).use(gate.middleware);
   instrument(server, {
-    auth: { type: 'basic', username: config.adminUi.username, password: bcrypt.hashSync(config.adminUi.password, 10) },
+    namespaceName: ADMIN_NAMESPACE,
+    auth: { type: 'basic', username: config.adminUi.username, password: bcrypt.hashSync(config.adminUi.password, BCRYPT_COST) },
+    store: sessions,
     mode: 'production',
     readonly: true,
     serverId: config.nodeId,

@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { Authenticator } from './credentials.js';
 import { JwtAuthenticator } from './jwt.authenticator.js';
 import { OpenAuthenticator } from './open.authenticator.js';
-import { AdminGuard, ReaderGuard } from './rest-auth.guard.js';
+import { AdminGuard, MetricsGuard, ReaderGuard } from './rest-auth.guard.js';
 
 @Module({
   providers: [
@@ -15,7 +15,8 @@ import { AdminGuard, ReaderGuard } from './rest-auth.guard.js';
     },
     ReaderGuard,
     AdminGuard,
+    MetricsGuard,
   ],
-  exports: [Authenticator, ReaderGuard, AdminGuard],
+  exports: [Authenticator, ReaderGuard, AdminGuard, MetricsGuard],
 })
 export class AuthModule {}

@@ -1,4 +1,4 @@
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { SocketData } from '../contract.js';
 
@@ -16,12 +16,18 @@ export abstract class Authenticator {
   abstract authenticate(credentials: Credentials): Promise<SocketData>;
 }
 
-/** Constant-time comparison, so a wrong key reveals nothing through timing. */
+function sha256(value: string): Buffer {
+  return createHash('sha256').update(value).digest();
+}
+
+/**
+ * Constant-time comparison, so a wrong key reveals nothing through timing: the SHA-256 digests
+ * are compared, which have one length whatever was presented, so not even the key's length shows
+ * (comparing the keys themselves needs equal lengths and would answer a wrong length at once).
+ */
 export function secretsEqual(given: unknown, expected: string | undefined): boolean {
   if (typeof given !== 'string' || expected === undefined) return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return timingSafeEqual(sha256(given), sha256(expected));
 }
 
 export function bearerToken(headers: IncomingHttpHeaders): string | undefined {

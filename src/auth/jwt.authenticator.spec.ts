@@ -64,12 +64,57 @@ describe('JwtAuthenticator (HS256)', () => {
     ['a 65 character sub', () => hs256({ sub: 'a'.repeat(65) })],
     ['an empty name', () => hs256({ sub: 'ada', name: '' })],
     ['a 65 character name', () => hs256({ sub: 'ada', name: 'n'.repeat(65) })],
+    ['65 astral characters as name', () => hs256({ sub: 'ada', name: '\u{1F600}'.repeat(65) })],
+    ['the reserved sub system', () => hs256({ sub: 'system' })],
+    ['the reserved sub in another letter case', () => hs256({ sub: 'SyStEm' })],
+    ['a name with a newline', () => hs256({ sub: 'ada', name: 'Ada\nsystem: all good' })],
+    ['a name with a NUL', () => hs256({ sub: 'ada', name: 'Ada\u0000' })],
+    ['a name with DEL', () => hs256({ sub: 'ada', name: 'Ada\u007f' })],
+    ['a name with a C1 control', () => hs256({ sub: 'ada', name: 'Ada\u009b' })],
+    ['a name with a line separator', () => hs256({ sub: 'ada', name: 'Ada\u2028' })],
+    ['a name with a right-to-left override', () => hs256({ sub: 'ada', name: 'Ada \u202egnp.exe' })],
+    ['a name with a left-to-right embedding', () => hs256({ sub: 'ada', name: '\u202aAda' })],
+    ['a name with a first-strong isolate', () => hs256({ sub: 'ada', name: 'Ada\u2068' })],
+    ['a name with a lone surrogate', () => hs256({ sub: 'ada', name: 'Ada\ud800' })],
+    ['an iat 90 s ahead', () => hs256({ sub: 'ada', iat: now() + 90 })],
+    ['an iat a year ahead', () => hs256({ sub: 'ada', iat: now() + 365 * 86400 })],
     ['rooms as a string', () => hs256({ sub: 'ada', rooms: 'lobby' })],
     ['rooms with a non-string', () => hs256({ sub: 'ada', rooms: ['lobby', 7] })],
     ['rooms with an empty entry', () => hs256({ sub: 'ada', rooms: [''] })],
     ['more than 1000 rooms', () => hs256({ sub: 'ada', rooms: Array.from({ length: 1001 }, (_, i) => `r${i}`) })],
   ])('refuses %s', async (_name, token) => {
     await rejected(hsAuth, await token());
+  });
+
+  it('accepts names of 64 characters, astral ones included, with ordinary punctuation and right-to-left script', async () => {
+    for (const name of ['n'.repeat(64), '\u{1F600}'.repeat(64), 'Zoë O\'Brien-Ñúñez (ops)', 'עדה לאבלייס', 'Ada\u200fL']) {
+      await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', name })))).resolves.toMatchObject({ user: { name } });
+    }
+  });
+
+  it('says why a name or a reserved sub is refused', async () => {
+    await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', name: 'a\u202eb' })))).rejects.toMatchObject({
+      code: ErrorCode.UNAUTHORIZED,
+      message: 'token name must be 1-64 characters without control characters or bidirectional overrides',
+    });
+    await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'system' })))).rejects.toMatchObject({
+      code: ErrorCode.UNAUTHORIZED,
+      message: 'token sub system is reserved',
+    });
+  });
+
+  it('accepts an iat up to JWT_CLOCK_SKEW_SECONDS ahead and says why it refuses one beyond', async () => {
+    await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', iat: now() + 30 })))).resolves.toBeDefined();
+    await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', iat: now() - 86400 })))).resolves.toBeDefined();
+    await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', iat: now() + 3600 })))).rejects.toMatchObject({
+      code: ErrorCode.UNAUTHORIZED,
+      message: 'token iat lies more than 60 s in the future',
+    });
+    const strict = new JwtAuthenticator(loadConfig({ JWT_SECRET: SECRET, JWT_CLOCK_SKEW_SECONDS: '0' }));
+    await rejected(strict, await hs256({ sub: 'ada', iat: now() + 5 }));
+    await expect(strict.authenticate(withToken(await hs256({ sub: 'ada', iat: now() })))).resolves.toBeDefined();
+    const lenient = new JwtAuthenticator(loadConfig({ JWT_SECRET: SECRET, JWT_CLOCK_SKEW_SECONDS: '600' }));
+    await expect(lenient.authenticate(withToken(await hs256({ sub: 'ada', iat: now() + 300 })))).resolves.toBeDefined();
   });
 
   it('treats only role "admin" as admin', async () => {

@@ -4,10 +4,10 @@ import { type JWTPayload, jwtVerify } from 'jose';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { SocketData } from '../contract.js';
-import { USER_ID_PATTERN } from '../users/user-id.js';
+import { DISPLAY_NAME_RULE, isDisplayName } from '../users/display-name.js';
+import { isReservedUserId, USER_ID_PATTERN } from '../users/user-id.js';
 import { Authenticator, bearerToken, type Credentials } from './credentials.js';
 
-const MAX_NAME_LENGTH = 64;
 const MAX_ROOM_RULES = 1000;
 
 interface VerificationKey {
@@ -39,7 +39,19 @@ export class JwtAuthenticator extends Authenticator {
     const token = typeof auth.token === 'string' ? auth.token : bearerToken(headers);
     if (!token) throw AppError.unauthorized('a token is required (auth.token or Authorization: Bearer)');
     const claims = await this.verify(token);
+    this.assertIssuedInThePast(claims);
     return identityFrom(claims);
+  }
+
+  /**
+   * jose checks `iat` only against a maximum token age, which this gateway does not set. A token
+   * dated ahead of this node's clock by more than JWT_CLOCK_SKEW_SECONDS was minted by a wrong
+   * clock or ahead of time, to be used later than its issuer could see: refused.
+   */
+  private assertIssuedInThePast({ iat }: JWTPayload): void {
+    if (iat !== undefined && iat > Date.now() / 1000 + this.config.jwtClockSkewSeconds) {
+      throw AppError.unauthorized(`token iat lies more than ${this.config.jwtClockSkewSeconds} s in the future`);
+    }
   }
 
   private async verify(token: string): Promise<JWTPayload> {
@@ -66,10 +78,9 @@ function identityFrom(claims: JWTPayload): SocketData {
   if (typeof sub !== 'string' || !USER_ID_PATTERN.test(sub)) {
     throw AppError.unauthorized('token sub must be 1-64 characters of letters, digits, _ . - @ : |');
   }
+  if (isReservedUserId(sub)) throw AppError.unauthorized(`token sub ${sub} is reserved`);
   const name = claims.name === undefined ? sub : claims.name;
-  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME_LENGTH) {
-    throw AppError.unauthorized(`token name must be a string of 1-${MAX_NAME_LENGTH} characters`);
-  }
+  if (!isDisplayName(name)) throw AppError.unauthorized(`token name must be ${DISPLAY_NAME_RULE}`);
   const expiresAt = (exp as number) * 1000;
   // Beyond this a Date is invalid, and the session's expiry could not be reported or armed.
   if (!(expiresAt <= MAX_DATE_MS)) throw AppError.unauthorized('token exp is out of range');

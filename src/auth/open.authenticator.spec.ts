@@ -50,6 +50,18 @@ describe('OpenAuthenticator', () => {
     expect(error.message).toBe('auth.username must be 1-32 characters of letters, digits, _ . -');
   });
 
+  it.each(['system', 'System', 'SYSTEM'])('refuses the reserved username %j and says so', async (username) => {
+    const error = await refusal({ username });
+    expect(error.code).toBe(ErrorCode.UNAUTHORIZED);
+    expect(error.message).toBe(`auth.username ${username} is reserved`);
+  });
+
+  it('accepts names that only contain a reserved id', async () => {
+    for (const username of ['systems', 'system_', 'my.system']) {
+      await expect(authenticate({ username })).resolves.toMatchObject({ user: { id: username } });
+    }
+  });
+
   it('makes the connection an admin only with the exact ADMIN_API_KEY', async () => {
     await expect(authenticate({ username: 'root', adminKey: 'the-admin-key' })).resolves.toMatchObject({ isAdmin: true });
     for (const adminKey of ['the-admin-ke', 'the-admin-key ', 'THE-ADMIN-KEY', '', 1, null, ['the-admin-key']]) {

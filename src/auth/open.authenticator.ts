@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { SocketData } from '../contract.js';
-import { USERNAME_PATTERN } from '../users/user-id.js';
+import { isReservedUserId, USERNAME_PATTERN } from '../users/user-id.js';
 import { Authenticator, type Credentials, secretsEqual } from './credentials.js';
 
 /** Development mode: the client names itself; `auth.adminKey` equal to ADMIN_API_KEY makes it admin. */
@@ -24,6 +24,7 @@ export class OpenAuthenticator extends Authenticator implements OnApplicationBoo
     if (typeof username !== 'string' || !USERNAME_PATTERN.test(username)) {
       throw AppError.unauthorized('auth.username must be 1-32 characters of letters, digits, _ . -');
     }
+    if (isReservedUserId(username)) throw AppError.unauthorized(`auth.username ${username} is reserved`);
     return {
       user: { id: username, name: username },
       isAdmin: secretsEqual(auth.adminKey, this.config.adminApiKey),

@@ -66,6 +66,17 @@ describe('AdminGuard', () => {
     }
   });
 
+  it('accepts ADMIN_API_KEY as the Bearer token in both modes, for clients that only send Authorization', async () => {
+    for (const [auth, config] of [[jwt, jwtConfig], [open, openConfig]] as const) {
+      const guard = admin(auth, config);
+      await expect(outcome(guard, { authorization: 'Bearer api-key' })).resolves.toBe(true);
+      await expect(outcome(guard, { authorization: 'Bearer api-kez' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+      await expect(outcome(guard, { authorization: 'Basic api-key' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    }
+    const noKey = loadConfig({});
+    await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { authorization: 'Bearer undefined' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+  });
+
   it('accepts a role admin token in JWT mode and refuses other tokens with FORBIDDEN', async () => {
     const guard = admin(jwt, jwtConfig);
     await expect(outcome(guard, { authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` })).resolves.toBe(true);

@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http';
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { AppError } from '../common/app-error.js';
@@ -24,7 +25,24 @@ export class ReaderGuard implements CanActivate {
   }
 }
 
-/** Admin endpoints: `X-Api-Key: ADMIN_API_KEY`, or in JWT mode a Bearer token with role admin. */
+/**
+ * Resolves when the headers carry admin credentials: ADMIN_API_KEY as `X-Api-Key` or as the Bearer
+ * token (for clients that can only send `Authorization`, like a Prometheus scraper), or in JWT
+ * mode a Bearer token with role admin. Throws UNAUTHORIZED without them, FORBIDDEN for a
+ * non-admin token.
+ */
+export async function assertAdmin(headers: IncomingHttpHeaders, authenticator: Authenticator, config: AppConfig): Promise<void> {
+  if (secretsEqual(headers['x-api-key'], config.adminApiKey)) return;
+  if (secretsEqual(bearerToken(headers), config.adminApiKey)) return;
+  if (config.authMode === 'jwt' && bearerToken(headers)) {
+    const identity = await authenticator.authenticate({ auth: {}, headers });
+    if (identity.isAdmin) return;
+    throw AppError.forbidden('an admin token is required');
+  }
+  throw AppError.unauthorized('a valid X-Api-Key header is required');
+}
+
+/** Admin endpoints: ADMIN_API_KEY, or in JWT mode a Bearer token with role admin (see assertAdmin). */
 @Injectable()
 export class AdminGuard implements CanActivate {
   constructor(
@@ -34,12 +52,25 @@ export class AdminGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    if (secretsEqual(request.headers['x-api-key'], this.config.adminApiKey)) return true;
-    if (this.config.authMode === 'jwt' && bearerToken(request.headers)) {
-      const identity = await this.authenticator.authenticate({ auth: {}, headers: request.headers });
-      if (identity.isAdmin) return true;
-      throw AppError.forbidden('an admin token is required');
-    }
-    throw AppError.unauthorized('a valid X-Api-Key header is required');
+    await assertAdmin(request.headers, this.authenticator, this.config);
+    return true;
+  }
+}
+
+/**
+ * /metrics: public when METRICS_PUBLIC (the default in open mode), else admin credentials as for
+ * the admin endpoints (a scraper sends ADMIN_API_KEY as X-Api-Key or Bearer token, or an admin JWT).
+ */
+@Injectable()
+export class MetricsGuard implements CanActivate {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    if (this.config.metricsPublic) return true;
+    await assertAdmin(context.switchToHttp().getRequest<Request>().headers, this.authenticator, this.config);
+    return true;
   }
 }

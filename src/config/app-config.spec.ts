@@ -146,6 +146,28 @@ describe('loadConfig', () => {
     );
   });
 
+  it('opens /metrics and /docs by default in open mode only, and reads the JWT clock skew within 0-3600 s', () => {
+    const secret = 'config-spec-secret-of-at-least-32-chars';
+    expect(loadConfig({})).toMatchObject({ metricsPublic: true, docsPublic: true, jwtClockSkewSeconds: 60 });
+    expect(loadConfig({ JWT_SECRET: secret })).toMatchObject({ metricsPublic: false, docsPublic: false });
+    expect(loadConfig({ JWT_SECRET: secret, METRICS_PUBLIC: 'true', DOCS_PUBLIC: 'true' })).toMatchObject({ metricsPublic: true, docsPublic: true });
+    expect(loadConfig({ METRICS_PUBLIC: 'false', DOCS_PUBLIC: 'false' })).toMatchObject({ metricsPublic: false, docsPublic: false });
+    expect(loadConfig({ JWT_CLOCK_SKEW_SECONDS: '0' }).jwtClockSkewSeconds).toBe(0);
+    expect(problemsOf({ JWT_CLOCK_SKEW_SECONDS: '3601' })).toHaveLength(1);
+    expect(problemsOf({ JWT_CLOCK_SKEW_SECONDS: '-1' })).toHaveLength(1);
+  });
+
+  it('bounds the admin UI credentials and reads its login throttle', () => {
+    const on = { ADMIN_UI: 'true', ADMIN_UI_PASSWORD: 'pw' };
+    expect(loadConfig(on).adminUi).toEqual({ username: 'admin', password: 'pw', loginFailuresPerMinute: 5 });
+    expect(loadConfig({ ...on, ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '1' }).adminUi?.loginFailuresPerMinute).toBe(1);
+    expect(problemsOf({ ...on, ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '0' })).toHaveLength(1);
+    expect(loadConfig({ ...on, ADMIN_UI_PASSWORD: 'p'.repeat(256) }).adminUi?.password).toHaveLength(256);
+    const tooLong = problemsOf({ ...on, ADMIN_UI_USERNAME: 'u'.repeat(257), ADMIN_UI_PASSWORD: 'p'.repeat(257) });
+    expect(tooLong).toHaveLength(2);
+    expect(tooLong.join('\n')).not.toContain('p'.repeat(257));
+  });
+
   it('keeps a long bad value short in the message', () => {
     const [problem] = problemsOf({ LOG_LEVEL: 'x'.repeat(500) });
     expect(problem!.length).toBeLessThan(200);

@@ -13,6 +13,16 @@ export interface DatabaseConfig {
   location: string;
 }
 
+export interface AdminUiConfig {
+  username: string;
+  password: string;
+  /** Failed `/admin` logins one client address may make per minute before it is refused outright. */
+  loginFailuresPerMinute: number;
+}
+
+/** Longest ADMIN_UI_USERNAME / ADMIN_UI_PASSWORD, and longest value the `/admin` handshake may present. */
+export const ADMIN_UI_MAX_CREDENTIAL_LENGTH = 256;
+
 export interface RateLimit {
   perSecond: number;
   burst: number;
@@ -49,6 +59,8 @@ export class AppConfig {
   readonly jwtPublicKey?: string;
   readonly jwtIssuer?: string;
   readonly jwtAudience?: string;
+  /** How far a token's `iat` may lie ahead of this node's clock. */
+  readonly jwtClockSkewSeconds!: number;
   /** undefined: same origin and localhost in development, no browser origin in production. */
   readonly corsOrigins?: string[];
   readonly maxPayloadBytes!: number;
@@ -67,7 +79,11 @@ export class AppConfig {
   readonly pingIntervalMs!: number;
   readonly pingTimeoutMs!: number;
   readonly shutdownGraceMs!: number;
-  readonly adminUi?: { username: string; password: string };
+  readonly adminUi?: AdminUiConfig;
+  /** /metrics without admin credentials (default: in open mode only). */
+  readonly metricsPublic!: boolean;
+  /** /docs, /docs-json and /docs-yaml without admin credentials (default: in open mode only). */
+  readonly docsPublic!: boolean;
 
   static readonly SECRET_VARIABLES: ReadonlySet<string> = new Set([
     'ADMIN_API_KEY',
@@ -133,7 +149,11 @@ function readAdminUi(env: EnvReader): AppConfig['adminUi'] {
   const username = env.string('ADMIN_UI_USERNAME', 'admin');
   const password = env.raw('ADMIN_UI_PASSWORD');
   if (!password) env.problem('ADMIN_UI_PASSWORD', 'is required when ADMIN_UI=true');
-  return { username, password: password ?? '' };
+  const tooLong = `must be at most ${ADMIN_UI_MAX_CREDENTIAL_LENGTH} characters`;
+  if (username.length > ADMIN_UI_MAX_CREDENTIAL_LENGTH) env.problem('ADMIN_UI_USERNAME', tooLong);
+  if (password && password.length > ADMIN_UI_MAX_CREDENTIAL_LENGTH) env.problem('ADMIN_UI_PASSWORD', tooLong);
+  const loginFailuresPerMinute = env.int('ADMIN_UI_LOGIN_FAILURES_PER_MINUTE', 5, 1, 1_000_000);
+  return { username, password: password ?? '', loginFailuresPerMinute };
 }
 
 function readRedisPrefix(env: EnvReader): string {
@@ -165,6 +185,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
   if (redisUrl && database.kind === 'sqlite') {
     env.problem('REDIS_URL', 'is set but DATABASE_URL is SQLite: cluster nodes cannot share SQLite; use postgres://');
   }
+  const authMode = readAuthMode(env);
   const values: AppConfig = {
     production: source.NODE_ENV === 'production',
     port: env.int('PORT', 3000, 0, 65535),
@@ -183,11 +204,12 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     redisUrl,
     redisPrefix: readRedisPrefix(env),
     nodeTtlMs: env.int('NODE_TTL_MS', 10_000, 1_000, 300_000),
-    authMode: readAuthMode(env),
+    authMode,
     jwtSecret: env.raw('JWT_SECRET'),
     jwtPublicKey: env.raw('JWT_PUBLIC_KEY')?.replace(/\\n/g, '\n'),
     jwtIssuer: env.raw('JWT_ISSUER'),
     jwtAudience: env.raw('JWT_AUDIENCE'),
+    jwtClockSkewSeconds: env.int('JWT_CLOCK_SKEW_SECONDS', 60, 0, 3600),
     corsOrigins: env.list('CORS_ORIGINS'),
     maxPayloadBytes: env.int('MAX_PAYLOAD_BYTES', 64 * 1024, 1024, 100 * 1024 * 1024),
     eventRateLimit: {
@@ -215,6 +237,8 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     pingTimeoutMs: env.int('PING_TIMEOUT_MS', 20_000, 100, 600_000),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),
     adminUi: readAdminUi(env),
+    metricsPublic: env.bool('METRICS_PUBLIC', authMode === 'open'),
+    docsPublic: env.bool('DOCS_PUBLIC', authMode === 'open'),
   };
   if (env.problems.length > 0) throw new ConfigError(env.problems);
   return Object.freeze(Object.assign(new AppConfig(), values));

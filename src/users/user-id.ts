@@ -7,3 +7,14 @@ export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
  */
 export const USER_ID_PATTERN = /^[A-Za-z0-9_.@:|-]{1,64}$/;
 export const USER_ID_RULE = { message: 'user id must be 1-64 characters of letters, digits, _ . - @ : |' };
+
+/**
+ * Ids no client may take: `system` is the sender of admin REST messages and announcements, so a
+ * user under that id (in any letter case, which reads the same on screen) could pass for the
+ * server. Refused as an open-mode username and as a JWT `sub`.
+ */
+export const RESERVED_USER_IDS: readonly string[] = Object.freeze(['system']);
+
+export function isReservedUserId(id: string): boolean {
+  return RESERVED_USER_IDS.includes(id.toLowerCase());
+}

@@ -41,6 +41,14 @@ describe('identity in open mode (e2e)', () => {
     expect(error.data).toEqual({ code: ErrorCode.UNAUTHORIZED, message: INVALID_USERNAME });
   });
 
+  it.each(['system', 'System', 'SYSTEM'])('refuses the reserved username %s, the sender of admin messages', async (username) => {
+    const error = await server.refuse({ auth: { username } });
+    expect(error.message).toBe('UNAUTHORIZED');
+    expect(error.data).toEqual({ code: ErrorCode.UNAUTHORIZED, message: `auth.username ${username} is reserved` });
+    const users = (await server.http().get('/users').expect(200)).body as { users: Array<{ id: string }> };
+    expect(users.users.map((u) => u.id.toLowerCase())).not.toContain('system');
+  });
+
   it('accepts exactly 32 characters', async () => {
     const name = 'n'.repeat(32);
     expect((await server.connect(name)).session?.user).toEqual({ id: name, name });

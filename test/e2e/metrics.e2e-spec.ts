@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT } from 'jose';
 import request from 'supertest';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient } from '../support/clients.js';
@@ -86,5 +87,47 @@ describe('metrics (e2e)', () => {
       prober.close();
       await limited.close();
     }
+  });
+});
+
+describe('who may scrape /metrics (e2e)', () => {
+  const ADMIN_KEY = 'metrics-admin-key';
+  const SECRET = 'metrics-suite-hs256-secret-0123456789abcdef';
+  const token = (claims: Record<string, unknown>): Promise<string> =>
+    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const started: RunningApp[] = [];
+  const start = async (env: Record<string, string>): Promise<string> => {
+    const running = await startApp({ ADMIN_API_KEY: ADMIN_KEY, ...env });
+    started.push(running);
+    return running.url;
+  };
+
+  afterAll(async () => {
+    await Promise.all(started.map((running) => running.close()));
+  });
+
+  it('in JWT mode answers only to X-Api-Key or an admin token; Prometheus text for them', async () => {
+    const url = await start({ JWT_SECRET: SECRET });
+    const anonymous = await request(url).get('/metrics').expect(401);
+    expect(anonymous.body).toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(anonymous.text).not.toContain('chat_connected_sockets');
+    await request(url).get('/metrics').set('X-Api-Key', `${ADMIN_KEY}x`).expect(401);
+    await request(url).get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}x`).expect(401);
+    const user = await request(url).get('/metrics').set('Authorization', `Bearer ${await token({ sub: 'ada' })}`).expect(403);
+    expect(user.body).toMatchObject({ code: 'FORBIDDEN' });
+    const adminToken = `Bearer ${await token({ sub: 'prometheus', role: 'admin' })}`;
+    for (const credentials of [{ 'X-Api-Key': ADMIN_KEY }, { Authorization: `Bearer ${ADMIN_KEY}` }, { Authorization: adminToken }]) {
+      const res = await request(url).get('/metrics').set(credentials).expect(200);
+      expect(res.headers['content-type']).toMatch(/^text\/plain/);
+      expect(res.text).toContain('chat_connected_sockets');
+    }
+  });
+
+  it('METRICS_PUBLIC=true opens it in JWT mode; METRICS_PUBLIC=false closes it in open mode', async () => {
+    const jwtPublic = await start({ JWT_SECRET: SECRET, METRICS_PUBLIC: 'true' });
+    expect((await request(jwtPublic).get('/metrics').expect(200)).text).toContain('chat_connected_sockets');
+    const openPrivate = await start({ METRICS_PUBLIC: 'false' });
+    await request(openPrivate).get('/metrics').expect(401);
+    await request(openPrivate).get('/metrics').set('X-Api-Key', ADMIN_KEY).expect(200);
   });
 });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { SignJWT } from 'jose';
 import request from 'supertest';
 import { type RunningApp, startApp } from '../support/app.js';
 import { connect, type TestClient } from '../support/clients.js';
@@ -69,5 +70,48 @@ describe('OpenAPI document (e2e)', () => {
     const notFound = (await request(server.url).get('/rooms/nothing-here').expect(404)).body as Record<string, unknown>;
     const errorKeys = Object.keys(document.components.schemas.ErrorSchema!.properties ?? {});
     for (const key of Object.keys(notFound)) expect(errorKeys).toContain(key);
+  });
+});
+
+describe('who may read the API documentation (e2e)', () => {
+  const ADMIN_KEY = 'docs-admin-key';
+  const SECRET = 'docs-suite-hs256-secret-0123456789abcdef';
+  const DOCS = ['/docs', '/docs/', '/docs/swagger-ui-init.js', '/docs-json', '/docs-yaml'];
+  const token = (claims: Record<string, unknown>): Promise<string> =>
+    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+  const started: RunningApp[] = [];
+  const start = async (env: Record<string, string>): Promise<string> => {
+    const running = await startApp({ ADMIN_API_KEY: ADMIN_KEY, ...env });
+    started.push(running);
+    return running.url;
+  };
+
+  afterAll(async () => {
+    await Promise.all(started.map((running) => running.close()));
+  });
+
+  it('in JWT mode serves the UI, its script and the JSON and YAML documents only to an admin', async () => {
+    const url = await start({ JWT_SECRET: SECRET });
+    const user = `Bearer ${await token({ sub: 'ada' })}`;
+    const admin = `Bearer ${await token({ sub: 'boss', role: 'admin' })}`;
+    for (const path of DOCS) {
+      const anonymous = await request(url).get(path);
+      expect({ path, status: anonymous.status, body: anonymous.body }).toMatchObject({ path, status: 401, body: { code: 'UNAUTHORIZED' } });
+      expect(anonymous.text).not.toContain('/announcements');
+      await request(url).get(path).set('X-Api-Key', 'wrong').expect(401);
+      await request(url).get(path).set('Authorization', user).expect(403);
+      await request(url).get(path).set('X-Api-Key', ADMIN_KEY).expect((res) => expect([200, 301]).toContain(res.status));
+      await request(url).get(path).set('Authorization', admin).expect((res) => expect([200, 301]).toContain(res.status));
+    }
+    const json = await request(url).get('/docs-json').set('X-Api-Key', ADMIN_KEY).expect(200);
+    expect(Object.keys((json.body as OpenApiDocument).paths)).toContain('/announcements');
+  });
+
+  it('DOCS_PUBLIC=true opens them in JWT mode; DOCS_PUBLIC=false closes them in open mode', async () => {
+    const jwtPublic = await start({ JWT_SECRET: SECRET, DOCS_PUBLIC: 'true' });
+    for (const path of ['/docs', '/docs-json', '/docs-yaml']) await request(jwtPublic).get(path).expect(200);
+    const openPrivate = await start({ DOCS_PUBLIC: 'false' });
+    await request(openPrivate).get('/docs-json').expect(401);
+    await request(openPrivate).get('/docs-json').set('X-Api-Key', ADMIN_KEY).expect(200);
   });
 });

@@ -20,6 +20,7 @@ import {
 } from './support/tokens.js';
 
 const OTHER_SECRET = 'not-the-server-secret-but-long-enough-0123456789';
+const NAME_RULE = 'token name must be 1-64 characters without control characters or bidirectional overrides';
 
 async function expectUnauthorized(url: string, auth: Record<string, unknown> | undefined, headers?: Record<string, string>) {
   const error = await refusedConnect(url, { auth, extraHeaders: headers });
@@ -118,6 +119,40 @@ describe('authentication', () => {
       ['a rooms claim that is not a list', async () => ({ token: await token({ sub: 'ada', rooms: 'lobby' }) })],
     ])('refuses %s with connect_error UNAUTHORIZED', async (_name, auth) => {
       await expectUnauthorized(server.url, await auth());
+    });
+
+    it.each<[string, Claims, string]>([
+      ['the reserved sub system', { sub: 'system', role: 'admin' }, 'token sub system is reserved'],
+      ['the reserved sub in capitals', { sub: 'SYSTEM' }, 'token sub SYSTEM is reserved'],
+      ['a 65 character name', { sub: 'ada', name: 'n'.repeat(65) }, NAME_RULE],
+      ['a name with a newline', { sub: 'ada', name: 'Ada\n[system] all good' }, NAME_RULE],
+      ['a name with a C1 control', { sub: 'ada', name: 'Ada\u0085' }, NAME_RULE],
+      ['a name with a right-to-left override', { sub: 'ada', name: 'Ada \u202egnp.exe' }, NAME_RULE],
+      ['a name with a right-to-left isolate', { sub: 'ada', name: '\u2067Ada' }, NAME_RULE],
+      ['an iat an hour ahead', { sub: 'ada', iat: inSeconds(3600) }, 'token iat lies more than 60 s in the future'],
+    ])('refuses %s with connect_error UNAUTHORIZED and the reason', async (_name, claims, reason) => {
+      // sign() sets iat to now unless the claims carry one.
+      const token = await sign(claims, HS_SECRET);
+      const error = await refusedConnect(server.url, { auth: { token } });
+      expect(error.message).toBe('UNAUTHORIZED');
+      expect(error.data).toEqual({ code: 'UNAUTHORIZED', message: reason });
+    });
+
+    it('accepts an iat within the clock skew and a 64 character name', async () => {
+      const skewed = await sign({ sub: 'skewed', iat: inSeconds(30) }, HS_SECRET);
+      track(await connect(server.url, 'skewed', { auth: { token: skewed } }));
+      const name = '\u{1F600}'.repeat(64);
+      const long = track(await connect(server.url, 'long-name', { auth: { token: await token({ sub: 'long-name', name }) } }));
+      expect(long.session?.user).toEqual({ id: 'long-name', name });
+    });
+
+    it('refuses the same claims on REST and auth:refresh', async () => {
+      const reserved = `Bearer ${await token({ sub: 'system', role: 'admin' })}`;
+      await request(server.url).get('/users').set('Authorization', reserved).expect(401);
+      await request(server.url).post('/announcements').set('Authorization', reserved).send({ text: 'from system' }).expect(401);
+      const ada = track(await connect(server.url, 'ada', { auth: { token: await token({ sub: 'ada' }) } }));
+      const refresh = await ada.request('auth:refresh', { token: await token({ sub: 'ada', name: 'Ada\u202e' }) });
+      expect(refresh).toMatchObject({ ok: false, error: { code: 'UNAUTHORIZED', message: NAME_RULE } });
     });
 
     it('refuses a bad Bearer header the same way', async () => {

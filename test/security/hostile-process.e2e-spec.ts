@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Ack, DirectMessage, Message, MessagePage, MessageSendResult } from '../../src/contract.js';
 import { connect, type TestClient, within } from '../support/clients.js';
-import { emitNoAck } from '../support/suite.js';
+import { emitNoAck, eventually } from '../support/suite.js';
 import { type Frame, RawSocket, socketEvents } from './support/raw-socket.js';
 import { startFlooder } from './support/flooder.js';
 import { ServerProcess } from './support/server-process.js';
@@ -23,8 +23,9 @@ const RSS_MARGIN_BYTES = 40 * 1024 * 1024;
  */
 describe('hostile input against the server process', () => {
   const adminKey = `admin-key-${randomUUID()}`;
+  const adminUiPassword = `admin-ui-password-${randomUUID()}`;
   /** Everything that must never appear in the log: keys, every token used, every message text. */
-  const secrets = new Set<string>([HS_SECRET, adminKey]);
+  const secrets = new Set<string>([HS_SECRET, adminKey, adminUiPassword]);
   const clients: TestClient[] = [];
   const raws: RawSocket[] = [];
   let server: ServerProcess;
@@ -74,7 +75,14 @@ describe('hostile input against the server process', () => {
   }
 
   beforeAll(async () => {
-    server = await ServerProcess.start({ JWT_SECRET: HS_SECRET, ADMIN_API_KEY: adminKey });
+    server = await ServerProcess.start({
+      JWT_SECRET: HS_SECRET,
+      ADMIN_API_KEY: adminKey,
+      ADMIN_UI: 'true',
+      ADMIN_UI_PASSWORD: adminUiPassword,
+      // High enough that every hostile login below reaches the credential checks, not the throttle.
+      ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '1000',
+    });
     // Warm up with the same kinds of traffic as the battery, so the baseline is a warm process.
     for (let i = 0; i < 3; i++) await assertServes();
     warmRss = server.rssBytes();
@@ -287,6 +295,35 @@ describe('hostile input against the server process', () => {
     });
   });
 
+  describe('the admin UI namespace', () => {
+    /** A raw CONNECT to /admin; resolves with the answer (`40/admin,...` or `44/admin,...`). */
+    async function adminConnect(auth: unknown): Promise<string> {
+      const r = await raw();
+      r.send(`40/admin,${JSON.stringify(auth)}`);
+      return (await r.next((f) => typeof f === 'string' && /^4[04]\/admin,/.test(f), 'the /admin CONNECT answer')) as string;
+    }
+
+    it.each<[string, unknown]>([
+      ['no password', { username: 'admin' }],
+      ['a number as password', { username: 'admin', password: 12345 }],
+      ['null as password', { username: 'admin', password: null }],
+      ['an object as password', { username: 'admin', password: { $gt: '' } }],
+      ['an array as password', { username: 'admin', password: ['x'] }],
+      ['a 60 KB password', { username: 'admin', password: 'p'.repeat(60_000) }],
+      ['a number as username and password', { username: 1, password: 2 }],
+      ['an object as session id', { sessionId: { length: 16 } }],
+      ['an empty auth object', {}],
+    ])('a handshake with %s gets connect_error and the process keeps serving', async (_name, auth) => {
+      expect(await adminConnect(auth)).toBe('44/admin,{"message":"invalid credentials"}');
+      expect(server.alive).toBe(true);
+      await assertServes();
+    });
+
+    it('the configured credentials still log in', async () => {
+      expect(await adminConnect({ username: 'admin', password: adminUiPassword })).toMatch(/^40\/admin,\{"sid":/);
+    });
+  });
+
   describe('a client flooding at 1000 events per second', () => {
     it('is rate limited and cut off while another user still gets messages within 250 ms', async () => {
       const [alice, bob] = await Promise.all([client('iso-alice'), client('iso-bob')]);
@@ -364,5 +401,38 @@ describe('hostile input against the server process', () => {
       const signatures = [...secrets].filter((s) => s.split('.').length === 3).map((t) => t.split('.')[2]!);
       expect(signatures.filter((sig) => sig.length > 0 && log.includes(sig))).toEqual([]);
     }, 60_000);
+  });
+});
+
+/**
+ * The process's unhandled-rejection policy (src/logging/unhandled-rejections.ts). No client input
+ * can cause a rejection (that is what the battery above checks), so a preloaded module makes one
+ * on SIGUSR2 in an otherwise ordinary server process.
+ */
+describe('an unhandled promise rejection in the server process', () => {
+  const probe = `probe-rejection-${randomUUID()}`;
+  const preload = `process.on('SIGUSR2', () => { Promise.reject(new Error('${probe}')); });`;
+  let server: ServerProcess;
+
+  beforeAll(async () => {
+    server = await ServerProcess.start({ NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(preload).toString('base64')}` });
+  }, 60_000);
+
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('is logged as an error with its stack, and the process keeps serving', async () => {
+    process.kill(server.pid, 'SIGUSR2');
+    const logged = (): Array<Record<string, unknown>> => server.entries.filter((e) => e.msg === 'unhandled promise rejection; the process keeps serving');
+    await eventually(() => logged().length === 1 || !server.alive, 'the rejection to be logged');
+    expect(server.alive).toBe(true);
+    const [entry] = logged();
+    expect(entry).toMatchObject({ level: 50, context: 'Process', err: { type: 'Error', message: probe } });
+    expect(String((entry!.err as { stack?: unknown }).stack)).toContain(`Error: ${probe}`);
+    await request(server.url).get('/health').expect(200);
+    const c = await connect(server.url, 'after-rejection');
+    await c.ok('room:join', { room: 'after-rejection' });
+    c.close();
   });
 });

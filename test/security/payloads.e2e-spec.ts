@@ -154,6 +154,34 @@ describe('hostile payloads', () => {
     await request(server.url).get('/rooms/valueOf').expect(404);
   });
 
+  it('REST bodies nested deeper than 32 levels are 400 VALIDATION_FAILED, not a stack overflow answered 500', async () => {
+    const post = (body: string) =>
+      request(server.url).post('/announcements').set('X-Api-Key', 'test-admin-key').set('Content-Type', 'application/json').send(body);
+    const arrays = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const objects = (depth: number) => `${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}`;
+    const tooDeep = 'request body nests deeper than 32 levels';
+    // Each of these is a few KB to 30 KB, under the 100 KB body limit.
+    for (const body of [`{"text":${arrays(5000)}}`, `{"text":"hi","x":${objects(5000)}}`, arrays(10_000), `{"text":${arrays(32)}}`]) {
+      const res = await post(body);
+      expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: tooDeep } });
+    }
+    // 32 levels in all (the body object and 31 below it) still reach validation.
+    const atLimit = await post(`{"text":${arrays(31)}}`);
+    expect(atLimit.status).toBe(400);
+    expect(atLimit.body).toMatchObject({ code: 'VALIDATION_FAILED', message: 'request is invalid' });
+    await post('{"text":"still served"}').expect(201);
+  });
+
+  it('a REST body that is not JSON gets a constant message that never quotes the body', async () => {
+    const marker = 'secret-body-marker-7f3a';
+    for (const body of [marker, `{"text":"${marker}`, `{"text":"hi",${marker}}`, `["${marker}"`, `{"text":"hi"} ${marker}`]) {
+      const res = await request(server.url).post('/announcements').set('X-Api-Key', 'test-admin-key').set('Content-Type', 'application/json').send(body);
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
+      expect(res.text).not.toContain(marker.slice(0, 6));
+    }
+  });
+
   it('hostile strings in identifiers are refused, not interpreted', async () => {
     const c = await client('ids');
     for (const room of ["lobby'; DROP TABLE rooms; --", '<script>', '../../etc/passwd', 'user:ids', '__proto__', ' lobby']) {

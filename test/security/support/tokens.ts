@@ -31,7 +31,10 @@ export function inSeconds(seconds: number): number {
   return Math.floor(Date.now() / 1000) + seconds;
 }
 
-/** Signs claims; `exp` defaults to one hour ahead unless the claims carry one (or `exp: undefined`). */
+/**
+ * Signs claims; `exp` defaults to one hour ahead unless the claims carry one (or `exp: undefined`),
+ * `iat` to now unless the claims carry one.
+ */
 export async function sign(
   claims: Claims,
   key: KeyObject | string,
@@ -40,7 +43,8 @@ export async function sign(
   const payload: Claims = 'exp' in claims ? claims : { ...claims, exp: inSeconds(3600) };
   if (payload.exp === undefined) delete payload.exp;
   const secret = typeof key === 'string' ? new TextEncoder().encode(key) : key;
-  return new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' }).setIssuedAt().sign(secret);
+  const jwt = new SignJWT(payload).setProtectedHeader({ alg, typ: 'JWT' });
+  return ('iat' in payload ? jwt : jwt.setIssuedAt()).sign(secret);
 }
 
 function base64url(value: object): string {
