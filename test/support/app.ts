@@ -21,6 +21,8 @@ export const TEST_ENV: Record<string, string> = {
   TYPING_RATE_LIMIT_PER_SECOND: '100000',
   TYPING_RATE_LIMIT_BURST: '100000',
   MAX_CONNECTIONS_PER_USER: '100',
+  HANDSHAKE_RATE_PER_SECOND: '100000',
+  HANDSHAKE_RATE_BURST: '100000',
 };
 
 /** Starts the real application on an ephemeral port, exactly as main.ts does. */
