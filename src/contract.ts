@@ -191,6 +191,8 @@ export interface ServerToClientEvents {
 export interface ConnectErrorData {
   code: ErrorCode;
   message: string;
+  /** With RATE_LIMITED: how long to wait before the next attempt. */
+  retryAfterMs?: number;
 }
 
 /** Data the gateway keeps on each socket (`socket.data`). */

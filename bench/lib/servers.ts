@@ -38,6 +38,8 @@ export function gatewayEnv(dataDir: string): Record<string, string> {
     ADMIN_REST_RATE_BURST: '1000000',
     MAX_CONNECTIONS_PER_USER: '1000000',
     MAX_CONNECTIONS_PER_ADDRESS: '0',
+    HANDSHAKE_RATE_PER_SECOND: '1000000',
+    HANDSHAKE_RATE_BURST: '1000000',
     MAX_ROOMS_PER_SOCKET: '100000',
     // presence:online goes to every socket: O(n^2) while thousands connect, which the reference
     // does not do. Switched off so the figures compare the messaging path; see docs/benchmarks.md.

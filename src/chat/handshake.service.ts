@@ -6,7 +6,9 @@ import { mapError } from '../common/error-mapper.js';
 import { AppConfig } from '../config/app-config.js';
 import { DrainState } from '../health/drain-state.js';
 import type { ConnectErrorData } from '../contract.js';
+import { ErrorCode } from '../common/error-code.js';
 import { AddressConnectionCounter } from '../limits/address-connection-counter.js';
+import { HandshakeRateLimiter } from '../limits/handshake-rate-limiter.js';
 import { UsersService } from '../users/users.service.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
 
@@ -28,6 +30,7 @@ export class HandshakeService {
     private readonly authenticator: Authenticator,
     private readonly users: UsersService,
     private readonly addresses: AddressConnectionCounter,
+    private readonly handshakeRate: HandshakeRateLimiter,
     private readonly drain: DrainState,
     private readonly config: AppConfig,
   ) {}
@@ -38,16 +41,27 @@ export class HandshakeService {
   }
 
   private readonly middleware = (socket: ChatSocket, next: (err?: ExtendedError) => void): void => {
-    this.admit(socket).then(
+    let releaseClaim: () => void;
+    try {
+      // Synchronous, before anything awaits: a second CONNECT on this transport sees the claim.
+      releaseClaim = this.addresses.claimSocket(socket.conn, socket.nsp.name);
+    } catch (error) {
+      return next(this.toConnectError(error, socket));
+    }
+    this.admit(socket, releaseClaim).then(
       () => next(),
-      (error: unknown) => next(this.toConnectError(error, socket)),
+      (error: unknown) => {
+        releaseClaim();
+        next(this.toConnectError(error, socket));
+      },
     );
   };
 
-  private async admit(socket: ChatSocket): Promise<void> {
+  private async admit(socket: ChatSocket, releaseClaim: () => void): Promise<void> {
     if (this.drain.draining) throw AppError.unavailable('this node is shutting down, connect to another one');
-    if (this.addresses.overCap(socket.request)) {
-      throw AppError.forbidden(`an address may hold at most ${this.config.maxConnectionsPerAddress} connections`);
+    const waitMs = this.handshakeRate.take(socket.request);
+    if (waitMs > 0) {
+      throw new AppError(ErrorCode.RATE_LIMITED, 'too many connection attempts from this address, retry later', undefined, waitMs);
     }
     const { auth, headers } = socket.handshake;
     const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });
@@ -58,12 +72,16 @@ export class HandshakeService {
     if (Math.max(connections, local) >= this.config.maxConnectionsPerUser) {
       throw AppError.forbidden(`a user may hold at most ${this.config.maxConnectionsPerUser} connections`);
     }
-    this.holdSlot(socket, userId);
+    this.holdSlot(socket, userId, releaseClaim);
     socket.data = identity;
   }
 
-  /** Counts the socket until it disconnects or its transport closes (also when it never connected). */
-  private holdSlot(socket: ChatSocket, userId: string): void {
+  /**
+   * Counts the socket until it disconnects or its transport closes (also when it never connected).
+   * Both listeners go when either fires: a transport kept across many connect/disconnect cycles
+   * must not collect one listener per cycle.
+   */
+  private holdSlot(socket: ChatSocket, userId: string, releaseClaim: () => void): void {
     // The client left during authentication: socket.io drops this socket and 'close' has fired.
     if (socket.conn.readyState === 'closed') return;
     let sockets = this.admitted.get(userId);
@@ -73,6 +91,9 @@ export class HandshakeService {
     }
     sockets.add(socket.id);
     const release = (): void => {
+      socket.off('disconnect', release);
+      socket.conn.off('close', release);
+      releaseClaim();
       sockets.delete(socket.id);
       if (sockets.size === 0 && this.admitted.get(userId) === sockets) this.admitted.delete(userId);
     };
@@ -85,6 +106,7 @@ export class HandshakeService {
     if (unexpected) this.logger.error({ err: error, socketId: socket.id }, 'handshake failed');
     else this.logger.debug({ socketId: socket.id, code: body.code }, 'handshake refused');
     const data: ConnectErrorData = { code: body.code, message: body.message };
+    if (body.retryAfterMs !== undefined) data.retryAfterMs = body.retryAfterMs;
     return Object.assign(new Error(body.code), { data });
   }
 }

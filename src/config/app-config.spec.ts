@@ -69,6 +69,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ PRESENCE_GRACE_MS: value }).presenceGraceMs).toBe(graceMs);
   });
 
+  it('defaults the handshake rate to 5 per second with a burst of 20 and the polling write timeout to 30 s', () => {
+    expect(loadConfig({})).toMatchObject({ handshakeRateLimit: { perSecond: 5, burst: 20 }, pollingWriteTimeoutMs: 30_000 });
+    expect(loadConfig({ HANDSHAKE_RATE_PER_SECOND: '2', HANDSHAKE_RATE_BURST: '3', POLLING_WRITE_TIMEOUT_MS: '1000' })).toMatchObject({
+      handshakeRateLimit: { perSecond: 2, burst: 3 },
+      pollingWriteTimeoutMs: 1000,
+    });
+  });
+
   it('treats a blank variable as unset', () => {
     expect(loadConfig({ PORT: '  ', ADMIN_API_KEY: '' })).toMatchObject({ port: 3000, adminApiKey: undefined });
   });
@@ -93,6 +101,10 @@ describe('loadConfig', () => {
     ['PRESENCE_GRACE_MS', 'soon'],
     ['LOG_LEVEL', 'loud'],
     ['LOG_LEVEL', 'INFO'],
+    ['HANDSHAKE_RATE_PER_SECOND', '0'],
+    ['HANDSHAKE_RATE_BURST', '0'],
+    ['POLLING_WRITE_TIMEOUT_MS', '999'],
+    ['POLLING_WRITE_TIMEOUT_MS', '600001'],
   ])('refuses %s=%j, naming the variable and echoing the value', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

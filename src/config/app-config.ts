@@ -76,6 +76,10 @@ export class AppConfig {
   readonly trustProxy!: boolean;
   readonly maxRoomsPerSocket!: number;
   readonly maxBufferedBytes!: number;
+  /** A long-polling response not fully written to the network within this closes its session. */
+  readonly pollingWriteTimeoutMs!: number;
+  /** socket.io handshakes per client address (per node). */
+  readonly handshakeRateLimit!: RateLimit;
   readonly pingIntervalMs!: number;
   readonly pingTimeoutMs!: number;
   readonly shutdownGraceMs!: number;
@@ -233,6 +237,11 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     trustProxy: env.bool('TRUST_PROXY', false),
     maxRoomsPerSocket: env.int('MAX_ROOMS_PER_SOCKET', 100, 1, 100_000),
     maxBufferedBytes: env.int('MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    pollingWriteTimeoutMs: env.int('POLLING_WRITE_TIMEOUT_MS', 30_000, 1_000, 600_000),
+    handshakeRateLimit: {
+      perSecond: env.int('HANDSHAKE_RATE_PER_SECOND', 5, 1, 1_000_000),
+      burst: env.int('HANDSHAKE_RATE_BURST', 20, 1, 1_000_000),
+    },
     pingIntervalMs: env.int('PING_INTERVAL_MS', 25_000, 100, 600_000),
     pingTimeoutMs: env.int('PING_TIMEOUT_MS', 20_000, 100, 600_000),
     shutdownGraceMs: env.int('SHUTDOWN_GRACE_MS', 10_000, 0, 600_000),

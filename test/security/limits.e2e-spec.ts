@@ -1,15 +1,33 @@
+import type { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
-import type { Ack, MessageSendResult } from '../../src/contract.js';
+import { ChatGateway } from '../../src/chat/chat.gateway.js';
+import type { ChatServer } from '../../src/chat/chat-socket.js';
+import type { Ack, ConnectErrorData, MessageSendResult } from '../../src/contract.js';
 import { MemoryPresenceStore } from '../../src/users/memory-presence.store.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, refusedConnect, type TestClient, within } from '../support/clients.js';
 import { emitNoAck, eventually } from '../support/suite.js';
+import { RawPoller } from './support/raw-polling.js';
 import { RawSocket } from './support/raw-socket.js';
 import { HS_SECRET, sign } from './support/tokens.js';
 
 const RATE_LIMITED = { ok: false, error: { code: 'RATE_LIMITED' } };
+
+/** socket.io CONNECT answers in a list of engine.io packets: accepted (`40{"sid"...`) and refused (`44...`). */
+function connectAnswers(packets: string[]): { accepted: string[]; refused: string[] } {
+  return { accepted: packets.filter((p) => p.startsWith('40{"sid"')), refused: packets.filter((p) => p.startsWith('44')) };
+}
+
+function io(running: RunningApp): ChatServer {
+  return running.app.get(ChatGateway).server;
+}
+
+/** Sockets on the chat namespace of this node whose user id starts with `prefix`. */
+function socketsOf(running: RunningApp, prefix: string): number {
+  return [...io(running).of('/').sockets.values()].filter((socket) => socket.data.user?.id.startsWith(prefix)).length;
+}
 
 describe('abuse limits', () => {
   let server: RunningApp;
@@ -236,6 +254,77 @@ describe('abuse limits', () => {
       });
     });
 
+    describe('sockets per transport', () => {
+      beforeAll(async () => {
+        server = await startApp();
+      });
+      afterAll(() => server.close());
+
+      it('makes one socket of many CONNECTs sent in one long-polling POST; the others are refused', async () => {
+        const poller = await RawPoller.open(server.url);
+        const connects = Array.from({ length: 30 }, (_, i) => `40${JSON.stringify({ username: `multi-${i}` })}`);
+        expect(await poller.send(...connects)).toBe(200);
+        const packets = await poller.collect((p) => /^4[04]/.test(p), 30, 'an answer to every CONNECT');
+        const { accepted, refused } = connectAnswers(packets);
+        expect(accepted).toHaveLength(1);
+        expect(refused).toHaveLength(29);
+        for (const answer of refused) expect(answer).toMatch(/^44\{"message":"FORBIDDEN","data":\{"code":"FORBIDDEN"/);
+        expect(socketsOf(server, 'multi-')).toBe(1);
+      });
+
+      it('makes one socket of CONNECTs sent back to back on a WebSocket', async () => {
+        const raw = await RawSocket.open(server.url);
+        raws.push(raw);
+        raw.send(...Array.from({ length: 10 }, (_, i) => `40${JSON.stringify({ username: `ws-multi-${i}` })}`));
+        await eventually(() => raw.frames.filter((f) => typeof f === 'string' && /^4[04]/.test(f)).length === 10, 'ten CONNECT answers');
+        const { accepted, refused } = connectAnswers(raw.frames.filter((f): f is string => typeof f === 'string'));
+        expect([accepted.length, refused.length]).toEqual([1, 9]);
+        expect(socketsOf(server, 'ws-multi-')).toBe(1);
+      });
+
+      it('keeps no listener per connect/disconnect cycle on a transport kept open', async () => {
+        const connections: EventEmitter[] = [];
+        const onConnection = (connection: EventEmitter): void => void connections.push(connection);
+        io(server).engine.on('connection', onConnection);
+        const raw = await RawSocket.open(server.url);
+        raws.push(raw);
+        io(server).engine.off('connection', onConnection);
+        const [connection] = connections;
+        const closeListeners: number[] = [];
+        for (let cycle = 0; cycle < 30; cycle++) {
+          raw.frames.length = 0;
+          // Accepted every time: the previous socket's claim on the transport went with it.
+          expect(await raw.connect({ username: 'cycler' })).toMatch(/^40\{"sid"/);
+          raw.send('41');
+          await eventually(() => socketsOf(server, 'cycler') === 0, 'the socket to be gone');
+          closeListeners.push(connection!.listenerCount('close'));
+        }
+        expect(raw.isOpen).toBe(true);
+        expect(new Set(closeListeners)).toEqual(new Set([closeListeners[0]]));
+      });
+    });
+
+    describe('per client address, counted per socket', () => {
+      beforeAll(async () => {
+        server = await startApp({ MAX_CONNECTIONS_PER_ADDRESS: '2' });
+      });
+      afterAll(() => server.close());
+
+      it('lets two transports carry at most two sockets, however many CONNECTs they send', async () => {
+        const pollers = [await RawPoller.open(server.url), await RawPoller.open(server.url)];
+        await expect(RawPoller.open(server.url)).rejects.toThrow(/handshake refused: 403/);
+        const answers = await Promise.all(
+          pollers.map(async (poller, n) => {
+            const connects = Array.from({ length: 20 }, (_, i) => `40${JSON.stringify({ username: `capped-${n}-${i}` })}`);
+            expect(await poller.send(...connects)).toBe(200);
+            return connectAnswers(await poller.collect((p) => /^4[04]/.test(p), 20, 'an answer to every CONNECT'));
+          }),
+        );
+        expect(answers.map((a) => a.accepted.length)).toEqual([1, 1]);
+        expect(socketsOf(server, 'capped-')).toBe(2);
+      });
+    });
+
     describe('per client address behind a trusted proxy', () => {
       beforeAll(async () => {
         server = await startApp({ MAX_CONNECTIONS_PER_ADDRESS: '2', TRUST_PROXY: 'true' });
@@ -280,9 +369,62 @@ describe('abuse limits', () => {
     });
   });
 
+  describe('handshake rate per client address', () => {
+    async function rawConnect(username: string, localAddress?: string): Promise<string> {
+      const raw = await RawSocket.open(server.url, {}, undefined, localAddress);
+      raws.push(raw);
+      return raw.connect({ username });
+    }
+
+    function refusal(answer: string): { message: string; data: ConnectErrorData } {
+      return JSON.parse(answer.slice(2)) as { message: string; data: ConnectErrorData };
+    }
+
+    describe('by TCP peer', () => {
+      beforeAll(async () => {
+        server = await startApp({ HANDSHAKE_RATE_PER_SECOND: '1', HANDSHAKE_RATE_BURST: '3' });
+      });
+      afterAll(() => server.close());
+
+      it('answers the handshake past the burst with RATE_LIMITED and retryAfterMs; other addresses are unaffected', async () => {
+        for (let i = 0; i < 3; i++) expect(await rawConnect(`peer-${i}`)).toMatch(/^40\{"sid"/);
+        const { message, data } = refusal(await rawConnect('peer-3'));
+        expect(message).toBe('RATE_LIMITED');
+        expect(data).toEqual({ code: 'RATE_LIMITED', message: expect.any(String), retryAfterMs: expect.any(Number) });
+        expect(data.retryAfterMs).toBeGreaterThan(0);
+        expect(data.retryAfterMs).toBeLessThanOrEqual(1000);
+        // Another address has a budget of its own.
+        for (let i = 0; i < 3; i++) expect(await rawConnect(`other-peer-${i}`, '127.0.0.2')).toMatch(/^40\{"sid"/);
+        // Waiting as told is enough for the next attempt.
+        await new Promise((resolve) => setTimeout(resolve, data.retryAfterMs));
+        expect(await rawConnect('peer-4')).toMatch(/^40\{"sid"/);
+      });
+    });
+
+    describe('behind a trusted proxy', () => {
+      beforeAll(async () => {
+        server = await startApp({ HANDSHAKE_RATE_PER_SECOND: '1', HANDSHAKE_RATE_BURST: '2', TRUST_PROXY: 'true' });
+      });
+      afterAll(() => server.close());
+
+      it('takes the address the proxy appended, like the connection cap', async () => {
+        await client('xff-rate-a', { 'X-Forwarded-For': '198.51.100.1, 203.0.113.7' });
+        await client('xff-rate-b', { 'X-Forwarded-For': '198.51.100.2, 203.0.113.7' });
+        const refused = await refusedConnect(server.url, {
+          auth: { username: 'xff-rate-c' },
+          extraHeaders: { 'X-Forwarded-For': '198.51.100.3, 203.0.113.7' },
+        });
+        expect(refused.message).toBe('RATE_LIMITED');
+        expect(refused.data).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: expect.any(Number) });
+        await client('xff-rate-d', { 'X-Forwarded-For': '203.0.113.8' });
+      });
+    });
+  });
+
   describe('slow consumers', () => {
     beforeAll(async () => {
-      server = await startApp({ MAX_BUFFERED_BYTES: String(64 * 1024), MAX_MESSAGE_LENGTH: '60000' });
+      // The default limit: the readers' own bursts below (ten 50 KB messages at once) stay under it.
+      server = await startApp({ MAX_BUFFERED_BYTES: String(1024 * 1024), MAX_MESSAGE_LENGTH: '60000' });
     });
     afterAll(() => server.close());
 

@@ -26,6 +26,8 @@ export const TEST_ENV: Record<string, string> = {
   ADMIN_REST_RATE_BURST: '100000',
   MAX_CONNECTIONS_PER_USER: '100',
   ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '100000',
+  HANDSHAKE_RATE_PER_SECOND: '100000',
+  HANDSHAKE_RATE_BURST: '100000',
 };
 
 /** Starts the real application on an ephemeral port, exactly as main.ts does. */

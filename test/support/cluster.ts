@@ -30,6 +30,8 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     ADMIN_REST_RATE_PER_SECOND: '100000',
     ADMIN_REST_RATE_BURST: '100000',
     MAX_CONNECTIONS_PER_USER: '100',
+    HANDSHAKE_RATE_PER_SECOND: '100000',
+    HANDSHAKE_RATE_BURST: '100000',
     NODE_TTL_MS: '2000',
     SHUTDOWN_GRACE_MS: '2000',
     ...extraEnv,

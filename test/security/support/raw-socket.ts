@@ -35,9 +35,14 @@ export class RawSocket {
   }
 
   /** Opens the WebSocket and waits for engine.io's open packet (`0{...}`). */
-  static async open(baseUrl: string, headers: Record<string, string> = {}, query = 'EIO=4&transport=websocket'): Promise<RawSocket> {
+  static async open(
+    baseUrl: string,
+    headers: Record<string, string> = {},
+    query = 'EIO=4&transport=websocket',
+    localAddress?: string,
+  ): Promise<RawSocket> {
     const url = `${baseUrl.replace(/^http/, 'ws')}/socket.io/?${query}`;
-    const raw = new RawSocket(new WebSocket(url, { headers }));
+    const raw = new RawSocket(new WebSocket(url, { headers, localAddress }));
     await raw.next((frame) => typeof frame === 'string' && frame.startsWith('0{'), 'engine.io open packet');
     return raw;
   }

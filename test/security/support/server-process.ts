@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { within } from '../../support/clients.js';
 import { ensureBuilt, MAIN_JS, ROOT } from '../../support/dist.js';
 
@@ -9,8 +10,29 @@ export async function buildServer(): Promise<string> {
   return MAIN_JS;
 }
 
-/** REST limits out of the way of tests that call REST often; the tests of those limits set their own. */
-const HIGH_REST_LIMITS: Record<string, string> = {
+const MEMORY_PROBE = fileURLToPath(new URL('./memory-probe.mjs', import.meta.url));
+
+/** What the server process holds after full garbage collections (see memory-probe.mjs). */
+export interface RetainedMemory {
+  heapUsed: number;
+  /** Memory of C++ objects bound to JavaScript ones. */
+  external: number;
+  /** ArrayBuffers, Buffers among them (what sockets have not written yet); not always part of external. */
+  arrayBuffers: number;
+}
+
+export interface StartOptions {
+  /** Preload the memory probe (and expose gc) so retainedMemory() can ask the process. */
+  memoryProbe?: boolean;
+}
+
+/**
+ * Limits that would shape the tests rather than what they test: every socket.io handshake here
+ * comes from 127.0.0.1. A test that wants the defaults passes them explicitly.
+ */
+const TEST_LIMITS: Record<string, string> = {
+  HANDSHAKE_RATE_PER_SECOND: '100000',
+  HANDSHAKE_RATE_BURST: '100000',
   REST_RATE_PER_SECOND: '100000',
   REST_RATE_BURST: '100000',
   ADMIN_REST_RATE_PER_SECOND: '100000',
@@ -30,12 +52,21 @@ export class ServerProcess {
   }
 
   /** Starts `node dist/main.js` on a free port and waits for its "listening" log line. */
-  static async start(env: Record<string, string>): Promise<ServerProcess> {
+  static async start(env: Record<string, string>, options: StartOptions = {}): Promise<ServerProcess> {
     const main = await buildServer();
-    const child = spawn(process.execPath, [main], {
+    const args = options.memoryProbe ? ['--expose-gc', '--import', MEMORY_PROBE, main] : [main];
+    const child = spawn(process.execPath, args, {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', DATABASE_URL: 'sqlite::memory:', ...HIGH_REST_LIMITS, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        PATH: process.env.PATH ?? '',
+        PORT: '0',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: 'sqlite::memory:',
+        ...TEST_LIMITS,
+        ...env,
+      },
+      stdio: options.memoryProbe ? ['ignore', 'pipe', 'pipe', 'ipc'] : ['ignore', 'pipe', 'pipe'],
     });
     // A test run that ends abruptly must not leave a server behind.
     const orphanGuard = (): void => void child.kill('SIGKILL');
@@ -84,6 +115,19 @@ export class ServerProcess {
     const kb = /VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1];
     if (kb === undefined) throw new Error('VmRSS missing from /proc status');
     return Number(kb) * 1024;
+  }
+
+  /** The process's heap and external memory after full GCs (needs the memoryProbe start option). */
+  retainedMemory(): Promise<RetainedMemory> {
+    const child = this.child;
+    if (!child.send) throw new Error('started without the memory probe');
+    return within(
+      new Promise<RetainedMemory>((resolve) => {
+        child.once('message', (message) => resolve(message as RetainedMemory));
+        child.send!('memory');
+      }),
+      'the memory probe to answer',
+    );
   }
 
   async stop(): Promise<void> {
