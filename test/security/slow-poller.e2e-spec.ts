@@ -14,9 +14,14 @@ const ROOM = 'archive';
 /** Twenty 1 MB messages of random text (HTTP compression cannot shrink it): a page of history is a 20 MB reply. */
 const MESSAGES = 20;
 const MESSAGE_CHARS = 1_000_000;
-/** The env every server here gets: messages and packets that large, no rate limit in the way. */
+/**
+ * The env every server here gets: messages, packets and replies that large, no rate limit in the
+ * way. The reply budget (MAX_REPLY_BYTES) would cut each page to 512 KiB; raised to its maximum so
+ * that what is tested is the buffer bound alone, against replies far larger than it.
+ */
 const BIG_MESSAGES: Record<string, string> = {
   MAX_MESSAGE_LENGTH: String(MESSAGE_CHARS),
+  MAX_REPLY_BYTES: String(64 * MiB),
   MAX_PAYLOAD_BYTES: String(2 * MiB),
   RATE_LIMIT_PER_SECOND: '100000',
   RATE_LIMIT_BURST: '100000',
