@@ -4,8 +4,8 @@ import { type JWTPayload, jwtVerify } from 'jose';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { SocketData } from '../contract.js';
-import { DISPLAY_NAME_RULE, isDisplayName } from '../users/display-name.js';
-import { isReservedUserId, USER_ID_PATTERN } from '../users/user-id.js';
+import { DISPLAY_NAME_RULE, isDisplayName } from './display-name.js';
+import { isReservedUserId, USER_ID_PATTERN } from './user-id.js';
 import { Authenticator, bearerToken, type Credentials } from './credentials.js';
 
 const MAX_ROOM_RULES = 1000;

@@ -2,7 +2,7 @@ import { Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common'
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { SocketData } from '../contract.js';
-import { isReservedUserId, USERNAME_PATTERN } from '../users/user-id.js';
+import { isReservedUserId, USERNAME_PATTERN } from './user-id.js';
 import { Authenticator, type Credentials, secretsEqual } from './credentials.js';
 
 /** Development mode: the client names itself; `auth.adminKey` equal to ADMIN_API_KEY makes it admin. */

@@ -8,7 +8,7 @@ import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
 import type { AnnounceResult, MessageSendResult } from '../contract.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
-import { UserIdParam } from '../users/dto/user-id.param.js';
+import { UserIdParam } from '../presence/dto/user-id.param.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
 import { AnnouncementBody, SystemMessageBody } from './dto/admin.dto.js';

@@ -34,8 +34,8 @@ import { MessagesService } from '../messages/messages.service.js';
 import { ChatMetrics } from '../metrics/chat-metrics.js';
 import { chatRoom, userRoom } from '../rooms/room-names.js';
 import { RoomsService } from '../rooms/rooms.service.js';
-import type { DisconnectResult } from '../users/presence-store.js';
-import { UsersService } from '../users/users.service.js';
+import type { DisconnectResult } from '../presence/presence-store.js';
+import { PresenceService } from '../presence/presence.service.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
 import { ChatService } from './chat.service.js';
 import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
@@ -63,7 +63,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly chat: ChatService,
     private readonly rooms: RoomsService,
     private readonly messages: MessagesService,
-    private readonly users: UsersService,
+    private readonly presence: PresenceService,
     private readonly slowConsumers: SlowConsumerMonitor,
     private readonly metrics: ChatMetrics,
     private readonly config: AppConfig,
@@ -74,14 +74,14 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.slowConsumers.attach(server);
     this.metrics.attach(server);
     instrumentAdminUi(server, this.config);
-    this.users.onExpired((departures) => departures.forEach((departure) => this.announceDeparture(departure)));
-    this.users.onOfflineDue((user) => this.announceOffline(user));
+    this.presence.onExpired((departures) => departures.forEach((departure) => this.announceDeparture(departure)));
+    this.presence.onOfflineDue((user) => this.announceOffline(user));
   }
 
   async handleConnection(socket: ChatSocket): Promise<void> {
     const { user } = socket.data;
     // Registered before any await, so presence sees this socket before any of its events.
-    const registered = this.users.connect(socket.id, user);
+    const registered = this.presence.connect(socket.id, user);
     this.sessions.track(socket);
     void socket.join(userRoom(user.id));
     socket.emit('session', { user, socketId: socket.id });
@@ -201,7 +201,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
 
   private async depart(socketId: string): Promise<void> {
     try {
-      const result = await this.users.disconnect(socketId);
+      const result = await this.presence.disconnect(socketId);
       if (result) this.announceDeparture(result);
     } catch (error) {
       this.logger.warn({ err: error, socketId }, 'presence removal failed');

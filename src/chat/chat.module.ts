@@ -3,7 +3,7 @@ import { AuthModule } from '../auth/auth.module.js';
 import { LimitsModule } from '../limits/limits.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { PresenceModule } from '../presence/presence.module.js';
 import { AdminController } from './admin.controller.js';
 import { ChatGateway } from './chat.gateway.js';
 import { ChatService } from './chat.service.js';
@@ -13,7 +13,7 @@ import { ChatInboundPolicy } from './inbound-event.policy.js';
 import { SessionService } from './session.service.js';
 
 @Module({
-  imports: [AuthModule, LimitsModule, UsersModule, RoomsModule, MessagesModule],
+  imports: [AuthModule, LimitsModule, PresenceModule, RoomsModule, MessagesModule],
   controllers: [AdminController],
   providers: [ChatGateway, ChatService, HandshakeService, SessionService, ChatInboundPolicy, DrainService],
 })

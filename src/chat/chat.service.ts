@@ -5,7 +5,7 @@ import type { ChatClient } from '../common/chat-client.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Announcement, TypingEvent, User } from '../contract.js';
 import { assertMessageText } from '../messages/message-text.js';
-import { SYSTEM_USER } from '../messages/messages.service.js';
+import { SYSTEM_USER } from '../auth/user-id.js';
 import { assertJoined } from '../rooms/room-names.js';
 
 /** Rules for the events that are not stored: typing and announcements. */

@@ -9,7 +9,7 @@ import type { ConnectErrorData } from '../contract.js';
 import { ErrorCode } from '../common/error-code.js';
 import { AddressConnectionCounter } from '../limits/address-connection-counter.js';
 import { HandshakeRateLimiter } from '../limits/handshake-rate-limiter.js';
-import { UsersService } from '../users/users.service.js';
+import { PresenceService } from '../presence/presence.service.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
 
 /**
@@ -28,7 +28,7 @@ export class HandshakeService {
 
   constructor(
     private readonly authenticator: Authenticator,
-    private readonly users: UsersService,
+    private readonly presence: PresenceService,
     private readonly addresses: AddressConnectionCounter,
     private readonly handshakeRate: HandshakeRateLimiter,
     private readonly drain: DrainState,
@@ -66,7 +66,7 @@ export class HandshakeService {
     const { auth, headers } = socket.handshake;
     const identity = await this.authenticator.authenticate({ auth: auth ?? {}, headers });
     const userId = identity.user.id;
-    const connections = await this.users.connectionCount(userId);
+    const connections = await this.presence.connectionCount(userId);
     // Cluster-wide count from presence, exact local count from this node: the larger one binds.
     const local = this.admitted.get(userId)?.size ?? 0;
     if (Math.max(connections, local) >= this.config.maxConnectionsPerUser) {

@@ -3,7 +3,7 @@ import type { ArgumentMetadata, Type } from '@nestjs/common';
 import { AnnouncementBody, SystemMessageBody } from '../chat/dto/admin.dto.js';
 import { RoomMessagesQuery } from '../rooms/dto/room-messages.query.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
-import { UserIdParam } from '../users/dto/user-id.param.js';
+import { UserIdParam } from '../presence/dto/user-id.param.js';
 import { AppError } from './app-error.js';
 import { ErrorCode } from './error-code.js';
 import { HttpValidationPipe } from './http-validation.pipe.js';

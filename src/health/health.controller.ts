@@ -3,7 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
 import { MessageStore } from '../messages/message-store.js';
-import { PresenceStore } from '../users/presence-store.js';
+import { PresenceStore } from '../presence/presence-store.js';
 import { DrainState } from './drain-state.js';
 
 const PING_TIMEOUT_MS = 2000;

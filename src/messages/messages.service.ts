@@ -4,13 +4,13 @@ import { AppError } from '../common/app-error.js';
 import { storeCall } from '../common/store-call.js';
 import { AppConfig } from '../config/app-config.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
-import { assertJoined, isReservedRoom } from '../rooms/room-names.js';
-import { UsersService } from '../users/users.service.js';
+import { assertJoined, assertNotReserved } from '../rooms/room-names.js';
+import { PresenceService } from '../presence/presence.service.js';
+import { SYSTEM_USER } from '../auth/user-id.js';
 import { newMessageStamp } from './message-id.js';
+import { DEFAULT_PAGE_SIZE } from './page-sizes.js';
 import { assertMessageText } from './message-text.js';
 import { type Appended, MessageStore } from './message-store.js';
-
-export const SYSTEM_USER: User = Object.freeze({ id: 'system', name: 'system' });
 
 export interface TextInput {
   text: string;
@@ -28,7 +28,7 @@ export class MessagesService {
 
   constructor(
     private readonly store: MessageStore,
-    private readonly users: UsersService,
+    private readonly presence: PresenceService,
     private readonly config: AppConfig,
   ) {}
 
@@ -39,7 +39,7 @@ export class MessagesService {
 
   /** Admin REST path: a message from the system user into any non-reserved room. */
   async postSystemMessage(room: string, input: TextInput): Promise<Appended<Message>> {
-    if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+    assertNotReserved(room);
     return this.appendToRoom(room, SYSTEM_USER, input);
   }
 
@@ -51,7 +51,7 @@ export class MessagesService {
       ]);
     }
     assertMessageText(input.text, this.config.maxMessageLength);
-    const recipientName = await this.users.connectedName(input.to);
+    const recipientName = await this.presence.connectedName(input.to);
     const to: User = { id: input.to, name: recipientName ?? input.to };
     const { id, sentAt } = newMessageStamp();
     const { message, created } = await storeCall(this.logger, 'message store', () =>
@@ -103,5 +103,3 @@ export class MessagesService {
     );
   }
 }
-
-export const DEFAULT_PAGE_SIZE = 50;

@@ -12,6 +12,11 @@ export function isReservedRoom(room: string): boolean {
   return RESERVED_PREFIXES.some((prefix) => room.startsWith(prefix));
 }
 
+/** User and system rooms are not chat rooms: no client may join, read, send to or leave them. */
+export function assertNotReserved(room: string): void {
+  if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+}
+
 export const CHAT_ROOM_PREFIX = 'room:';
 
 /**
@@ -41,6 +46,6 @@ export function isRoomAllowed(identity: Pick<SocketData, 'allowedRooms'>, room: 
  * reserved user room, which must not count as joined: sending or typing there is FORBIDDEN.
  */
 export function assertJoined(client: Pick<ChatClient, 'rooms'>, room: string, action: string): void {
-  if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+  assertNotReserved(room);
   if (!client.rooms.has(chatRoom(room))) throw AppError.forbidden(`join ${room} before ${action}`);
 }

@@ -9,7 +9,7 @@ import { BEARER_SCHEME } from '../docs/openapi.js';
 import { RoomMessagesQuery } from './dto/room-messages.query.js';
 import { RoomNameParam } from './dto/room-name.param.js';
 import { type RoomDetails, RoomsService } from './rooms.service.js';
-import type { RoomSummary } from '../users/presence-store.js';
+import type { RoomSummary } from '../presence/presence-store.js';
 
 @ApiTags('rooms')
 @ApiBearerAuth(BEARER_SCHEME)

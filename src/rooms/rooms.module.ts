@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
-import { UsersModule } from '../users/users.module.js';
+import { PresenceModule } from '../presence/presence.module.js';
 import { RoomsController } from './rooms.controller.js';
 import { RoomsService } from './rooms.service.js';
 
 @Module({
-  imports: [AuthModule, UsersModule, MessagesModule],
+  imports: [AuthModule, PresenceModule, MessagesModule],
   controllers: [RoomsController],
   providers: [RoomsService],
   exports: [RoomsService],

@@ -5,10 +5,11 @@ import { ErrorCode } from '../common/error-code.js';
 import { loadConfig } from '../config/app-config.js';
 import { MemoryMessageStore } from '../messages/memory-message.store.js';
 import { MessagesService } from '../messages/messages.service.js';
-import { MemoryPresenceStore } from '../users/memory-presence.store.js';
-import { UsersService } from '../users/users.service.js';
+import { MemoryPresenceStore } from '../presence/memory-presence.store.js';
+import { PresenceService } from '../presence/presence.service.js';
 import { chatRoom } from './room-names.js';
-import { MAX_RESUME_MESSAGES, RoomsService } from './rooms.service.js';
+import { MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
+import { RoomsService } from './rooms.service.js';
 
 async function codeOf(action: Promise<unknown>): Promise<ErrorCode | undefined> {
   try {
@@ -28,8 +29,9 @@ describe('RoomsService (memory stores)', () => {
   function build(env: Record<string, string> = {}): void {
     const config = loadConfig({ HISTORY_LIMIT: '3', MAX_ROOMS_PER_SOCKET: '2', ...env });
     presence = new MemoryPresenceStore();
-    messages = new MessagesService(new MemoryMessageStore(), new UsersService(presence, config), config);
-    rooms = new RoomsService(presence, messages, config);
+    const presenceService = new PresenceService(presence, config);
+    messages = new MessagesService(new MemoryMessageStore(), presenceService, config);
+    rooms = new RoomsService(presenceService, messages, config);
   }
 
   async function connected(userId: string, options: { allowedRooms?: string[] } = {}): Promise<FakeChatClient> {

@@ -1,15 +1,14 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import type { ChatClient } from '../common/chat-client.js';
-import { storeCall } from '../common/store-call.js';
 import { AppConfig } from '../config/app-config.js';
 import type { Message, MessagePage, RoomJoinResult, SocketData, User } from '../contract.js';
-import { DEFAULT_PAGE_SIZE, MessagesService } from '../messages/messages.service.js';
-import { PresenceStore, type RoomSummary } from '../users/presence-store.js';
-import { chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
+import { MessagesService } from '../messages/messages.service.js';
+import { DEFAULT_PAGE_SIZE, MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
+import type { RoomSummary } from '../presence/presence-store.js';
+import { PresenceService } from '../presence/presence.service.js';
+import { assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
 
-/** A resume returns at most this many messages; the client pages on with room:history. */
-export const MAX_RESUME_MESSAGES = 500;
 /** Rooms every socket is in without asking: its own id room and its user room. */
 const IMPLICIT_ROOMS = 2;
 
@@ -29,16 +28,14 @@ export interface RoomDetails {
 /** Room rules (names, access, limits) and room lookups for sockets and REST. */
 @Injectable()
 export class RoomsService {
-  private readonly logger = new Logger(RoomsService.name);
-
   constructor(
-    private readonly presence: PresenceStore,
+    private readonly presence: PresenceService,
     private readonly messages: MessagesService,
     private readonly config: AppConfig,
   ) {}
 
   assertAccessible(identity: Pick<SocketData, 'allowedRooms'>, room: string): void {
-    if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+    assertNotReserved(room);
     if (!isRoomAllowed(identity, room)) throw AppError.forbidden(`not allowed to access room ${room}`);
   }
 
@@ -54,7 +51,7 @@ export class RoomsService {
       throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
     }
     await client.join(chatRoom(room));
-    const { firstForUser } = await storeCall(this.logger, 'presence store', () => this.presence.join(client.id, room));
+    const { firstForUser } = await this.presence.joinRoom(client.id, room);
     const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
     const result: RoomJoinResult = { room, members, history: page.messages };
     if (page.hasMore) result.hasMore = true;
@@ -62,10 +59,10 @@ export class RoomsService {
   }
 
   async leave(client: ChatClient, room: string): Promise<{ lastForUser: boolean }> {
-    if (isReservedRoom(room)) throw AppError.forbidden(`${room} is a reserved room name`);
+    assertNotReserved(room);
     if (!client.rooms.has(chatRoom(room))) return { lastForUser: false };
     await client.leave(chatRoom(room));
-    return storeCall(this.logger, 'presence store', () => this.presence.leave(client.id, room));
+    return this.presence.leaveRoom(client.id, room);
   }
 
   async history(
@@ -79,7 +76,7 @@ export class RoomsService {
 
   /** Only rooms the caller may join: a `rooms` claim also limits what a token can look up. */
   async list(identity: Pick<SocketData, 'allowedRooms'>): Promise<RoomSummary[]> {
-    const rooms = await storeCall(this.logger, 'presence store', () => this.presence.rooms());
+    const rooms = await this.presence.rooms();
     return identity.allowedRooms === undefined ? rooms : rooms.filter((room) => isRoomAllowed(identity, room.name));
   }
 
@@ -91,7 +88,7 @@ export class RoomsService {
   }
 
   private members(room: string): Promise<User[]> {
-    return storeCall(this.logger, 'presence store', () => this.presence.roomMembers(room));
+    return this.presence.roomMembers(room);
   }
 
   /**

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { UsersService } from '../../src/users/users.service.js';
+import { PresenceService } from '../../src/presence/presence.service.js';
 import type { TestClient } from '../support/clients.js';
 import { e2eApp, eventually } from '../support/suite.js';
 
@@ -24,7 +24,7 @@ describe('presence with PRESENCE_GRACE_MS (e2e)', () => {
   afterEach(async () => {
     for (const client of opened.splice(0)) client.close();
     await eventually(async () => (await server.http().get('/users')).body.users.length === 0, 'every departure to be recorded');
-    const users = server.app.get(UsersService);
+    const users = server.app.get(PresenceService);
     await eventually(() => users.pendingOfflineCount === 0, 'every pending offline to be settled', GRACE_MS + 5000);
   });
 

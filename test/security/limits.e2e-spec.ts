@@ -5,7 +5,7 @@ import request from 'supertest';
 import { ChatGateway } from '../../src/chat/chat.gateway.js';
 import type { ChatServer } from '../../src/chat/chat-socket.js';
 import type { Ack, ConnectErrorData, MessageSendResult } from '../../src/contract.js';
-import { MemoryPresenceStore } from '../../src/users/memory-presence.store.js';
+import { MemoryPresenceStore } from '../../src/presence/memory-presence.store.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, refusedConnect, type TestClient, within } from '../support/clients.js';
 import { emitNoAck, eventually } from '../support/suite.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { User } from '../../src/contract.js';
-import type { PresenceStore } from '../../src/users/presence-store.js';
+import type { PresenceStore } from '../../src/presence/presence-store.js';
 
 const ada: User = { id: 'ada', name: 'ada' };
 const bob: User = { id: 'bob', name: 'bob' };

@@ -1,7 +1,7 @@
 import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsOmittable } from '../../common/is-omittable.js';
 import { ROOM_NAME_PATTERN, ROOM_RULE } from '../../rooms/room-names.js';
-import { USER_ID_PATTERN, USER_ID_RULE as USER_RULE } from '../../users/user-id.js';
+import { USER_ID_PATTERN, USER_ID_RULE as USER_RULE } from '../../auth/user-id.js';
 
 export class MessageSendDto {
   @IsString()

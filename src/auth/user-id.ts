@@ -1,3 +1,5 @@
+import type { User } from '../contract.js';
+
 /** Open-mode usernames: what a person may pick at the handshake. */
 export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]{1,32}$/;
 
@@ -14,6 +16,9 @@ export const USER_ID_RULE = { message: 'user id must be 1-64 characters of lette
  * server. Refused as an open-mode username and as a JWT `sub`.
  */
 export const RESERVED_USER_IDS: readonly string[] = Object.freeze(['system']);
+
+/** The sender of admin REST messages and announcements. */
+export const SYSTEM_USER: User = Object.freeze({ id: 'system', name: 'system' });
 
 export function isReservedUserId(id: string): boolean {
   return RESERVED_USER_IDS.includes(id.toLowerCase());

@@ -9,6 +9,7 @@ import {
   type DisconnectResult,
   type ExpiryListener,
   PresenceStore,
+  type RoomSummary,
   type UserPage,
   type UserPageQuery,
   type UserSummary,
@@ -38,8 +39,8 @@ function visibleTo(viewer: Viewer, user: UserSummary): UserSummary {
  * still due, which it is not when the user came back meanwhile on any node.
  */
 @Injectable()
-export class UsersService implements OnApplicationShutdown {
-  private readonly logger = new Logger(UsersService.name);
+export class PresenceService implements OnApplicationShutdown {
+  private readonly logger = new Logger(PresenceService.name);
   private readonly pendingOffline = new Map<string, PendingOffline>();
   private offlineListener?: OfflineListener;
   private closed = false;
@@ -89,6 +90,26 @@ export class UsersService implements OnApplicationShutdown {
   /** Departures of sockets whose node died (or that closed while Redis was unreachable). */
   onExpired(listener: ExpiryListener): void {
     this.presence.onExpired(listener);
+  }
+
+  /** Records that a socket joined a chat room; firstForUser: no other socket of its user is in it. */
+  joinRoom(socketId: string, room: string): Promise<{ firstForUser: boolean }> {
+    return storeCall(this.logger, 'presence store', () => this.presence.join(socketId, room));
+  }
+
+  /** lastForUser: no other socket of its user is left in the room. */
+  leaveRoom(socketId: string, room: string): Promise<{ lastForUser: boolean }> {
+    return storeCall(this.logger, 'presence store', () => this.presence.leave(socketId, room));
+  }
+
+  /** Chat rooms with at least one connected member, cluster-wide. */
+  rooms(): Promise<RoomSummary[]> {
+    return storeCall(this.logger, 'presence store', () => this.presence.rooms());
+  }
+
+  /** Users with a socket in the room, cluster-wide. */
+  roomMembers(room: string): Promise<User[]> {
+    return storeCall(this.logger, 'presence store', () => this.presence.roomMembers(room));
   }
 
   /** The display name of a connected user (cheaper than find); undefined when offline. */

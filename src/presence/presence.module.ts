@@ -6,7 +6,7 @@ import { RedisPresenceStore } from './redis-presence.store.js';
 import { MemoryPresenceStore } from './memory-presence.store.js';
 import { PresenceStore } from './presence-store.js';
 import { UsersController } from './users.controller.js';
-import { UsersService } from './users.service.js';
+import { PresenceService } from './presence.service.js';
 
 @Module({
   imports: [AuthModule],
@@ -18,8 +18,8 @@ import { UsersService } from './users.service.js';
         redis.enabled ? new RedisPresenceStore(redis, config) : new MemoryPresenceStore(),
       inject: [AppConfig, RedisConnections],
     },
-    UsersService,
+    PresenceService,
   ],
-  exports: [PresenceStore, UsersService],
+  exports: [PresenceStore, PresenceService],
 })
-export class UsersModule {}
+export class PresenceModule {}

@@ -16,7 +16,7 @@ import { ReaderGuard } from '../auth/rest-auth.guard.js';
 import { UserIdParam } from './dto/user-id.param.js';
 import { USERS_PAGE_DEFAULT, UsersQuery } from './dto/users.query.js';
 import type { UserPage, UserSummary } from './presence-store.js';
-import { UsersService } from './users.service.js';
+import { PresenceService } from './presence.service.js';
 
 @ApiTags('users')
 @ApiBearerAuth(BEARER_SCHEME)
@@ -26,7 +26,7 @@ import { UsersService } from './users.service.js';
 @UseGuards(ReaderGuard)
 @UsePipes(HttpValidationPipe)
 export class UsersController {
-  constructor(private readonly users: UsersService) {}
+  constructor(private readonly users: PresenceService) {}
 
   @Get()
   @ApiOkResponse({

@@ -1,7 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { USER_ID_PATTERN, USER_ID_RULE } from '../user-id.js';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../../auth/user-id.js';
 
 export const USERS_PAGE_DEFAULT = 100;
 export const USERS_PAGE_MAX = 500;

@@ -5,12 +5,12 @@ import { ErrorCode } from '../common/error-code.js';
 import { loadConfig } from '../config/app-config.js';
 import { MemoryPresenceStore } from './memory-presence.store.js';
 import type { User } from '../contract.js';
-import { UsersService } from './users.service.js';
+import { PresenceService } from './presence.service.js';
 
-describe('UsersService', () => {
+describe('PresenceService', () => {
   it('finds connected users and 404s the others', async () => {
     const presence = new MemoryPresenceStore();
-    const users = new UsersService(presence, loadConfig({}));
+    const users = new PresenceService(presence, loadConfig({}));
     await users.connect('s1', { id: 'ada', name: 'ada' });
     await expect(users.get({}, 'ada')).resolves.toEqual({ id: 'ada', name: 'ada', connections: 1, rooms: [] });
     await expect(users.list({}, { limit: 10 })).resolves.toMatchObject({ users: [{ id: 'ada' }], next: null });
@@ -27,7 +27,7 @@ describe('UsersService', () => {
 
   it("shows a reader limited by a rooms claim only the rooms that claim allows", async () => {
     const presence = new MemoryPresenceStore();
-    const users = new UsersService(presence, loadConfig({}));
+    const users = new PresenceService(presence, loadConfig({}));
     await users.connect('s1', { id: 'ada', name: 'ada' });
     await presence.join('s1', 'team-a');
     await presence.join('s1', 'secret-plans');
@@ -43,18 +43,18 @@ describe('UsersService', () => {
     jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
     const presence = new MemoryPresenceStore();
     jest.spyOn(presence, 'users').mockRejectedValue(new Error('redis down'));
-    const users = new UsersService(presence, loadConfig({}));
+    const users = new PresenceService(presence, loadConfig({}));
     await expect(users.list({}, { limit: 10 })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
   });
 });
 
-describe('UsersService with PRESENCE_GRACE_MS', () => {
+describe('PresenceService with PRESENCE_GRACE_MS', () => {
   const GRACE_MS = 5000;
   const ada: User = { id: 'ada', name: 'ada' };
 
-  function build(env: Record<string, string> = {}): { users: UsersService; presence: MemoryPresenceStore; offline: User[] } {
+  function build(env: Record<string, string> = {}): { users: PresenceService; presence: MemoryPresenceStore; offline: User[] } {
     const presence = new MemoryPresenceStore();
-    const users = new UsersService(presence, loadConfig({ PRESENCE_GRACE_MS: String(GRACE_MS), ...env }));
+    const users = new PresenceService(presence, loadConfig({ PRESENCE_GRACE_MS: String(GRACE_MS), ...env }));
     const offline: User[] = [];
     users.onOfflineDue((user) => offline.push(user));
     return { users, presence, offline };
@@ -143,7 +143,7 @@ describe('UsersService with PRESENCE_GRACE_MS', () => {
 
   it('defers nothing with the default grace of 0 (contract v1 timing)', async () => {
     const presence = new MemoryPresenceStore();
-    const users = new UsersService(presence, loadConfig({}));
+    const users = new PresenceService(presence, loadConfig({}));
     await users.connect('s1', ada);
     await expect(users.disconnect('s1')).resolves.toEqual({ user: ada, lastConnection: true, leftRooms: [] });
     expect(users.pendingOfflineCount).toBe(0);
