@@ -9,11 +9,11 @@ import type { AnnounceResult, MessageSendResult } from '../contract.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
 import { UserIdParam } from '../presence/dto/user-id.param.js';
-import { ChatGateway } from './chat.gateway.js';
+import { ChatEmitter } from './chat-emitter.js';
 import { ChatService } from './chat.service.js';
 import { AnnouncementBody, SystemMessageBody } from './dto/admin.dto.js';
 
-/** Admin actions over REST; they deliver through the gateway like socket events do. */
+/** Admin actions over REST; they deliver through the emitter like socket events do. */
 @ApiTags('admin')
 @ApiSecurity(API_KEY_SCHEME)
 @ApiBearerAuth(BEARER_SCHEME)
@@ -28,14 +28,14 @@ export class AdminController {
   constructor(
     private readonly chat: ChatService,
     private readonly messages: MessagesService,
-    private readonly gateway: ChatGateway,
+    private readonly emitter: ChatEmitter,
   ) {}
 
   @Post('rooms/:name/messages')
   @ApiCreatedResponse({ type: MessageResponseSchema, description: 'sent as the system user and delivered as message:new' })
   async postMessage(@Param() { name }: RoomNameParam, @Body() body: SystemMessageBody): Promise<MessageSendResult> {
     const { message, created } = await this.messages.postSystemMessage(name, body);
-    if (created) this.gateway.broadcastRoomMessage(message);
+    if (created) this.emitter.roomMessage(message);
     return { message };
   }
 
@@ -43,7 +43,7 @@ export class AdminController {
   @ApiCreatedResponse({ type: AnnouncementResponseSchema, description: 'delivered to every connected socket' })
   announce(@Body() body: AnnouncementBody): AnnounceResult {
     const announcement = this.chat.systemAnnouncement(body);
-    this.gateway.broadcastAnnouncement(announcement);
+    this.emitter.announcement(announcement);
     return { announcement };
   }
 
@@ -51,6 +51,6 @@ export class AdminController {
   @ApiOkResponse({ type: DisconnectedSchema, description: 'closes every socket of the user on every node' })
   @HttpCode(200)
   async disconnect(@Param() { id }: UserIdParam): Promise<{ disconnected: number }> {
-    return { disconnected: await this.gateway.disconnectUser(id) };
+    return { disconnected: await this.emitter.disconnectUser(id) };
   }
 }

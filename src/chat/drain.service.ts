@@ -1,8 +1,9 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DrainState } from '../health/drain-state.js';
-import { ChatGateway } from './chat.gateway.js';
+import { ChatEmitter } from './chat-emitter.js';
 import { ChatInboundPolicy } from './inbound-event.policy.js';
+import { PresenceTracker } from './presence-tracker.js';
 
 const POLL_MS = 100;
 const MAX_RECONNECT_SPREAD_MS = 5000;
@@ -18,7 +19,8 @@ export class DrainService {
 
   constructor(
     private readonly state: DrainState,
-    private readonly gateway: ChatGateway,
+    private readonly emitter: ChatEmitter,
+    private readonly presence: PresenceTracker,
     private readonly inbound: ChatInboundPolicy,
     private readonly config: AppConfig,
   ) {}
@@ -27,20 +29,20 @@ export class DrainService {
     if (this.state.draining) return;
     this.state.begin();
     // A signal can arrive before the socket server exists (during start-up): nothing to drain.
-    if (!this.gateway.server) return;
+    if (!this.emitter.attached) return;
     const deadline = Date.now() + this.config.shutdownGraceMs;
-    const sockets = this.gateway.server.of('/').sockets;
+    const sockets = this.emitter.localSockets;
     this.logger.log({ sockets: sockets.size, graceMs: this.config.shutdownGraceMs }, 'draining');
     const spread = Math.min(MAX_RECONNECT_SPREAD_MS, Math.max(this.config.shutdownGraceMs / 2, MIN_RECONNECT_AFTER_MS));
     // Each local socket gets its own delay, so clients do not all reconnect at the same instant.
     for (const socket of sockets.values()) {
-      socket.emit('server:draining', { reconnectAfterMs: MIN_RECONNECT_AFTER_MS + Math.floor(Math.random() * spread) });
+      this.emitter.serverDraining(socket, { reconnectAfterMs: MIN_RECONNECT_AFTER_MS + Math.floor(Math.random() * spread) });
     }
     await this.inbound.whenIdle(Math.max(0, deadline - Date.now()));
     while (sockets.size > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     const remaining = sockets.size;
-    this.gateway.server.local.disconnectSockets(true);
-    await this.gateway.departuresSettled();
+    this.emitter.disconnectLocalSockets();
+    await this.presence.settled();
     this.logger.log({ closedByServer: remaining }, 'drained');
   }
 }

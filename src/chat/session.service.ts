@@ -3,6 +3,7 @@ import { Authenticator } from '../auth/credentials.js';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { AuthRefreshResult } from '../contract.js';
+import { ChatEmitter } from './chat-emitter.js';
 import type { ChatSocket } from './chat-socket.js';
 
 /** setTimeout cannot wait longer than this; a later expiry is re-armed when it fires. */
@@ -19,6 +20,7 @@ export class SessionService {
 
   constructor(
     private readonly authenticator: Authenticator,
+    private readonly emitter: ChatEmitter,
     private readonly config: AppConfig,
   ) {}
 
@@ -53,7 +55,6 @@ export class SessionService {
     if (expiresAt !== undefined && expiresAt > Date.now()) return this.track(socket);
     this.timers.delete(socket);
     this.logger.log({ socketId: socket.id, userId: socket.data.user.id }, 'session expired');
-    socket.emit('session:expired', { reason: 'token expired' });
-    socket.disconnect(true);
+    this.emitter.sessionExpired(socket, { reason: 'token expired' });
   }
 }

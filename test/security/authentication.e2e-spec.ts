@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { ChatGateway } from '../../src/chat/chat.gateway.js';
+import { ChatEmitter } from '../../src/chat/chat-emitter.js';
 import { ConfigError, loadConfig } from '../../src/config/app-config.js';
 import type { AuthRefreshResult } from '../../src/contract.js';
 import { type RunningApp, startApp } from '../support/app.js';
@@ -161,7 +161,7 @@ describe('authentication', () => {
     });
 
     it('does not enable connection state recovery, so every reconnect authenticates again', async () => {
-      const io = server.app.get(ChatGateway).server as unknown as { opts: Record<string, unknown> };
+      const io = server.app.get(ChatEmitter).server as unknown as { opts: Record<string, unknown> };
       expect(io.opts.connectionStateRecovery).toBeUndefined();
       // A forged recovery attempt without valid credentials is still just a refused handshake.
       const raw = await RawSocket.open(server.url);

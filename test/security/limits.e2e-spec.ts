@@ -2,7 +2,7 @@ import type { EventEmitter } from 'node:events';
 import type { Socket as NetSocket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
-import { ChatGateway } from '../../src/chat/chat.gateway.js';
+import { ChatEmitter } from '../../src/chat/chat-emitter.js';
 import type { ChatServer } from '../../src/chat/chat-socket.js';
 import type { Ack, ConnectErrorData, MessageSendResult } from '../../src/contract.js';
 import { MemoryPresenceStore } from '../../src/presence/memory-presence.store.js';
@@ -21,7 +21,7 @@ function connectAnswers(packets: string[]): { accepted: string[]; refused: strin
 }
 
 function io(running: RunningApp): ChatServer {
-  return running.app.get(ChatGateway).server;
+  return running.app.get(ChatEmitter).server;
 }
 
 /** Sockets on the chat namespace of this node whose user id starts with `prefix`. */
