@@ -2,17 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import type { ChatClient } from '../common/chat-client.js';
-import { AppConfig } from '../config/app-config.js';
 import type { Announcement, TypingEvent, User } from '../contract.js';
-import { assertMessageText } from '../messages/message-text.js';
 import { SYSTEM_USER } from '../auth/user-id.js';
 import { assertJoined } from '../rooms/room-names.js';
 
-/** Rules for the events that are not stored: typing and announcements. */
+/** Rules for the events that are not stored: typing and announcements (the text rule is in the DTOs). */
 @Injectable()
 export class ChatService {
-  constructor(private readonly config: AppConfig) {}
-
   typing(client: ChatClient, input: { room: string; typing: boolean }): TypingEvent {
     assertJoined(client, input.room, 'typing in it');
     return { room: input.room, user: client.data.user, typing: input.typing };
@@ -28,7 +24,6 @@ export class ChatService {
   }
 
   private announcement(from: User, text: string): Announcement {
-    assertMessageText(text, this.config.maxMessageLength);
     return { id: randomUUID(), from, text, sentAt: new Date().toISOString() };
   }
 }

@@ -9,13 +9,20 @@ import { AppExceptionFilter } from '../common/app-exception.filter.js';
 import { ErrorCode } from '../common/error-code.js';
 import { ok } from '../common/ws-reply.js';
 import { WsValidationPipe } from '../common/ws-validation.pipe.js';
+import { loadConfig } from '../config/app-config.js';
 import type { Ack } from '../contract.js';
 import { ChatGateway } from './chat.gateway.js';
 import { compileGateway } from './compiled-gateway.js';
 
-/** No injector: every enhancer is built from its class, as for one the module does not list. */
+const validationPipe = new WsValidationPipe(loadConfig({}));
+
+/**
+ * An injector that knows only the validation pipe (it needs AppConfig): every other enhancer is
+ * built from its class, as for one the module does not list.
+ */
 const noInjector = {
-  get: () => {
+  get: (type: unknown) => {
+    if (type === WsValidationPipe) return validationPipe;
     throw new Error('not registered');
   },
 } as unknown as INestApplicationContext;

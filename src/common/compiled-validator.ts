@@ -5,6 +5,12 @@ import type { ValidationMetadata } from 'class-validator/types/metadata/Validati
 type Condition = (object: object, value: unknown) => boolean;
 type Check = (value: unknown, args: ValidationArguments) => boolean;
 
+/**
+ * What a check's arguments point at between calls, so they do not keep a payload alive; one
+ * shared object, so resetting them allocates nothing.
+ */
+const RELEASED: object = Object.freeze({});
+
 interface PropertyPlan {
   property: string;
   conditions: Condition[];
@@ -35,7 +41,7 @@ function plan(dto: Type, metadatas: ValidationMetadata[]): PropertyPlan[] | unde
       const args: ValidationArguments = {
         targetName: dto.name,
         property: metadata.propertyName,
-        object: {},
+        object: RELEASED,
         value: undefined,
         constraints: metadata.constraints,
       };
@@ -67,7 +73,7 @@ export function compileValidityCheck(
         args.object = instance;
         args.value = value;
         const valid = check(value, args);
-        args.object = {};
+        args.object = RELEASED;
         args.value = undefined;
         if (!valid) return false;
       }

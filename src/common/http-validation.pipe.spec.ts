@@ -4,11 +4,12 @@ import { AnnouncementBody, SystemMessageBody } from '../chat/dto/admin.dto.js';
 import { RoomMessagesQuery } from '../rooms/dto/room-messages.query.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
 import { UserIdParam } from '../presence/dto/user-id.param.js';
+import { loadConfig } from '../config/app-config.js';
 import { AppError } from './app-error.js';
 import { ErrorCode } from './error-code.js';
 import { HttpValidationPipe } from './http-validation.pipe.js';
 
-const pipe = new HttpValidationPipe();
+const pipe = new HttpValidationPipe(loadConfig({ MAX_MESSAGE_LENGTH: '20' }));
 
 async function transform(dto: Type, value: unknown, type: ArgumentMetadata['type'] = 'body'): Promise<unknown> {
   return pipe.transform(value, { type, metatype: dto });
@@ -103,7 +104,9 @@ describe('HttpValidationPipe', () => {
         const result = await transform(AnnouncementBody, body);
         expect(result).toBeInstanceOf(AnnouncementBody);
         expect(Object.getOwnPropertyNames(result)).toEqual(['text']);
-        expect(Object.getPrototypeOf(result)).toBe(AnnouncementBody.prototype);
+        // An instance of the pipe's subclass of the DTO (the one carrying the app's payload limits).
+        expect(Object.getPrototypeOf(Object.getPrototypeOf(result))).toBe(AnnouncementBody.prototype);
+        expect((result as Record<string, unknown>).polluted).toBeUndefined();
         expect(({} as Record<string, unknown>).polluted).toBeUndefined();
         expect((AnnouncementBody.prototype as unknown as Record<string, unknown>).polluted).toBeUndefined();
       },

@@ -4,10 +4,11 @@ import { WsException } from '@nestjs/websockets';
 import type { ErrorBody } from '../contract.js';
 import { RoomJoinDto } from '../chat/dto/room.dto.js';
 import { MessageSendDto } from '../chat/dto/message.dto.js';
+import { loadConfig } from '../config/app-config.js';
 import { ErrorCode } from './error-code.js';
 import { isPlainObject, WsValidationPipe } from './ws-validation.pipe.js';
 
-const pipe = new WsValidationPipe();
+const pipe = new WsValidationPipe(loadConfig({}));
 
 function run(dto: Type | undefined, value: unknown): unknown {
   return pipe.transform(value, { type: 'body', metatype: dto });

@@ -1,9 +1,11 @@
 import { type ArgumentMetadata, Injectable, type PipeTransform, type Type } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
 import { getMetadataStorage, validateSync, type ValidationError } from 'class-validator';
+import { AppConfig } from '../config/app-config.js';
 import type { FieldError } from '../contract.js';
 import { AppError } from './app-error.js';
 import { compileValidityCheck, type ValidityCheck } from './compiled-validator.js';
+import { type PayloadLimits, withPayloadLimits } from './payload-limits.js';
 
 const PRIMITIVES = new Set<unknown>([String, Boolean, Number, Array, Object]);
 
@@ -30,15 +32,24 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
  * values, so copying onto the DTO prototype is all class-transformer would do here.
  * Valid payloads pass a cached check compiled from the same class-validator rules; only a
  * payload that fails it goes through validateSync, which produces the per-field details.
+ * Nest builds one pipe per app with that app's AppConfig, and payloads become instances of the
+ * DTO carrying its limits (see withPayloadLimits), so config-driven rules hold per app.
  */
 interface DtoRules {
   keys: ReadonlySet<string>;
+  /** The DTO's prototype with this app's payload limits: what each payload is copied onto. */
+  prototype: object;
   isValid?: ValidityCheck;
 }
 
 @Injectable()
 export class WsValidationPipe implements PipeTransform {
   private readonly rulesByDto = new WeakMap<Type, DtoRules>();
+  private readonly limits: PayloadLimits;
+
+  constructor(config: AppConfig) {
+    this.limits = config;
+  }
 
   transform(value: unknown, metadata: ArgumentMetadata): unknown {
     const dto = metadata.metatype;
@@ -54,7 +65,7 @@ export class WsValidationPipe implements PipeTransform {
         unknown.map((key) => ({ field: key, messages: [`property ${key} should not exist`] })),
       );
     }
-    const instance = Object.assign(Object.create(dto.prototype as object) as object, value) as Record<string, unknown>;
+    const instance = Object.assign(Object.create(rules.prototype) as object, value) as Record<string, unknown>;
     if (rules.isValid?.(instance)) return instance;
     const errors = validateSync(instance, { forbidUnknownValues: true });
     if (errors.length > 0) throw this.fail('payload is invalid', flattenValidationErrors(errors));
@@ -65,7 +76,11 @@ export class WsValidationPipe implements PipeTransform {
     let rules = this.rulesByDto.get(dto);
     if (!rules) {
       const metadatas = getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false);
-      rules = { keys: new Set(metadatas.map((m) => m.propertyName)), isValid: compileValidityCheck(dto, metadatas) };
+      rules = {
+        keys: new Set(metadatas.map((m) => m.propertyName)),
+        prototype: withPayloadLimits(dto, this.limits).prototype as object,
+        isValid: compileValidityCheck(dto, metadatas),
+      };
       this.rulesByDto.set(dto, rules);
     }
     return rules;

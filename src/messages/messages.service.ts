@@ -9,9 +9,9 @@ import { PresenceService } from '../presence/presence.service.js';
 import { SYSTEM_USER } from '../auth/user-id.js';
 import { newMessageStamp } from './message-id.js';
 import { DEFAULT_PAGE_SIZE } from './page-sizes.js';
-import { assertMessageText } from './message-text.js';
 import { type Appended, MessageStore } from './message-store.js';
 
+/** As the DTOs validated it: the text rule (IsMessageText) is not checked again here. */
 export interface TextInput {
   text: string;
   clientMsgId?: string;
@@ -50,7 +50,6 @@ export class MessagesService {
         { field: 'to', messages: ['to must be another user'] },
       ]);
     }
-    assertMessageText(input.text, this.config.maxMessageLength);
     const recipientName = await this.presence.connectedName(input.to);
     const to: User = { id: input.to, name: recipientName ?? input.to };
     const { id, sentAt } = newMessageStamp();
@@ -96,7 +95,6 @@ export class MessagesService {
   }
 
   private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
-    assertMessageText(input.text, this.config.maxMessageLength);
     const { id, sentAt } = newMessageStamp();
     return storeCall(this.logger, 'message store', () =>
       this.store.appendRoomMessage({ id, sentAt, room, from, text: input.text, clientMsgId: input.clientMsgId }),

@@ -42,7 +42,8 @@ describe('message size: the length rule applies to the text as sent', () => {
       expect(res.body).toEqual({
         statusCode: 400,
         code: ErrorCode.VALIDATION_FAILED,
-        message: 'text is too long',
+        // The rule is a DTO rule now: the message is that of every malformed request.
+        message: 'request is invalid',
         details: [{ field: 'text', messages: [TOO_LONG] }],
       });
     }

@@ -1,10 +1,12 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
 import { IsOmittable } from '../../common/is-omittable.js';
+import { IsMessageText } from '../../messages/message-text.js';
 
 export class SystemMessageBody {
   @ApiProperty({ example: 'The room closes at 18:00', description: '1..MAX_MESSAGE_LENGTH characters as sent, not only whitespace' })
   @IsString()
+  @IsMessageText()
   text!: string;
 
   @ApiPropertyOptional({ minLength: 1, maxLength: 64, description: 'retrying with the same id returns the original' })
@@ -17,5 +19,6 @@ export class SystemMessageBody {
 export class AnnouncementBody {
   @ApiProperty({ example: 'Maintenance at noon', description: '1..MAX_MESSAGE_LENGTH characters as sent, not only whitespace' })
   @IsString()
+  @IsMessageText()
   text!: string;
 }

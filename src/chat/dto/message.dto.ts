@@ -1,15 +1,26 @@
 import { IsBoolean, IsInt, IsString, Length, Matches, Max, Min } from 'class-validator';
 import { IsOmittable } from '../../common/is-omittable.js';
+import { IsMessageText } from '../../messages/message-text.js';
 import { ROOM_NAME_PATTERN, ROOM_RULE } from '../../rooms/room-names.js';
 import { USER_ID_PATTERN, USER_ID_RULE as USER_RULE } from '../../auth/user-id.js';
+
+/*
+ * Socket payloads of the message events (room.dto.ts: the room events; admin.dto.ts, rooms/dto and
+ * presence/dto: REST bodies, params and queries). Every rule about a payload's own content lives in
+ * its DTO, the ones whose limit comes from config included (IsMessageText reads
+ * MAX_MESSAGE_LENGTH of the app whose pipe validates: see payload-limits.ts). The validation pipe
+ * runs before the handler, so a malformed payload is VALIDATION_FAILED before any membership or
+ * permission rule is looked at. The services keep only rules that need the caller or state
+ * (joined, reserved room, admin, a direct message to yourself), and no copy of these.
+ */
 
 export class MessageSendDto {
   @IsString()
   @Matches(ROOM_NAME_PATTERN, ROOM_RULE)
   room!: string;
 
-  /** Length rules (1..MAX_MESSAGE_LENGTH as sent, not blank) depend on config and live in the service. */
   @IsString()
+  @IsMessageText()
   text!: string;
 
   @IsOmittable()
@@ -24,6 +35,7 @@ export class DirectSendDto {
   to!: string;
 
   @IsString()
+  @IsMessageText()
   text!: string;
 
   @IsOmittable()
@@ -60,6 +72,7 @@ export class TypingDto {
 
 export class AnnounceDto {
   @IsString()
+  @IsMessageText()
   text!: string;
 }
 

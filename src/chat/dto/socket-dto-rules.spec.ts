@@ -4,10 +4,14 @@ import { WsException } from '@nestjs/websockets';
 import type { ErrorBody } from '../../contract.js';
 import { ErrorCode } from '../../common/error-code.js';
 import { WsValidationPipe } from '../../common/ws-validation.pipe.js';
+import { loadConfig } from '../../config/app-config.js';
 import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './message.dto.js';
 import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './room.dto.js';
 
-const pipe = new WsValidationPipe();
+const MAX_MESSAGE_LENGTH = 20;
+const pipe = new WsValidationPipe(loadConfig({ MAX_MESSAGE_LENGTH: String(MAX_MESSAGE_LENGTH) }));
+const LONGEST_TEXT = ` ${'x'.repeat(MAX_MESSAGE_LENGTH - 2)} `;
+const TOO_LONG_TEXT = `${LONGEST_TEXT}x`;
 
 /** The fields a payload is rejected for; [] when it is accepted. */
 function rejectedFields(dto: Type, payload: unknown): string[] {
@@ -54,6 +58,13 @@ const CLIENT_MSG_ID_CASES = (base: Record<string, unknown>): Array<[unknown, str
   [{ ...base, clientMsgId: 'c'.repeat(65) }, ['clientMsgId']],
   [{ ...base, clientMsgId: 12 }, ['clientMsgId']],
   [{ ...base, clientMsgId: null }, ['clientMsgId']],
+];
+
+/** The text rule, config-driven (MAX_MESSAGE_LENGTH as sent, not blank), is a DTO rule too. */
+const TEXT_CASES = (base: Record<string, unknown>): Array<[unknown, string[]]> => [
+  [{ ...base, text: '' }, ['text']],
+  [{ ...base, text: ' \n\t ' }, ['text']],
+  [{ ...base, text: TOO_LONG_TEXT }, ['text']],
 ];
 
 const RULES: Record<string, Rules> = {
@@ -114,7 +125,7 @@ const RULES: Record<string, Rules> = {
     dto: MessageSendDto,
     accepted: [
       { room: 'lobby', text: 'hi' },
-      { room: 'lobby', text: '   ' }, // blank text is refused by the service, which knows MAX_MESSAGE_LENGTH
+      { room: 'lobby', text: LONGEST_TEXT },
       { room: 'lobby', text: 'hi', clientMsgId: 'c' },
       { room: 'lobby', text: 'hi', clientMsgId: 'c'.repeat(64) },
     ],
@@ -124,6 +135,7 @@ const RULES: Record<string, Rules> = {
       [{ room: 'lobby', text: 5 }, ['text']],
       [{ room: 'lobby', text: null }, ['text']],
       [{ room: 'lobby', text: { toString: 'x' } }, ['text']],
+      ...TEXT_CASES({ room: 'lobby' }),
       ...CLIENT_MSG_ID_CASES({ room: 'lobby', text: 'hi' }),
       [{ room: 'lobby', text: 'hi', from: { id: 'admin', name: 'admin' } }, ['from']],
       [{}, ['room', 'text']],
@@ -136,6 +148,7 @@ const RULES: Record<string, Rules> = {
       { to: LONGEST_USER_ID, text: 'hi' },
       { to: 'a.b-c_d', text: 'hi', clientMsgId: 'x' },
       { to: 'auth0|123', text: 'hi' },
+      { to: 'bob', text: LONGEST_TEXT },
     ],
     rejected: [
       [{ text: 'hi' }, ['to']],
@@ -145,6 +158,7 @@ const RULES: Record<string, Rules> = {
       [{ to: 42, text: 'hi' }, ['to']],
       [{ to: 'bob' }, ['text']],
       [{ to: 'bob', text: false }, ['text']],
+      ...TEXT_CASES({ to: 'bob' }),
       ...CLIENT_MSG_ID_CASES({ to: 'bob', text: 'hi' }),
       [{ to: 'bob', text: 'hi', from: 'carol' }, ['from']],
     ],
@@ -181,10 +195,11 @@ const RULES: Record<string, Rules> = {
   },
   announce: {
     dto: AnnounceDto,
-    accepted: [{ text: 'hello all' }],
+    accepted: [{ text: 'hello all' }, { text: LONGEST_TEXT }],
     rejected: [
       [{}, ['text']],
       [{ text: 1 }, ['text']],
+      ...TEXT_CASES({}),
       [{ text: 'x', from: 'system' }, ['from']],
     ],
   },

@@ -1,0 +1,275 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import request from 'supertest';
+import { HS_SECRET, sign, type Claims } from '../security/support/tokens.js';
+import { type RunningApp, startApp } from '../support/app.js';
+import { detailFields, ErrorCode, failure } from '../support/acks.js';
+import { closeAll, connect, type TestClient } from '../support/clients.js';
+import { ADMIN_KEY, e2eApp } from '../support/suite.js';
+
+const MAX_MESSAGE_LENGTH = 20;
+const TOO_LONG = 'x'.repeat(MAX_MESSAGE_LENGTH + 1);
+
+/**
+ * One socket event sent twice by a client that breaks a membership, permission or identity rule:
+ * once with a well-formed payload (refused by that rule), once with a payload that also breaks a
+ * payload rule (VALIDATION_FAILED naming the payload's fields: the rule was never looked at).
+ */
+interface OrderCase {
+  event: string;
+  rule: string;
+  /** Run first on the same socket (to fill a cap, say). */
+  setup?: (client: TestClient) => Promise<void>;
+  wellFormed: unknown;
+  refusedAs: ErrorCode;
+  /** For a rule that answers VALIDATION_FAILED itself: the fields it names. */
+  refusedFields?: string[];
+  malformed: unknown;
+  fields: string[];
+}
+
+async function expectOrder(client: TestClient, c: OrderCase): Promise<void> {
+  await c.setup?.(client);
+  const refused = failure(await client.request(c.event, c.wellFormed), c.refusedAs);
+  if (c.refusedFields) expect(detailFields(refused)).toEqual(c.refusedFields);
+  const invalid = failure(await client.request(c.event, c.malformed), ErrorCode.VALIDATION_FAILED);
+  expect(detailFields(invalid)).toEqual(c.fields);
+}
+
+/** Every event of the contract, open mode, from the non-admin user ada who has joined nothing. */
+const OPEN_MODE_CASES: OrderCase[] = [
+  {
+    event: 'room:join',
+    rule: 'reserved room',
+    wellFormed: { room: 'user:bob' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'user:bob', historyLimit: 101 },
+    fields: ['historyLimit'],
+  },
+  {
+    event: 'room:join',
+    rule: 'MAX_ROOMS_PER_SOCKET reached',
+    setup: async (client) => {
+      await client.ok('room:join', { room: 'first' });
+    },
+    wellFormed: { room: 'second' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'second', sinceSeq: -1 },
+    fields: ['sinceSeq'],
+  },
+  {
+    event: 'room:leave',
+    rule: 'reserved room',
+    wellFormed: { room: 'system:ops' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'system:ops', historyLimit: 1 },
+    fields: ['historyLimit'],
+  },
+  {
+    event: 'room:history',
+    rule: 'reserved room',
+    wellFormed: { room: 'user:bob' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'user:bob', limit: 0 },
+    fields: ['limit'],
+  },
+  {
+    event: 'message:send',
+    rule: 'not joined',
+    wellFormed: { room: 'elsewhere', text: 'hi' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'elsewhere', text: '' },
+    fields: ['text'],
+  },
+  {
+    event: 'message:send',
+    rule: 'not joined (text too long)',
+    wellFormed: { room: 'elsewhere', text: 'hi' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'elsewhere', text: TOO_LONG },
+    fields: ['text'],
+  },
+  {
+    event: 'message:send',
+    rule: 'reserved room',
+    wellFormed: { room: 'user:ada', text: 'hi' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'user:ada', text: ' \n ' },
+    fields: ['text'],
+  },
+  {
+    event: 'message:direct',
+    rule: 'to yourself',
+    wellFormed: { to: 'ada', text: 'hi' },
+    refusedAs: ErrorCode.VALIDATION_FAILED,
+    refusedFields: ['to'],
+    malformed: { to: 'ada', text: TOO_LONG },
+    fields: ['text'],
+  },
+  {
+    event: 'direct:history',
+    rule: 'beforeId outside the conversation',
+    wellFormed: { with: 'bob', beforeId: 'not-a-message' },
+    refusedAs: ErrorCode.NOT_FOUND,
+    malformed: { with: 'bob', beforeId: 'not-a-message', limit: 0 },
+    fields: ['limit'],
+  },
+  {
+    event: 'typing',
+    rule: 'not joined',
+    wellFormed: { room: 'elsewhere', typing: true },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'elsewhere', typing: 'yes' },
+    fields: ['typing'],
+  },
+  {
+    event: 'announce',
+    rule: 'not admin',
+    wellFormed: { text: 'hello all' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { text: '' },
+    fields: ['text'],
+  },
+  {
+    event: 'announce',
+    rule: 'not admin (text too long)',
+    wellFormed: { text: 'hello all' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { text: TOO_LONG },
+    fields: ['text'],
+  },
+  {
+    event: 'auth:refresh',
+    rule: 'open mode',
+    wellFormed: { token: 'some-token' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { token: '' },
+    fields: ['token'],
+  },
+];
+
+describe('payload rules come before every other rule (e2e)', () => {
+  describe('open mode', () => {
+    const server = e2eApp({ MAX_MESSAGE_LENGTH: String(MAX_MESSAGE_LENGTH), MAX_ROOMS_PER_SOCKET: '1' });
+    const admin = { 'X-Api-Key': ADMIN_KEY };
+
+    it('covers every client event of the contract', () => {
+      expect([...new Set(OPEN_MODE_CASES.map((c) => c.event))].sort()).toEqual(
+        ['announce', 'auth:refresh', 'direct:history', 'message:direct', 'message:send', 'room:history', 'room:join', 'room:leave', 'typing'],
+      );
+    });
+
+    it.each(OPEN_MODE_CASES)('$event ($rule): VALIDATION_FAILED before the rule', async (c) => {
+      await expectOrder(await server.connect('ada'), c);
+    });
+
+    it('stores and delivers nothing for a malformed message to a room the sender has not joined', async () => {
+      const bob = await server.connect('bob');
+      await bob.ok('room:join', { room: 'guarded' });
+      const ada = await server.connect('ada');
+      failure(await ada.request('message:send', { room: 'guarded', text: TOO_LONG }), ErrorCode.VALIDATION_FAILED);
+      await bob.barrier();
+      expect(bob.events('message:new')).toEqual([]);
+      expect((await server.http().get('/rooms/guarded').expect(200)).body.lastSeq).toBe(0);
+    });
+
+    describe('REST', () => {
+      it.each([
+        ['over-long text', { text: TOO_LONG }, ['text']],
+        ['blank text', { text: '   ' }, ['text']],
+        ['empty clientMsgId', { text: 'hi', clientMsgId: '' }, ['clientMsgId']],
+        ['unknown field', { text: 'hi', from: 'system' }, ['from']],
+      ])('POST /rooms/<reserved>/messages with %s is 400, not 403', async (_label, body, fields) => {
+        for (const room of ['user:bob', 'system:ops']) {
+          await server.http().post(`/rooms/${room}/messages`).set(admin).send({ text: 'hi' }).expect(403);
+          const res = await server.http().post(`/rooms/${room}/messages`).set(admin).send(body).expect(400);
+          expect(res.body).toMatchObject({ statusCode: 400, code: ErrorCode.VALIDATION_FAILED });
+          expect(detailFields(res.body)).toEqual(fields);
+        }
+      });
+
+      it('GET /rooms/<reserved>/messages with a bad query is 400, not 403', async () => {
+        await server.http().get('/rooms/user:bob/messages').expect(403);
+        const res = await server.http().get('/rooms/user:bob/messages').query({ limit: 0 }).expect(400);
+        expect(detailFields(res.body)).toEqual(['limit']);
+      });
+
+      it('checks credentials first, as the handshake does for sockets: no admin key and a malformed body is 401', async () => {
+        await server.http().post('/rooms/user:bob/messages').send({ text: TOO_LONG }).expect(401);
+        await server.http().post('/announcements').send({ text: '' }).expect(401);
+      });
+    });
+  });
+
+  describe('JWT mode', () => {
+    let server: RunningApp;
+    const clients: TestClient[] = [];
+
+    beforeAll(async () => {
+      server = await startApp({ JWT_SECRET: HS_SECRET, MAX_MESSAGE_LENGTH: String(MAX_MESSAGE_LENGTH) });
+    });
+    afterEach(() => {
+      closeAll(clients.splice(0));
+    });
+    afterAll(async () => {
+      await server.close();
+    });
+
+    const token = (sub: string, claims: Claims = {}): Promise<string> => sign({ sub, ...claims }, HS_SECRET);
+
+    async function client(sub: string, claims: Claims = {}): Promise<TestClient> {
+      const c = await connect(server.url, sub, { auth: { token: await token(sub, claims) } });
+      clients.push(c);
+      return c;
+    }
+
+    it.each([
+      {
+        event: 'room:join',
+        rule: "outside the token's rooms claim",
+        wellFormed: { room: 'lobby' },
+        refusedAs: ErrorCode.FORBIDDEN,
+        malformed: { room: 'lobby', sinceSeq: 0.5 },
+        fields: ['sinceSeq'],
+      },
+      {
+        event: 'room:history',
+        rule: "outside the token's rooms claim",
+        wellFormed: { room: 'lobby' },
+        refusedAs: ErrorCode.FORBIDDEN,
+        malformed: { room: 'lobby', beforeSeq: 0 },
+        fields: ['beforeSeq'],
+      },
+      {
+        event: 'auth:refresh',
+        rule: 'a token that does not verify',
+        wellFormed: { token: 'not-a-jwt' },
+        refusedAs: ErrorCode.UNAUTHORIZED,
+        malformed: { token: 'not-a-jwt', user: 'admin' },
+        fields: ['user'],
+      },
+    ] satisfies OrderCase[])('$event ($rule): VALIDATION_FAILED before the rule', async (c) => {
+      await expectOrder(await client('scoped', { rooms: ['team-*'] }), c);
+    });
+
+    it("auth:refresh with another user's token: VALIDATION_FAILED before FORBIDDEN", async () => {
+      const scoped = await client('scoped');
+      const others = await token('mallory');
+      failure(await scoped.request('auth:refresh', { token: others }), ErrorCode.FORBIDDEN);
+      const invalid = failure(await scoped.request('auth:refresh', { token: `${others}${'x'.repeat(8192)}` }), ErrorCode.VALIDATION_FAILED);
+      expect(detailFields(invalid)).toEqual(['token']);
+    });
+
+    it("GET /rooms/:name/messages outside the token's rooms claim with a bad query is 400, not 403", async () => {
+      const bearer = `Bearer ${await token('scoped', { rooms: ['team-*'] })}`;
+      await request(server.url).get('/rooms/lobby/messages').set('Authorization', bearer).expect(403);
+      const res = await request(server.url).get('/rooms/lobby/messages').query({ beforeSeq: 'x' }).set('Authorization', bearer).expect(400);
+      expect(detailFields(res.body)).toEqual(['beforeSeq']);
+    });
+
+    it('checks credentials first on admin routes: a non-admin token with a malformed body is 403', async () => {
+      const user = `Bearer ${await token('ada')}`;
+      await request(server.url).post('/announcements').set('Authorization', user).send({ text: '' }).expect(403);
+      await request(server.url).post('/announcements').set('Authorization', `Bearer ${await token('root', { role: 'admin' })}`).send({ text: '' }).expect(400);
+    });
+  });
+});
