@@ -1,14 +1,15 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { type INestApplication, Logger as NestLogger } from '@nestjs/common';
+import { type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
 import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
-import { NestFactory } from '@nestjs/core';
+import { DiscoveryService, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { serveAdminUi } from './admin-ui/admin-ui.js';
+import { assertRestAccessDeclared } from './auth/rest-access.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { compileGateway } from './chat/compiled-gateway.js';
@@ -62,6 +63,7 @@ function enableRestCors(app: INestApplication, config: AppConfig): void {
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  assertRestAccessDeclared(app.get(DiscoveryService).getControllers().flatMap(({ metatype }) => (metatype ? [metatype as Type] : [])));
   app.disable('x-powered-by');
   app.use(requestLogger(config));
   useBodyParsers(app);

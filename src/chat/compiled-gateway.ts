@@ -51,8 +51,7 @@ const PARAM_TYPE_NAMES: Readonly<Record<number, ArgumentMetadata['type']>> = { [
  * A handler using what this does not do (guards, interceptors, filters for chosen exception
  * types, other parameter decorators, parameter pipes) is left to Nest, which is always correct.
  * Nest also applies global pipes, guards and interceptors to gateways; the application registers
- * none of these for sockets, and must not start to without extending this. (Its one global guard,
- * RestRateLimitGuard, limits HTTP requests and lets every socket event through.)
+ * none of these for sockets, and must not start to without extending this.
  */
 export function compileGateway(app: INestApplicationContext, gateway: object): CompiledGateway {
   const handlers = new Map<string, CompiledHandler>();

@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ApplicationConfig } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
 import { ChatGateway } from '../../src/chat/chat.gateway.js';
 import { compileGateway } from '../../src/chat/compiled-gateway.js';
-import { RestRateLimitGuard } from '../../src/limits/rest-rate-limit.guard.js';
 import { type RunningApp, startApp } from '../support/app.js';
 
 /**
  * Socket events skip Nest's generic context (see compileGateway), which would also apply global
- * pipes, guards and interceptors: this fails as soon as the application registers one, except the
- * REST rate limit guard, which only limits HTTP requests.
+ * pipes, guards and interceptors: this fails as soon as the application registers one.
  */
 describe('socket event dispatch in the real application', () => {
   let running: RunningApp;
@@ -30,13 +27,7 @@ describe('socket event dispatch in the real application', () => {
     // Nest keeps them in the application's (internal) config.
     const config = (running.app as unknown as { config: ApplicationConfig }).config;
     expect(config.getGlobalPipes()).toEqual([]);
-    // The one global guard is the REST rate limit, which lets every socket event through.
-    const restLimit = running.app.get(RestRateLimitGuard);
-    expect(config.getGlobalGuards()).toHaveLength(1);
-    expect(config.getGlobalGuards()[0]).toBe(restLimit);
-    const socketEvent = new ExecutionContextHost([{}, { room: 'lobby' }, () => undefined, 'room:join']);
-    socketEvent.setType('ws');
-    expect(restLimit.canActivate(socketEvent)).toBe(true);
+    expect(config.getGlobalGuards()).toEqual([]);
     expect(config.getGlobalInterceptors()).toEqual([]);
     expect(config.getGlobalRequestPipes()).toEqual([]);
     expect(config.getGlobalRequestGuards()).toEqual([]);
