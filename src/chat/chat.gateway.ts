@@ -37,6 +37,7 @@ import { RoomsService } from '../rooms/rooms.service.js';
 import type { DisconnectResult } from '../presence/presence-store.js';
 import { PresenceService } from '../presence/presence.service.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
+import type { SocketEventTable } from './compiled-gateway.js';
 import { ChatService } from './chat.service.js';
 import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
 import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './dto/room.dto.js';
@@ -225,3 +226,25 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     this.server.to(chatRoom(room)).except(userRoom(user.id)).emit(event, { room, user });
   }
 }
+
+/**
+ * The socket events ChatGateway handles, as the adapter dispatches them (see compileGateway):
+ * each contract event's method and payload DTO, and the pipes and filter of @UsePipes and
+ * @UseFilters above. A new event needs its @SubscribeMessage handler and its line here;
+ * chat-events.spec.ts fails when the two disagree.
+ */
+export const CHAT_EVENTS: SocketEventTable<ChatGateway> = {
+  pipes: [WsValidationPipe],
+  filter: AppExceptionFilter,
+  events: {
+    'room:join': { method: 'join', dto: RoomJoinDto },
+    'room:leave': { method: 'leave', dto: RoomLeaveDto },
+    'room:history': { method: 'roomHistory', dto: RoomHistoryDto },
+    'message:send': { method: 'send', dto: MessageSendDto },
+    'message:direct': { method: 'direct', dto: DirectSendDto },
+    'direct:history': { method: 'directHistory', dto: DirectHistoryDto },
+    typing: { method: 'typing', dto: TypingDto },
+    announce: { method: 'announce', dto: AnnounceDto },
+    'auth:refresh': { method: 'refresh', dto: AuthRefreshDto },
+  },
+};
