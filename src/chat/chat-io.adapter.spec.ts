@@ -1,7 +1,10 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { type INestApplicationContext, Logger } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { Server, Socket } from 'socket.io';
+import { Server, type Socket } from 'socket.io';
+import { io as connectClient } from 'socket.io-client';
 import { ErrorCode } from '../common/error-code.js';
 import type { AckFn } from '../common/ws-reply.js';
 import type { Ack, ErrorBody } from '../contract.js';
@@ -146,6 +149,31 @@ describe('ChatIoAdapter', () => {
       expect(ack).toHaveBeenCalledWith({ ok: true, data: {} });
       expect(typing).toHaveBeenCalledWith(socket, { room: 'a', typing: true }, expect.any(Function), 'typing');
     });
+  });
+
+  it('is not gated by socket.use() middleware: socket.io calls the dispatcher before it (README)', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    jest.spyOn(IoAdapter.prototype, 'createIOServer').mockImplementationOnce(() => io);
+    const typing = jest.fn<CompiledHandler>(() => ({ ok: true, data: {} }));
+    const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, undefined, () => new Map([['typing', typing]]));
+    adapter.createIOServer(0);
+    const middleware = jest.fn();
+    io.on('connection', (socket) => {
+      adapter.bindMessageHandlers(socket);
+      // Never calls next(): it would hold back every event from ordinary listeners.
+      socket.use(middleware);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], reconnection: false });
+    try {
+      await expect(client.timeout(5000).emitWithAck('typing', { room: 'a', typing: true })).resolves.toEqual({ ok: true, data: {} });
+      expect(typing).toHaveBeenCalledTimes(1);
+      expect(middleware).toHaveBeenCalledTimes(1);
+    } finally {
+      client.close();
+      await io.close();
+    }
   });
 
   describe('with an inbound event policy', () => {
