@@ -1,4 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { LoggerModule } from 'nestjs-pino';
 import { ChatModule } from './chat/chat.module.js';
 import type { AppConfig } from './config/app-config.js';
@@ -15,6 +16,8 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
+        // DiscoveryService: createApp checks that every controller declares its REST access.
+        DiscoveryModule,
         LoggerModule.forRoot(loggerOptions(config)),
         RedisModule,
         MetricsModule,

@@ -1,16 +1,16 @@
 import 'reflect-metadata';
 import type { IncomingMessage } from 'node:http';
 import { fileURLToPath } from 'node:url';
-import { type INestApplication, Logger as NestLogger } from '@nestjs/common';
-import type { CorsOptions } from '@nestjs/common/interfaces/external/cors-options.interface.js';
-import { NestFactory } from '@nestjs/core';
+import { type INestApplication, Logger as NestLogger, type Type } from '@nestjs/common';
+import { DiscoveryService, NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Logger } from 'nestjs-pino';
 import type { ServerOptions } from 'socket.io';
 import { AppModule } from './app.module.js';
 import { serveAdminUi } from './admin-ui/admin-ui.js';
+import { assertRestAccessDeclared } from './auth/rest-access.js';
 import { ChatIoAdapter } from './chat/chat-io.adapter.js';
-import { ChatGateway } from './chat/chat.gateway.js';
+import { CHAT_EVENTS, ChatGateway } from './chat/chat.gateway.js';
 import { compileGateway } from './chat/compiled-gateway.js';
 import { setUpOpenApi } from './docs/openapi.js';
 import { ChatInboundPolicy } from './chat/inbound-event.policy.js';
@@ -46,6 +46,12 @@ function socketServerOptions(config: AppConfig, addresses: AddressConnectionCoun
   };
 }
 
+/** What the CORS callback answers per request (a subset of the cors package's options). */
+interface RestCorsOptions {
+  origin: boolean;
+  credentials: boolean;
+}
+
 function enableRestCors(app: INestApplication, config: AppConfig): void {
   if (config.production && config.corsOrigins === undefined) {
     new NestLogger('Origins').warn(
@@ -53,7 +59,7 @@ function enableRestCors(app: INestApplication, config: AppConfig): void {
         'set CORS_ORIGINS to the origins that may connect, e.g. CORS_ORIGINS=https://chat.example.com,https://app.example.com',
     );
   }
-  app.enableCors((request: IncomingMessage, callback: (error: Error | null, options: CorsOptions) => void) => {
+  app.enableCors((request: IncomingMessage, callback: (error: Error | null, options: RestCorsOptions) => void) => {
     callback(null, { origin: isOriginAllowed(request.headers, config.corsOrigins, config.production), credentials: true });
   });
 }
@@ -62,6 +68,7 @@ function enableRestCors(app: INestApplication, config: AppConfig): void {
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
+  assertRestAccessDeclared(app.get(DiscoveryService).getControllers().flatMap(({ metatype }) => (metatype ? [metatype as Type] : [])));
   app.disable('x-powered-by');
   app.use(requestLogger(config));
   useBodyParsers(app);
@@ -76,9 +83,9 @@ export async function createApp(config: AppConfig): Promise<INestApplication> {
     ...socketServerOptions(config, app.get(AddressConnectionCounter)),
     ...clusterAdapter(redis, config.redisPrefix),
   };
-  // Socket events run through compiled handler calls that know no global pipes, guards or
-  // interceptors: enhancers for the gateway go on ChatGateway itself (see compileGateway).
-  const compile = () => compileGateway(app, app.get(ChatGateway));
+  // Socket events run through direct calls built from the gateway's event table, which cannot
+  // apply global pipes, guards or interceptors: start-up fails if any is registered (see compileGateway).
+  const compile = () => compileGateway(app, app.get(ChatGateway), CHAT_EVENTS);
   app.useWebSocketAdapter(new ChatIoAdapter(app, ioOptions, app.get(ChatInboundPolicy), compile));
   return app;
 }

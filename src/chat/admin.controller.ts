@@ -1,10 +1,8 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiSecurity, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Body, Controller, Delete, HttpCode, Param, Post, UsePipes } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AnnouncementResponseSchema, DisconnectedSchema, ErrorSchema, MessageResponseSchema } from '../docs/api-schemas.js';
-import { API_KEY_SCHEME, BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
-import { AdminGuard } from '../auth/rest-auth.guard.js';
-import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
+import { AdminApi } from '../auth/rest-access.js';
 import type { AnnounceResult, MessageSendResult } from '../contract.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
@@ -15,14 +13,9 @@ import { AnnouncementBody, SystemMessageBody } from './dto/admin.dto.js';
 
 /** Admin actions over REST; they deliver through the emitter like socket events do. */
 @ApiTags('admin')
-@ApiSecurity(API_KEY_SCHEME)
-@ApiBearerAuth(BEARER_SCHEME)
-@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'missing or wrong X-Api-Key (or admin token in JWT mode)' })
+@AdminApi()
 @ApiBadRequestResponse({ type: ErrorSchema })
-@ApiTooManyRequestsResponse({ type: ErrorSchema, description: 'past ADMIN_REST_RATE_PER_SECOND / ADMIN_REST_RATE_BURST for this client address; Retry-After says when to retry' })
 @Controller()
-@RestRateBucket('admin')
-@UseGuards(AdminGuard)
 @UsePipes(HttpValidationPipe)
 export class AdminController {
   constructor(

@@ -1,11 +1,15 @@
-import { describe, expect, it, jest } from '@jest/globals';
-import { type INestApplicationContext, Logger, type WsMessageHandler } from '@nestjs/common';
-import type { Socket } from 'socket.io';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { type INestApplicationContext, Logger } from '@nestjs/common';
+import { IoAdapter } from '@nestjs/platform-socket.io';
+import { Server, type Socket } from 'socket.io';
+import { io as connectClient } from 'socket.io-client';
 import { ErrorCode } from '../common/error-code.js';
 import type { AckFn } from '../common/ws-reply.js';
 import type { Ack, ErrorBody } from '../contract.js';
 import { ChatIoAdapter, type InboundEventPolicy, UNKNOWN_EVENT_LABEL } from './chat-io.adapter.js';
-import type { CompiledGateway, CompiledHandler } from './compiled-gateway.js';
+import type { CompiledHandler } from './compiled-gateway.js';
 
 type AnyListener = (this: Socket, event: string | number, ...args: unknown[]) => void;
 
@@ -22,15 +26,18 @@ function fakeSocket(): { socket: Socket; emitted: Array<[string, unknown]>; deli
 
 type HandlerFn = (payload: unknown, reply: AckFn) => Promise<unknown>;
 
-function handler(message: string, callback: HandlerFn): WsMessageHandler {
-  return { message, callback } as unknown as WsMessageHandler;
+/** A compiled handler that runs `callback` with the payload and the reply, as the gateway's would. */
+function handler(event: string, callback: HandlerFn): [string, CompiledHandler] {
+  return [event, (_socket, payload, reply) => callback(payload, reply)];
 }
 
-function setup(handlers: WsMessageHandler[], policy?: InboundEventPolicy, compiled?: CompiledGateway) {
-  const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, policy, compiled && (() => compiled));
+function setup(handlers: Array<[string, CompiledHandler]>, policy?: InboundEventPolicy) {
+  const compile = jest.fn(() => new Map(handlers));
+  const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, policy, compile);
+  adapter.createIOServer(0);
   const client = fakeSocket();
-  adapter.bindMessageHandlers(client.socket, handlers);
-  return client;
+  adapter.bindMessageHandlers(client.socket);
+  return { ...client, adapter, compile };
 }
 
 /** Delivers an event with an ack and resolves with what the ack received. */
@@ -39,6 +46,14 @@ function ask(deliver: (event: string | number, ...args: unknown[]) => void, even
 }
 
 describe('ChatIoAdapter', () => {
+  // The socket.io server itself is not under test: no port is opened.
+  beforeAll(() => {
+    jest.spyOn(IoAdapter.prototype, 'createIOServer').mockImplementation(() => ({}) as Server);
+  });
+  afterAll(() => {
+    jest.restoreAllMocks();
+  });
+
   it('runs the handler with the payload and answers the ack with what it returns', async () => {
     const callback = jest.fn<HandlerFn>().mockResolvedValue({ ok: true, data: { room: 'lobby' } });
     const { deliver } = setup([handler('room:leave', callback)]);
@@ -114,29 +129,51 @@ describe('ChatIoAdapter', () => {
     expect(emitted).toEqual([['exception', { event: 'bad', code: ErrorCode.FORBIDDEN, message: 'no' }]]);
   });
 
-  describe('with compiled handlers', () => {
-    it('runs the compiled call instead of Nest\'s, answering a synchronous result at once', () => {
-      const nest = jest.fn<HandlerFn>();
-      const compiledTyping = jest.fn<CompiledHandler>(() => ({ ok: true, data: {} }));
-      const compiled: CompiledGateway = { handlers: new Map([['typing', compiledTyping]]), leftToNest: new Map() };
-      const { socket, deliver } = setup([handler('typing', nest)], undefined, compiled);
+  describe('with the compiled handlers', () => {
+    it('compiles them once, when Nest creates the server, so a bad table fails start-up', () => {
+      const { adapter, compile } = setup([handler('typing', jest.fn<HandlerFn>())]);
+      adapter.createIOServer(0);
+      adapter.bindMessageHandlers(fakeSocket().socket);
+      expect(compile).toHaveBeenCalledTimes(1);
+      const failing = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, undefined, () => {
+        throw new Error('bad table');
+      });
+      expect(() => failing.createIOServer(0)).toThrow('bad table');
+    });
+
+    it('hands the socket, the payload, the reply and the event name to the handler, answering a synchronous result at once', () => {
+      const typing = jest.fn<CompiledHandler>(() => ({ ok: true, data: {} }));
+      const { socket, deliver } = setup([['typing', typing]]);
       const ack = jest.fn();
       deliver('typing', { room: 'a', typing: true }, ack);
       expect(ack).toHaveBeenCalledWith({ ok: true, data: {} });
-      expect(compiledTyping).toHaveBeenCalledWith(socket, { room: 'a', typing: true }, expect.any(Function), 'typing');
-      expect(nest).not.toHaveBeenCalled();
+      expect(typing).toHaveBeenCalledWith(socket, { room: 'a', typing: true }, expect.any(Function), 'typing');
     });
+  });
 
-    it('still runs the handlers left to Nest, and answers unknown events', async () => {
-      const nest = jest.fn<HandlerFn>().mockResolvedValue({ ok: true, data: 'nest' });
-      const compiled: CompiledGateway = { handlers: new Map(), leftToNest: new Map([['guarded', 'uses guards']]) };
-      const warned = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-      const { deliver } = setup([handler('guarded', nest)], undefined, compiled);
-      await expect(ask(deliver, 'guarded', {})).resolves.toEqual({ ok: true, data: 'nest' });
-      await expect(ask(deliver, 'other', {})).resolves.toMatchObject({ ok: false, error: { code: ErrorCode.UNKNOWN_EVENT } });
-      expect(warned).toHaveBeenCalledWith({ event: 'guarded', reason: 'uses guards' }, expect.stringContaining('generic call path'));
-      warned.mockRestore();
+  it('is not gated by socket.use() middleware: socket.io calls the dispatcher before it (README)', async () => {
+    const http = createServer();
+    const io = new Server(http);
+    jest.spyOn(IoAdapter.prototype, 'createIOServer').mockImplementationOnce(() => io);
+    const typing = jest.fn<CompiledHandler>(() => ({ ok: true, data: {} }));
+    const adapter = new ChatIoAdapter(undefined as unknown as INestApplicationContext, {}, undefined, () => new Map([['typing', typing]]));
+    adapter.createIOServer(0);
+    const middleware = jest.fn();
+    io.on('connection', (socket) => {
+      adapter.bindMessageHandlers(socket);
+      // Never calls next(): it would hold back every event from ordinary listeners.
+      socket.use(middleware);
     });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    const client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], reconnection: false });
+    try {
+      await expect(client.timeout(5000).emitWithAck('typing', { room: 'a', typing: true })).resolves.toEqual({ ok: true, data: {} });
+      expect(typing).toHaveBeenCalledTimes(1);
+      expect(middleware).toHaveBeenCalledTimes(1);
+    } finally {
+      client.close();
+      await io.close();
+    }
   });
 
   describe('with an inbound event policy', () => {

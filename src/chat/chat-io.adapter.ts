@@ -1,6 +1,5 @@
-import type { INestApplicationContext, WsMessageHandler } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
-import type { Observable } from 'rxjs';
 import type { Server, ServerOptions, Socket } from 'socket.io';
 import { AppError } from '../common/app-error.js';
 import { ErrorCode } from '../common/error-code.js';
@@ -8,8 +7,6 @@ import { isThenable } from '../common/is-thenable.js';
 import { type AckFn, replyWithError } from '../common/ws-reply.js';
 import type { Ack, ErrorBody } from '../contract.js';
 import type { CompiledGateway } from './compiled-gateway.js';
-
-type HandlerCallback = (data: unknown, ack?: AckFn) => Promise<unknown> | Observable<unknown>;
 
 /**
  * What the policy is told instead of an event name the gateway has no handler for: names come
@@ -47,30 +44,34 @@ function echoedEventName(event: string): string {
  * NestJS's IoAdapter subscribes one RxJS pipeline per handler per socket. This adapter dispatches
  * every inbound event from one shared `onAny` listener instead: one lookup per event, and one
  * place that answers unknown events, extra arguments and rate limits with the ack envelope.
- * Handlers run through their compiled call (see compileGateway) when the gateway gave one;
- * only for handlers left to Nest does it keep the handler list Nest built for each socket.
+ * Handlers run through the direct calls compiled from the gateway's event table (see
+ * compileGateway), built once when Nest creates the server, so a table Nest's injector cannot
+ * serve fails start-up. The handler list Nest builds for each socket is not kept.
+ *
+ * socket.io's `socket.use()` middleware runs inside the socket's own dispatch, after any-listeners
+ * such as this one have been called: it cannot stop an event from reaching a handler here. Checks
+ * per event belong in the InboundEventPolicy (admitted or refused before the handler runs) or in
+ * the services the handlers call.
  */
 export class ChatIoAdapter extends IoAdapter {
-  private readonly handlersBySocket = new WeakMap<Socket, WsMessageHandler[]>();
-  private handlerIndex?: ReadonlyMap<string, number>;
-  private compiled?: CompiledGateway;
+  private handlers?: CompiledGateway;
 
   constructor(
     app: INestApplicationContext,
     private readonly serverOptions: Partial<ServerOptions>,
-    private readonly policy?: InboundEventPolicy,
-    private readonly compileGateway?: () => CompiledGateway,
+    private readonly policy: InboundEventPolicy | undefined,
+    private readonly compileGateway: () => CompiledGateway,
   ) {
     super(app);
   }
 
+  /** Nest calls this while the application initializes: compiling here makes a bad table fail start-up. */
   override createIOServer(port: number, options?: Partial<ServerOptions>): Server {
+    this.handlers ??= this.compileGateway();
     return super.createIOServer(port, { ...options, ...this.serverOptions } as ServerOptions);
   }
 
-  override bindMessageHandlers(socket: Socket, handlers: WsMessageHandler[]): void {
-    this.handlerIndex ??= this.prepareDispatch(handlers);
-    if (!this.compiled || this.compiled.leftToNest.size > 0) this.handlersBySocket.set(socket, handlers);
+  override bindMessageHandlers(socket: Socket): void {
     socket.onAny(this.dispatch);
   }
 
@@ -86,10 +87,8 @@ export class ChatIoAdapter extends IoAdapter {
   private handle(socket: Socket, event: string, args: unknown[]): void {
     const startedAt = performance.now();
     const clientAck = typeof args[args.length - 1] === 'function' ? (args.pop() as AckFn) : undefined;
-    const compiled = this.compiled?.handlers.get(event);
-    const index = compiled ? undefined : this.handlerIndex?.get(event);
-    const handler = index === undefined ? undefined : this.handlersBySocket.get(socket)?.[index];
-    const known = compiled !== undefined || handler !== undefined;
+    const handler = this.handlers?.get(event);
+    const known = handler !== undefined;
     const label = known ? event : UNKNOWN_EVENT_LABEL;
     let answered = false;
     // Handlers and the exception filter answer through this; it reaches the client's ack, or
@@ -110,7 +109,7 @@ export class ChatIoAdapter extends IoAdapter {
     if (args.length > 1) return reply({ ok: false, error: EXTRA_ARGUMENTS });
     let response: unknown;
     try {
-      response = compiled ? compiled(socket, args[0], reply, event) : (handler!.callback as HandlerCallback)(args[0], reply);
+      response = handler(socket, args[0], reply, event);
     } catch (error) {
       return this.escaped(error, event, reply);
     }
@@ -130,14 +129,5 @@ export class ChatIoAdapter extends IoAdapter {
   private escaped(error: unknown, event: string, reply: AckFn): void {
     this.logger.error({ err: error, event }, 'event handler escaped the exception filter');
     reply({ ok: false, error: INTERNAL_ERROR });
-  }
-
-  /** Once, at the first socket: compiles the gateway's handlers and indexes Nest's list. */
-  private prepareDispatch(handlers: WsMessageHandler[]): ReadonlyMap<string, number> {
-    this.compiled = this.compileGateway?.();
-    for (const [event, reason] of this.compiled?.leftToNest ?? []) {
-      this.logger.warn({ event, reason }, 'socket event handler runs through Nest\'s generic call path');
-    }
-    return new Map(handlers.map((handler, index) => [String(handler.message), index]));
   }
 }

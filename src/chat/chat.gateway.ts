@@ -29,6 +29,7 @@ import { RoomsService } from '../rooms/rooms.service.js';
 import { ChatEmitter } from './chat-emitter.js';
 import { ChatServerSetup } from './chat-server-setup.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
+import type { SocketEventTable } from './compiled-gateway.js';
 import { ChatService } from './chat.service.js';
 import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
 import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './dto/room.dto.js';
@@ -135,3 +136,25 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return ok(await this.sessions.refresh(socket, dto.token));
   }
 }
+
+/**
+ * The socket events ChatGateway handles, as the adapter dispatches them (see compileGateway):
+ * each contract event's method and payload DTO, and the pipes and filter of @UsePipes and
+ * @UseFilters above. A new event needs its @SubscribeMessage handler and its line here;
+ * chat-events.spec.ts fails when the two disagree.
+ */
+export const CHAT_EVENTS: SocketEventTable<ChatGateway> = {
+  pipes: [WsValidationPipe],
+  filter: AppExceptionFilter,
+  events: {
+    'room:join': { method: 'join', dto: RoomJoinDto },
+    'room:leave': { method: 'leave', dto: RoomLeaveDto },
+    'room:history': { method: 'roomHistory', dto: RoomHistoryDto },
+    'message:send': { method: 'send', dto: MessageSendDto },
+    'message:direct': { method: 'direct', dto: DirectSendDto },
+    'direct:history': { method: 'directHistory', dto: DirectHistoryDto },
+    typing: { method: 'typing', dto: TypingDto },
+    announce: { method: 'announce', dto: AnnounceDto },
+    'auth:refresh': { method: 'refresh', dto: AuthRefreshDto },
+  },
+};

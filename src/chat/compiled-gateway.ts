@@ -1,109 +1,151 @@
-import type { ArgumentMetadata, ExceptionFilter, INestApplicationContext, PipeTransform, Type } from '@nestjs/common';
-import {
-  EXCEPTION_FILTERS_METADATA,
-  FILTER_CATCH_EXCEPTIONS,
-  GUARDS_METADATA,
-  INTERCEPTORS_METADATA,
-  PARAMTYPES_METADATA,
-  PIPES_METADATA,
-  ROUTE_ARGS_METADATA,
-} from '@nestjs/common/constants.js';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
-import { MESSAGE_MAPPING_METADATA, MESSAGE_METADATA } from '@nestjs/websockets/constants.js';
+import type { ArgumentMetadata, ArgumentsHost, ExceptionFilter, INestApplicationContext, PipeTransform, Type } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
 import type { Socket } from 'socket.io';
 import { isThenable } from '../common/is-thenable.js';
 import type { AckFn } from '../common/ws-reply.js';
+import type { Ack, AckCallback, ClientToServerEvents } from '../contract.js';
+import type { ChatSocket } from './chat-socket.js';
 
 /**
- * Runs one @SubscribeMessage handler for a socket event and settles with what Nest's own call path
- * would return: the handler's result, or undefined once the exception filter has answered.
+ * Socket events are dispatched from a table the gateway declares (CHAT_EVENTS beside ChatGateway):
+ * for each client event of the contract, the method that handles it and the DTO class its payload
+ * is validated against, plus the pipes and the exception filter every event goes through.
+ * compileGateway turns the table into one direct call per event, once, at start-up.
+ *
+ * Why not Nest's own per-event path: Nest runs each event through a chain of async closures for
+ * guards, interceptors, every parameter's pipes and the exception zone, about ten promises and many
+ * small arrays per event, the largest share of the garbage the gateway adds to plain socket.io
+ * (docs/benchmarks.md). The direct call does the same steps in the same order (the pipes on the
+ * payload, the handler, the filter on anything thrown or rejected), synchronously as far as the
+ * handler allows.
+ *
+ * Why a table rather than reading the decorators: the metadata behind @SubscribeMessage,
+ * @MessageBody, @UsePipes and friends is NestJS's internal API (its keys are exported only from
+ * the packages' `internal` entry points, with numeric parameter kinds and key formats of its own),
+ * which a minor release may change while package.json accepts any 12.x. The table uses public API
+ * only: the injector, ApplicationConfig and the ArgumentsHost interface. The decorators stay on the
+ * gateway, so Nest's own path would run the same handlers, and a test (chat-events.spec.ts) reads
+ * them and fails when they and the table disagree: an upgrade that moves Nest's internals breaks
+ * that test, never the running service. The table's type ties each event to the contract: every
+ * client event needs an entry, and the method must take the event's payload and answer its ack.
  */
 export type CompiledHandler = (socket: Socket, payload: unknown, reply: AckFn, event: string) => Promise<unknown> | unknown;
+export type CompiledGateway = ReadonlyMap<string, CompiledHandler>;
 
-export interface CompiledGateway {
-  handlers: ReadonlyMap<string, CompiledHandler>;
-  /** Handlers that use something the compiled path does not do, each with the reason: Nest runs them. */
-  leftToNest: ReadonlyMap<string, string>;
+type PayloadOf<Handler> = Handler extends (payload: infer P, ack: never) => void ? P : never;
+type ResultOf<Handler> = Handler extends (payload: never, ack: AckCallback<infer R>) => void ? R : never;
+
+/** The gateway methods that take (socket, dto) with a DTO fitting `Payload` and answer `Result`. */
+type HandlerOf<G, Payload, Result> = {
+  [K in keyof G]-?: G[K] extends (socket: ChatSocket, dto: infer Dto) => Ack<Result> | Promise<Ack<Result>>
+    ? Dto extends Payload
+      ? { method: K; dto: Type<Dto> }
+      : never
+    : never;
+}[keyof G];
+
+export interface SocketEventTable<G, Events extends object = ClientToServerEvents> {
+  /** Run in order on every payload, as @UsePipes on the gateway. Built by Nest's injector. */
+  pipes: ReadonlyArray<Type<PipeTransform>>;
+  /** Answers whatever a pipe or handler throws, as @UseFilters on the gateway. Built by Nest's injector. */
+  filter: Type<ExceptionFilter>;
+  events: { readonly [E in keyof Events]: HandlerOf<G, PayloadOf<Events[E]>, ResultOf<Events[E]>> };
 }
 
-type Enhancer = Type | object;
-
-interface ParamPlan {
-  index: number;
-  extract: (socket: Socket, payload: unknown) => unknown;
-  metadata: ArgumentMetadata;
+interface TableEntry {
+  method: PropertyKey;
+  dto: Type;
 }
 
-/** WsParamtype values (@nestjs/websockets) and the param type name Nest hands to pipes for each. */
-const SOCKET_PARAM = 0;
-const PAYLOAD_PARAM = 3;
-const PARAM_TYPE_NAMES: Readonly<Record<number, ArgumentMetadata['type']>> = { [SOCKET_PARAM]: 'custom', [PAYLOAD_PARAM]: 'body' };
+type Method = (socket: Socket, dto: unknown) => unknown;
 
 /**
- * Nest runs each socket event through its generic context: a chain of async closures for guards,
- * interceptors, every parameter's pipes and the exception zone, about ten promises and many small
- * arrays per event (a sixth of everything the gateway allocated per message in the benchmark's
- * heap profile). This builds, once, a direct call for each @SubscribeMessage handler from the same
- * decorators Nest reads (@UsePipes, @UseFilters, @ConnectedSocket, @MessageBody) and runs it
- * synchronously as far as the handler allows, with the same order: pipes on every parameter, the
- * handler, the filter on any exception.
- *
- * A handler using what this does not do (guards, interceptors, filters for chosen exception
- * types, other parameter decorators, parameter pipes) is left to Nest, which is always correct.
- * Nest also applies global pipes, guards and interceptors to gateways; the application registers
- * none of these for sockets, and must not start to without extending this. (Its one global guard,
- * RestRateLimitGuard, limits HTTP requests and lets every socket event through.)
+ * Builds the direct call of every event in `table` for `gateway`. Throws, failing start-up, when
+ * the application registers global pipes, guards or interceptors (Nest would apply them to socket
+ * events and the direct calls cannot), or when Nest's injector did not build the table's pipes and
+ * filter (the gateway's @UsePipes and @UseFilters make it build them, with their dependencies).
  */
-export function compileGateway(app: INestApplicationContext, gateway: object): CompiledGateway {
+export function compileGateway<G extends object, Events extends object>(
+  app: INestApplicationContext,
+  gateway: G,
+  table: SocketEventTable<G, Events>,
+): CompiledGateway {
+  assertNoGlobalEnhancers(app);
+  const pipes = table.pipes.map((pipe) => builtByNest<PipeTransform>(app, pipe));
+  const filter = builtByNest<ExceptionFilter>(app, table.filter);
   const handlers = new Map<string, CompiledHandler>();
-  const leftToNest = new Map<string, string>();
-  const gatewayClass = gateway.constructor as Type;
-  for (const [methodName, method] of methodsOf(gateway)) {
-    if (!Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) continue;
-    const event = String(Reflect.getMetadata(MESSAGE_METADATA, method));
-    const refusal = unsupported(gatewayClass, method);
-    if (refusal) {
-      leftToNest.set(event, refusal);
-      continue;
+  for (const [event, entry] of Object.entries(table.events) as Array<[string, TableEntry]>) {
+    const method = (gateway as Record<PropertyKey, unknown>)[entry.method];
+    if (typeof method !== 'function') {
+      throw new Error(`socket event ${event}: ${gateway.constructor.name}.${String(entry.method)} is not a method`);
     }
-    const params = paramPlans(gatewayClass, methodName);
-    if (typeof params === 'string') {
-      leftToNest.set(event, params);
-      continue;
-    }
-    const pipes = enhancers(PIPES_METADATA, gatewayClass, method).map((pipe) => resolve<PipeTransform>(app, pipe));
-    const filter = resolve<ExceptionFilter>(app, enhancers(EXCEPTION_FILTERS_METADATA, gatewayClass, method)[0]!);
-    handlers.set(event, compileHandler(gateway, method, params, pipes, filter));
+    const metadata: ArgumentMetadata = { type: 'body', metatype: entry.dto, data: undefined };
+    handlers.set(event, compileHandler(gateway, method as Method, metadata, pipes, filter));
   }
-  return { handlers, leftToNest };
+  return handlers;
+}
+
+/**
+ * Global enhancers live in the application's ApplicationConfig, which Nest provides to every module
+ * (public API). Global filters are not checked: Nest does not apply them to socket events either.
+ */
+export function assertNoGlobalEnhancers(app: INestApplicationContext): void {
+  const config = app.get(ApplicationConfig, { strict: false });
+  const registered = [
+    ['pipes', config.getGlobalPipes().length + config.getGlobalRequestPipes().length],
+    ['guards', config.getGlobalGuards().length + config.getGlobalRequestGuards().length],
+    ['interceptors', config.getGlobalInterceptors().length + config.getGlobalRequestInterceptors().length],
+  ].filter(([, count]) => count !== 0);
+  if (registered.length === 0) return;
+  const found = registered.map(([kind, count]) => `${count} global ${kind}`).join(', ');
+  throw new Error(
+    `${found} registered (app.useGlobal* or APP_PIPE / APP_GUARD / APP_INTERCEPTOR): socket events run through ` +
+      'direct calls that cannot apply them (src/chat/compiled-gateway.ts). Put REST guards on the controllers ' +
+      '(src/auth/rest-access.ts) and socket rules in the gateway\'s table, the inbound event policy or the services.',
+  );
+}
+
+function builtByNest<T>(app: INestApplicationContext, enhancer: Type): T {
+  try {
+    return app.get<T>(enhancer, { strict: false });
+  } catch (error) {
+    throw new Error(`${enhancer.name} was not built by Nest: list it in the gateway's @UsePipes / @UseFilters`, { cause: error });
+  }
+}
+
+/** What the exception filter is handed: a socket event's arguments, as Nest's ws context has them. */
+function socketEventHost(socket: Socket, payload: unknown, reply: AckFn, event: string): ArgumentsHost {
+  const args = [socket, payload, reply, event];
+  const unsupported = (): never => {
+    throw new Error('a socket event has no HTTP or RPC context');
+  };
+  return {
+    getArgs: <T extends unknown[]>() => args as T,
+    getArgByIndex: <T>(index: number) => args[index] as T,
+    getType: <T extends string>() => 'ws' as T,
+    switchToWs: () => ({ getClient: <T>() => socket as T, getData: <T>() => payload as T, getPattern: () => event }),
+    switchToHttp: unsupported,
+    switchToRpc: unsupported,
+  };
 }
 
 function compileHandler(
   gateway: object,
   method: Method,
-  params: ParamPlan[],
+  metadata: ArgumentMetadata,
   pipes: PipeTransform[],
   filter: ExceptionFilter,
 ): CompiledHandler {
-  const size = params.reduce((most, param) => Math.max(most, param.index + 1), 0);
   const settle = (error: unknown, socket: Socket, payload: unknown, reply: AckFn, event: string): undefined => {
-    const host = new ExecutionContextHost([socket, payload, reply, event]);
-    host.setType('ws');
-    filter.catch(error, host);
+    filter.catch(error, socketEventHost(socket, payload, reply, event));
     return undefined;
   };
   return (socket, payload, reply, event) => {
     let result: unknown;
     try {
-      const args = new Array<unknown>(size);
-      let waiting = false;
-      for (const param of params) {
-        const value = transform(pipes, 0, param.extract(socket, payload), param.metadata);
-        waiting ||= isThenable(value);
-        args[param.index] = value;
-      }
-      // Only a pipe that answered with a promise makes the call wait for its parameters.
-      result = waiting ? Promise.all(args).then((settled) => method.apply(gateway, settled)) : method.apply(gateway, args);
+      const dto = transform(pipes, 0, payload, metadata);
+      // Only a pipe that answered with a promise makes the call wait for the payload.
+      result = isThenable(dto) ? dto.then((settled) => method.call(gateway, socket, settled)) : method.call(gateway, socket, dto);
     } catch (error) {
       return settle(error, socket, payload, reply, event);
     }
@@ -120,76 +162,4 @@ function transform(pipes: PipeTransform[], from: number, value: unknown, metadat
     value = next;
   }
   return value;
-}
-
-function unsupported(gatewayClass: Type, method: object): string | undefined {
-  if (enhancers(GUARDS_METADATA, gatewayClass, method).length > 0) return 'uses guards';
-  if (enhancers(INTERCEPTORS_METADATA, gatewayClass, method).length > 0) return 'uses interceptors';
-  const filters = enhancers(EXCEPTION_FILTERS_METADATA, gatewayClass, method);
-  if (filters.length !== 1) return 'needs exactly one exception filter';
-  const catches = Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, filterClass(filters[0]!)) as unknown[] | undefined;
-  if (catches && catches.length > 0) return 'its filter catches chosen exception types only';
-  return undefined;
-}
-
-function paramPlans(gatewayClass: Type, methodName: string): ParamPlan[] | string {
-  const declared = (Reflect.getMetadata(ROUTE_ARGS_METADATA, gatewayClass, methodName) ?? {}) as Record<
-    string,
-    { index: number; data?: unknown; pipes?: unknown[] }
-  >;
-  const types = (Reflect.getMetadata(PARAMTYPES_METADATA, gatewayClass.prototype as object, methodName) ?? []) as Array<Type | undefined>;
-  const plans: ParamPlan[] = [];
-  for (const [key, { index, data, pipes }] of Object.entries(declared)) {
-    const kind = Number(key.split(':')[0]);
-    if (kind !== SOCKET_PARAM && kind !== PAYLOAD_PARAM) return `parameter ${index} has a decorator other than @ConnectedSocket or @MessageBody`;
-    if (data !== undefined) return `parameter ${index} picks a property`;
-    if (pipes && pipes.length > 0) return `parameter ${index} has its own pipes`;
-    plans.push({
-      index,
-      extract: kind === SOCKET_PARAM ? (socket) => socket : (_socket, payload) => payload,
-      metadata: { type: PARAM_TYPE_NAMES[kind]!, metatype: types[index], data: undefined },
-    });
-  }
-  // Nest runs the parameters' pipes in declaration-index order.
-  return plans.sort((a, b) => a.index - b.index);
-}
-
-/** Class-level enhancers first, then the method's, as Nest orders them. */
-function enhancers(key: string, gatewayClass: Type, method: object): Enhancer[] {
-  const ofClass = (Reflect.getMetadata(key, gatewayClass) ?? []) as Enhancer[];
-  const ofMethod = (Reflect.getMetadata(key, method) ?? []) as Enhancer[];
-  return [...ofClass, ...ofMethod];
-}
-
-/**
- * An enhancer given as a class is the instance Nest's injector made for the module; one without
- * dependencies that the injector does not list is built here, as Nest would.
- */
-function resolve<T>(app: INestApplicationContext, enhancer: Enhancer): T {
-  if (typeof enhancer !== 'function') return enhancer as T;
-  const enhancerClass = enhancer as Type<T>;
-  try {
-    return app.get(enhancerClass, { strict: false });
-  } catch (error) {
-    const dependencies = (Reflect.getMetadata(PARAMTYPES_METADATA, enhancerClass) ?? []) as unknown[];
-    if (dependencies.length > 0) throw error;
-    return new enhancerClass();
-  }
-}
-
-function filterClass(filter: Enhancer): Type {
-  return (typeof filter === 'function' ? filter : filter.constructor) as Type;
-}
-
-type Method = (...args: unknown[]) => unknown;
-
-/** The methods along the prototype chain, nearest first; read from descriptors, so no getter runs. */
-function methodsOf(instance: object): Map<string, Method> {
-  const methods = new Map<string, Method>();
-  for (let proto = Object.getPrototypeOf(instance) as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
-    for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
-      if (name !== 'constructor' && typeof descriptor.value === 'function' && !methods.has(name)) methods.set(name, descriptor.value as Method);
-    }
-  }
-  return methods;
 }

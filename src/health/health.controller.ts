@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
+import { OperationsApi } from '../auth/rest-access.js';
 import { MessageStore } from '../messages/message-store.js';
 import { PresenceStore } from '../presence/presence-store.js';
 import { DrainState } from './drain-state.js';
@@ -9,8 +9,8 @@ import { DrainState } from './drain-state.js';
 const PING_TIMEOUT_MS = 2000;
 
 @ApiTags('health')
+@OperationsApi()
 @Controller('health')
-@RestRateBucket('exempt')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,

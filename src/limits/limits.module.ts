@@ -1,21 +1,13 @@
 import { Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
 import { AddressConnectionCounter } from './address-connection-counter.js';
 import { HandshakeRateLimiter } from './handshake-rate-limiter.js';
 import { InboundRateLimiter } from './inbound-rate-limiter.js';
-import { RestRateLimitGuard } from './rest-rate-limit.guard.js';
+import { RestRateLimiter } from './rest-rate-limiter.js';
 import { SlowConsumerMonitor } from './slow-consumer.monitor.js';
 
+/** Imported by every module whose controllers use AdminApi or ReaderApi: their RestRateLimitGuard needs RestRateLimiter. */
 @Module({
-  providers: [
-    InboundRateLimiter,
-    HandshakeRateLimiter,
-    AddressConnectionCounter,
-    SlowConsumerMonitor,
-    RestRateLimitGuard,
-    // The one global guard: HTTP only, it lets socket events through (see RestRateLimitGuard).
-    { provide: APP_GUARD, useExisting: RestRateLimitGuard },
-  ],
-  exports: [InboundRateLimiter, HandshakeRateLimiter, AddressConnectionCounter, SlowConsumerMonitor, RestRateLimitGuard],
+  providers: [InboundRateLimiter, HandshakeRateLimiter, AddressConnectionCounter, SlowConsumerMonitor, RestRateLimiter],
+  exports: [InboundRateLimiter, HandshakeRateLimiter, AddressConnectionCounter, SlowConsumerMonitor, RestRateLimiter],
 })
 export class LimitsModule {}

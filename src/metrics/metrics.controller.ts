@@ -1,21 +1,13 @@
-import { Controller, Get, Header, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiProduces, ApiSecurity, ApiTags, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Get, Header, Res } from '@nestjs/common';
+import { ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
-import { RestRateBucket } from '../limits/rest-rate-limit.guard.js';
-import { MetricsGuard } from '../auth/rest-auth.guard.js';
-import { ErrorSchema } from '../docs/api-schemas.js';
-import { API_KEY_SCHEME, BEARER_SCHEME } from '../docs/openapi.js';
+import { MetricsApi } from '../auth/rest-access.js';
 import { ChatMetrics } from './chat-metrics.js';
 
 @ApiTags('operations')
 @ApiProduces('text/plain')
-@ApiSecurity(API_KEY_SCHEME)
-@ApiBearerAuth(BEARER_SCHEME)
-@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'unless METRICS_PUBLIC: no X-Api-Key or admin token' })
-@ApiForbiddenResponse({ type: ErrorSchema, description: 'unless METRICS_PUBLIC: a token without role admin' })
+@MetricsApi()
 @Controller('metrics')
-@RestRateBucket('exempt')
-@UseGuards(MetricsGuard)
 export class MetricsController {
   constructor(private readonly metrics: ChatMetrics) {}
 

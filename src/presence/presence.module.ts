@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { LimitsModule } from '../limits/limits.module.js';
 import { AppConfig } from '../config/app-config.js';
 import { RedisConnections } from '../redis/redis-connections.js';
 import { RedisPresenceStore } from './redis-presence.store.js';
@@ -9,7 +10,7 @@ import { UsersController } from './users.controller.js';
 import { PresenceService } from './presence.service.js';
 
 @Module({
-  imports: [AuthModule],
+  imports: [AuthModule, LimitsModule],
   controllers: [UsersController],
   providers: [
     {

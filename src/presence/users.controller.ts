@@ -1,29 +1,17 @@
-import { Controller, Get, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
-import {
-  ApiBadRequestResponse,
-  ApiBearerAuth,
-  ApiNotFoundResponse,
-  ApiOkResponse,
-  ApiTags,
-  ApiTooManyRequestsResponse,
-  ApiUnauthorizedResponse,
-} from '@nestjs/swagger';
+import { Controller, Get, Param, Query, Req, UsePipes } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { ErrorSchema, UserPageSchema, UserSummarySchema } from '../docs/api-schemas.js';
-import { BEARER_SCHEME } from '../docs/openapi.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
+import { ReaderApi } from '../auth/rest-access.js';
 import type { AuthenticatedRequest } from '../auth/rest-auth.guard.js';
-import { ReaderGuard } from '../auth/rest-auth.guard.js';
 import { UserIdParam } from './dto/user-id.param.js';
 import { USERS_PAGE_DEFAULT, UsersQuery } from './dto/users.query.js';
 import type { UserPage, UserSummary } from './presence-store.js';
 import { PresenceService } from './presence.service.js';
 
 @ApiTags('users')
-@ApiBearerAuth(BEARER_SCHEME)
-@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'JWT mode without a valid Bearer token' })
-@ApiTooManyRequestsResponse({ type: ErrorSchema, description: 'past REST_RATE_PER_SECOND / REST_RATE_BURST for this client address; Retry-After says when to retry' })
+@ReaderApi()
 @Controller('users')
-@UseGuards(ReaderGuard)
 @UsePipes(HttpValidationPipe)
 export class UsersController {
   constructor(private readonly users: PresenceService) {}

@@ -1,22 +1,18 @@
-import { Controller, Get, Param, Query, Req, UseGuards, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiBearerAuth, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { Controller, Get, Param, Query, Req, UsePipes } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiForbiddenResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
+import { ReaderApi } from '../auth/rest-access.js';
 import type { AuthenticatedRequest } from '../auth/rest-auth.guard.js';
-import { ReaderGuard } from '../auth/rest-auth.guard.js';
 import type { Message, MessagePage } from '../contract.js';
 import { ErrorSchema, MessagePageSchema, RoomDetailsSchema, RoomListSchema } from '../docs/api-schemas.js';
-import { BEARER_SCHEME } from '../docs/openapi.js';
 import { RoomMessagesQuery } from './dto/room-messages.query.js';
 import { RoomNameParam } from './dto/room-name.param.js';
 import { type RoomDetails, RoomsService } from './rooms.service.js';
 import type { RoomSummary } from '../presence/presence-store.js';
 
 @ApiTags('rooms')
-@ApiBearerAuth(BEARER_SCHEME)
-@ApiUnauthorizedResponse({ type: ErrorSchema, description: 'JWT mode without a valid Bearer token' })
-@ApiTooManyRequestsResponse({ type: ErrorSchema, description: 'past REST_RATE_PER_SECOND / REST_RATE_BURST for this client address; Retry-After says when to retry' })
+@ReaderApi()
 @Controller('rooms')
-@UseGuards(ReaderGuard)
 @UsePipes(HttpValidationPipe)
 export class RoomsController {
   constructor(private readonly rooms: RoomsService) {}

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { LimitsModule } from '../limits/limits.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { PresenceModule } from '../presence/presence.module.js';
 import { RoomsController } from './rooms.controller.js';
 import { RoomsService } from './rooms.service.js';
 
 @Module({
-  imports: [AuthModule, PresenceModule, MessagesModule],
+  imports: [AuthModule, LimitsModule, PresenceModule, MessagesModule],
   controllers: [RoomsController],
   providers: [RoomsService],
   exports: [RoomsService],

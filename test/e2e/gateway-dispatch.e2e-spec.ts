@@ -1,15 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import type { ApplicationConfig } from '@nestjs/core';
-import { ExecutionContextHost } from '@nestjs/core/helpers/execution-context-host.js';
-import { ChatGateway } from '../../src/chat/chat.gateway.js';
+import type { CallHandler, CanActivate, ExecutionContext, INestApplication, NestInterceptor, PipeTransform } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
+import type { Observable } from 'rxjs';
+import { createApp } from '../../src/bootstrap.js';
+import { CHAT_EVENTS, ChatGateway } from '../../src/chat/chat.gateway.js';
 import { compileGateway } from '../../src/chat/compiled-gateway.js';
-import { RestRateLimitGuard } from '../../src/limits/rest-rate-limit.guard.js';
-import { type RunningApp, startApp } from '../support/app.js';
+import { loadConfig } from '../../src/config/app-config.js';
+import { type RunningApp, startApp, TEST_ENV } from '../support/app.js';
 
 /**
- * Socket events skip Nest's generic context (see compileGateway), which would also apply global
- * pipes, guards and interceptors: this fails as soon as the application registers one, except the
- * REST rate limit guard, which only limits HTTP requests.
+ * Socket events run through direct calls built from ChatGateway's event table (see compileGateway),
+ * which cannot apply global pipes, guards or interceptors as Nest's own path would: the application
+ * registers none, and start-up fails when one is registered.
  */
 describe('socket event dispatch in the real application', () => {
   let running: RunningApp;
@@ -20,26 +22,54 @@ describe('socket event dispatch in the real application', () => {
 
   afterAll(() => running.close());
 
-  it('compiles every gateway handler with the injector of the running app', () => {
-    const compiled = compileGateway(running.app, running.app.get(ChatGateway));
-    expect(compiled.leftToNest).toEqual(new Map());
-    expect(compiled.handlers.size).toBe(9);
+  it('compiles every client event of the contract with the injector of the running app', () => {
+    const compiled = compileGateway(running.app, running.app.get(ChatGateway), CHAT_EVENTS);
+    expect([...compiled.keys()].sort()).toEqual(
+      ['announce', 'auth:refresh', 'direct:history', 'message:direct', 'message:send', 'room:history', 'room:join', 'room:leave', 'typing'],
+    );
   });
 
-  it('registers no global pipes, guards or interceptors for sockets, which compiled handlers would not run', () => {
-    // Nest keeps them in the application's (internal) config.
-    const config = (running.app as unknown as { config: ApplicationConfig }).config;
+  it('registers no global pipes, guards or interceptors, the REST rate limit included', () => {
+    const config = running.app.get(ApplicationConfig, { strict: false });
     expect(config.getGlobalPipes()).toEqual([]);
-    // The one global guard is the REST rate limit, which lets every socket event through.
-    const restLimit = running.app.get(RestRateLimitGuard);
-    expect(config.getGlobalGuards()).toHaveLength(1);
-    expect(config.getGlobalGuards()[0]).toBe(restLimit);
-    const socketEvent = new ExecutionContextHost([{}, { room: 'lobby' }, () => undefined, 'room:join']);
-    socketEvent.setType('ws');
-    expect(restLimit.canActivate(socketEvent)).toBe(true);
+    expect(config.getGlobalGuards()).toEqual([]);
     expect(config.getGlobalInterceptors()).toEqual([]);
     expect(config.getGlobalRequestPipes()).toEqual([]);
     expect(config.getGlobalRequestGuards()).toEqual([]);
     expect(config.getGlobalRequestInterceptors()).toEqual([]);
+  });
+});
+
+describe('start-up with a global enhancer', () => {
+  class AllowAll implements CanActivate {
+    canActivate(_context: ExecutionContext): boolean {
+      return true;
+    }
+  }
+  class PassThroughPipe implements PipeTransform {
+    transform(value: unknown): unknown {
+      return value;
+    }
+  }
+  class PassThroughInterceptor implements NestInterceptor {
+    intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+      return next.handle();
+    }
+  }
+
+  const cases: Array<[string, (app: INestApplication) => void, string]> = [
+    ['a global guard', (app) => app.useGlobalGuards(new AllowAll()), '1 global guards registered'],
+    ['a global pipe', (app) => app.useGlobalPipes(new PassThroughPipe()), '1 global pipes registered'],
+    ['a global interceptor', (app) => app.useGlobalInterceptors(new PassThroughInterceptor()), '1 global interceptors registered'],
+  ];
+
+  it.each(cases)('fails with %s, which socket events would skip', async (_name, register, message) => {
+    const app = await createApp(loadConfig(TEST_ENV));
+    try {
+      register(app);
+      await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(message);
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import request from 'supertest';
-import { RestRateLimitGuard } from '../../src/limits/rest-rate-limit.guard.js';
+import { RestRateLimiter } from '../../src/limits/rest-rate-limiter.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { ADMIN_KEY } from '../support/suite.js';
 
@@ -101,18 +101,18 @@ describe('REST rate limits per client address', () => {
   });
 
   it('forgets idle addresses: memory holds only the addresses still refilling', async () => {
-    const guard = server.app.get(RestRateLimitGuard);
+    const limiter = server.app.get(RestRateLimiter);
     clock = freezeClock();
     for (let i = 0; i < 100; i += 1) {
       await from(`198.51.100.${i}`).get('/rooms').expect(200);
       await from(`198.51.100.${i}`).announce('wrong-key').expect(401);
     }
-    const before = guard.trackedAddresses();
+    const before = limiter.trackedAddresses();
     expect(before.general).toBeGreaterThanOrEqual(100);
     expect(before.admin).toBeGreaterThanOrEqual(100);
     clock.advance(60_000);
-    guard.sweep(Date.now());
-    expect(guard.trackedAddresses()).toEqual({ general: 0, admin: 0 });
+    limiter.sweep(Date.now());
+    expect(limiter.trackedAddresses()).toEqual({ general: 0, admin: 0 });
   });
 });
 
