@@ -44,16 +44,17 @@ export type CheckpointTuning = Partial<Pick<CheckpointerOptions, 'intervalMs' | 
 
 /**
  * The budget caps how many writes SQLite can commit per second at budget x event-loop turns per
- * second, and a busy gateway's turns last milliseconds. At 0.4 ms that cap sat below the send
- * rate near saturation and the queue grew (direct-message saturation 0.40 of plain socket.io,
- * 0.49 at 2 ms; 4 and 8 ms did no better). 2 ms still holds the loop less than a young
- * generation GC does.
+ * second, and a busy gateway's turns last milliseconds: a budget far shorter than a turn caps the
+ * commits below the send rate near saturation and the queue grows, while a longer one only holds
+ * the loop longer (docs/benchmarks.md, "Group commit bounds"). 2 ms holds it for less than a
+ * young-generation GC does.
  */
 const BATCH_LIMITS: BatchLimits = { maxWrites: 256, budgetMs: 2, maxWaitMs: 2 };
 const CHECKPOINT_INTERVAL_MS = 100;
 /**
- * 8192 pages = 32 MB of WAL: then the writer pauses (tens of ms: acks wait, the loop does not)
- * for a checkpoint that restarts the WAL. At 5000 sends/s that is about once every few seconds.
+ * 8192 pages (32 MB of WAL): then the writer pauses (acks wait, the loop does not) for a
+ * checkpoint that restarts the WAL. A long WAL makes these pauses rare under a steady stream of
+ * sends; the PASSIVE checkpoints before each one keep it short.
  */
 const CHECKPOINT_RESTART_PAGES = 8192;
 const CHECKPOINT_MAX_PAUSE_MS = 250;
@@ -79,10 +80,10 @@ interface Connection {
 
 /**
  * The embedded default store. better-sqlite3 is synchronous, so writes are group-committed (one
- * transaction per event-loop turn, capped) and WAL checkpoints run on a worker thread: a send
- * holds the loop for about half a millisecond. WAL with synchronous=NORMAL: a commit is in the
- * WAL file before the promise resolves, so it survives a killed process; only a power loss or OS
- * crash can drop the last commits before a checkpoint.
+ * transaction per event-loop turn, within a time budget) and WAL checkpoints run on a worker
+ * thread: what holds the event loop is one budgeted commit at a time. WAL with synchronous=NORMAL: a
+ * commit is in the WAL file before the promise resolves, so it survives a killed process; only a
+ * power loss or OS crash can drop the last commits before a checkpoint.
  * One process per file: several gateways need PostgreSQL.
  */
 export class SqliteMessageStore extends MessageStore implements OnModuleInit, OnApplicationShutdown {
