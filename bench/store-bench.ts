@@ -11,6 +11,7 @@
  * - prune: deleting everything in batches of 200, timing each batch.
  */
 import { randomBytes } from 'node:crypto';
+import { subscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -19,7 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Logger } from '@nestjs/common';
 import pg from 'pg';
 import type { User } from '../src/contract.js';
-import type { FlushObserver } from '../src/database/sqlite-write-batcher.js';
+import { type FlushReport, SQLITE_FLUSH_CHANNEL } from '../src/database/sqlite-write-batcher.js';
 import { MemoryMessageStore } from '../src/messages/memory-message.store.js';
 import { newMessageId } from '../src/messages/message-id.js';
 import type { MessageStore } from '../src/messages/message-store.js';
@@ -205,10 +206,17 @@ async function benchmark(subject: Subject): Promise<Row[]> {
   return rows;
 }
 
+/** The flushes of the SQLite store under test (one at a time), as the batcher publishes them. */
+let sqliteFlushes: Flush[] = [];
+subscribe(SQLITE_FLUSH_CHANNEL, (message) => {
+  const { writes, durationMs } = message as FlushReport;
+  sqliteFlushes.push({ writes, ms: durationMs });
+});
+
 function sqliteSubject(name: string, location: string): Subject {
   const flushes: Subject['flushes'] = [];
-  const onFlush: FlushObserver = { afterFlush: (writes, ms) => flushes.push({ writes, ms }) };
-  const store = new SqliteMessageStore({ location, onFlush });
+  sqliteFlushes = flushes;
+  const store = new SqliteMessageStore({ location });
   store.open();
   return {
     name,

@@ -1,10 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { within } from '../../test/support/clients.js';
-import { type CheckpointerOptions, type PausableWriter, SqliteCheckpointer } from './sqlite-checkpointer.js';
+import { ROOT } from '../../test/support/dist.js';
+import { type CheckpointerOptions, checkpointWorkerUrl, type PausableWriter, SqliteCheckpointer } from './sqlite-checkpointer.js';
 
 /** Records what the checkpointer asks of the writer. */
 class FakeWriter implements PausableWriter {
@@ -147,5 +149,20 @@ describe('SqliteCheckpointer', () => {
     await checkpointer!.stop();
     checkpointer = undefined;
     expect(writer.paused).toBe(false);
+  });
+});
+
+describe('checkpointWorkerUrl', () => {
+  it('loads the compiled worker beside the compiled checkpointer', () => {
+    expect(checkpointWorkerUrl('file:///app/dist/database/sqlite-checkpointer.js').href).toBe('file:///app/dist/database/sqlite-checkpoint.worker.js');
+  });
+
+  it('loads the worker compiled into dist/ when the checkpointer runs from its TypeScript source', () => {
+    const url = checkpointWorkerUrl(import.meta.url.replace(/sqlite-checkpointer\.spec\.ts$/, 'sqlite-checkpointer.ts'));
+    expect(fileURLToPath(url)).toBe(join(ROOT, 'dist', 'database', 'sqlite-checkpoint.worker.js'));
+  });
+
+  it('says what to do when that build is missing', () => {
+    expect(() => checkpointWorkerUrl('file:///nowhere/src/database/sqlite-checkpointer.ts')).toThrow(/checkpoint worker is not built .*npm run build/);
   });
 });

@@ -1,9 +1,10 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import { SqliteWriteBatcher, type WriteSession } from './sqlite-write-batcher.js';
+import { type FlushReport, SQLITE_FLUSH_CHANNEL, SqliteWriteBatcher, type WriteSession } from './sqlite-write-batcher.js';
 
 describe('SqliteWriteBatcher', () => {
   let dir: string;
@@ -12,6 +13,11 @@ describe('SqliteWriteBatcher', () => {
   let flushes: number[];
   let batcher: SqliteWriteBatcher<WriteSession>;
   const noSession = (): WriteSession => ({ committed: () => undefined });
+  /** Counts the writes of each flush of this test's database (other specs' batchers publish too). */
+  const recordFlush = (message: unknown): void => {
+    const report = message as FlushReport;
+    if (report.database === writer.name) flushes.push(report.writes);
+  };
 
   const insert = (value: string) => (): string => {
     writer.prepare('INSERT INTO items (value) VALUES (?)').run(value);
@@ -26,10 +32,12 @@ describe('SqliteWriteBatcher', () => {
     writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
-    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000, maxWaitMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
+    subscribe(SQLITE_FLUSH_CHANNEL, recordFlush);
+    batcher = new SqliteWriteBatcher(writer, { maxWrites: 4, budgetMs: 1000, maxWaitMs: 1000 }, noSession);
   });
 
   afterEach(() => {
+    unsubscribe(SQLITE_FLUSH_CHANNEL, recordFlush);
     reader.close();
     writer.close();
     rmSync(dir, { recursive: true, force: true });
@@ -42,8 +50,20 @@ describe('SqliteWriteBatcher', () => {
     expect(committed()).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
   });
 
+  it('publishes each flush on the diagnostics channel: its database, writes and duration', async () => {
+    const reports: unknown[] = [];
+    const record = (message: unknown): void => void reports.push(message);
+    subscribe(SQLITE_FLUSH_CHANNEL, record);
+    try {
+      await Promise.all(['a', 'b'].map((value) => batcher.submit(insert(value))));
+    } finally {
+      unsubscribe(SQLITE_FLUSH_CHANNEL, record);
+    }
+    expect(reports).toEqual([{ database: join(dir, 'items.db'), writes: 2, durationMs: expect.any(Number) }]);
+  });
+
   it('stops taking writes once a transaction has used its time budget', async () => {
-    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3, maxWaitMs: 1000 }, noSession, { afterFlush: (writes) => flushes.push(writes) });
+    const slow = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 3, maxWaitMs: 1000 }, noSession);
     const slowInsert = (value: string) => (): string => {
       const until = performance.now() + 2;
       while (performance.now() < until);
@@ -57,9 +77,7 @@ describe('SqliteWriteBatcher', () => {
   });
 
   it('commits within the same turn once the oldest write has waited maxWaitMs', async () => {
-    const prompt = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 1000, maxWaitMs: 5 }, noSession, {
-      afterFlush: (writes) => flushes.push(writes),
-    });
+    const prompt = new SqliteWriteBatcher(writer, { maxWrites: 100, budgetMs: 1000, maxWaitMs: 5 }, noSession);
     const first = prompt.submit(insert('a'));
     // A long turn: the setImmediate flush cannot run until this loop ends.
     const until = performance.now() + 6;

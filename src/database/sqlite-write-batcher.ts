@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { Database } from 'better-sqlite3';
 
 /** State shared by the writes of one transaction; told when they are durable. */
@@ -29,11 +30,23 @@ export interface BatchLimits {
   maxWaitMs: number;
 }
 
-/** Told about every flush (benchmarks, metrics). */
-export interface FlushObserver {
-  /** How many writes the flush settled and how long it held the event loop. */
-  afterFlush(writes: number, durationMs: number): void;
+/** What is published on SQLITE_FLUSH_CHANNEL after every flush. */
+export interface FlushReport {
+  /** The connection's database (file path, or ':memory:'). */
+  database: string;
+  /** How many writes the flush settled. */
+  writes: number;
+  /** How long the flush held the event loop, COMMIT included. */
+  durationMs: number;
 }
+
+/**
+ * A node:diagnostics_channel channel: whoever observes the process (the store benchmark, a probe
+ * preloaded with --import) subscribes to it, so the store needs no observer option of its own;
+ * with no subscriber nothing is built or published.
+ */
+export const SQLITE_FLUSH_CHANNEL = 'chat-gateway:sqlite-flush';
+const flushes = channel(SQLITE_FLUSH_CHANNEL);
 
 /** Under constant load the queue never empties: drop the taken front now and then. */
 const COMPACT_AFTER = 4096;
@@ -62,13 +75,14 @@ export class SqliteWriteBatcher<S extends WriteSession> {
   private commitMsPerWrite = 0;
   private writesEndedAt = 0;
   private readonly transaction: (queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number) => unknown[];
+  private readonly database: string;
 
   constructor(
     db: Database,
     private readonly limits: BatchLimits,
     openSession: () => S,
-    private readonly observe?: FlushObserver,
   ) {
+    this.database = db.name;
     const run = db.transaction((session: S, queue: Array<PendingWrite<S>>, from: number, to: number, deadline: number): unknown[] => {
       const results: unknown[] = [];
       for (let i = from; i < to; i += 1) {
@@ -146,7 +160,7 @@ export class SqliteWriteBatcher<S extends WriteSession> {
       done = this.commitEachAlone(from, to, deadline);
     }
     this.take(done);
-    this.observe?.afterFlush(done, performance.now() - startedAt);
+    if (flushes.hasSubscribers) flushes.publish({ database: this.database, writes: done, durationMs: performance.now() - startedAt } satisfies FlushReport);
   }
 
   private learnCommitCost(msPerWrite: number): void {

@@ -1,9 +1,9 @@
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, type HealthCheckResult, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
 import { OperationsApi } from '../auth/rest-access.js';
-import { MessageStore } from '../messages/message-store.js';
-import { PresenceStore } from '../presence/presence-store.js';
+import { MESSAGE_STORE_ENGINE, type MessageStore } from '../messages/message-store.js';
+import { PRESENCE_STORE_ENGINE, type PresenceStore } from '../presence/presence-store.js';
 import { DrainState } from './drain-state.js';
 
 const PING_TIMEOUT_MS = 2000;
@@ -15,8 +15,9 @@ export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
-    private readonly messages: MessageStore,
-    private readonly presence: PresenceStore,
+    // The engines themselves: a failed probe is this endpoint's answer, not a failed client call to log.
+    @Inject(MESSAGE_STORE_ENGINE) private readonly messages: MessageStore,
+    @Inject(PRESENCE_STORE_ENGINE) private readonly presence: PresenceStore,
     private readonly drain: DrainState,
   ) {}
 

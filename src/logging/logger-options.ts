@@ -41,8 +41,9 @@ export function appLogger(config: AppConfig): Logger {
 /**
  * nestjs-pino routes every Nest `Logger` to pino. Its request middleware is left out on purpose:
  * it binds each request to an AsyncLocalStorage, and on Node 20 an active AsyncLocalStorage puts
- * an async hook on every promise in the process, which profiling showed costs the socket event
- * path ~15% CPU. Requests are logged by `requestLogger` instead, with their request id.
+ * an async hook on every promise in the process, a cost paid by every socket event too
+ * (docs/benchmarks.md: async_hooks in the profiles). Requests are logged by `requestLogger`
+ * instead, with their request id.
  */
 export function loggerOptions(config: AppConfig): Params {
   return { pinoHttp: { logger: appLogger(config) }, forRoutes: [] };

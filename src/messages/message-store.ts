@@ -1,3 +1,4 @@
+import { type StoreMembers, storeGuard } from '../common/store-guard.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
 import type { PageBounds } from './reply-budget.js';
 
@@ -71,6 +72,31 @@ export abstract class MessageStore {
   /** Resolves when the database answers; rejects when it is unreachable. */
   abstract ping(): Promise<void>;
 }
+
+/** Every member of MessageStore, for its guard (the compiler checks the list against the class). */
+export const MESSAGE_STORE_MEMBERS: StoreMembers<MessageStore> = {
+  appendRoomMessage: 'async',
+  appendDirectMessage: 'async',
+  roomPage: 'async',
+  roomSince: 'async',
+  lastSeq: 'async',
+  directPage: 'async',
+  pruneOlderThan: 'async',
+  ping: 'async',
+};
+
+/**
+ * What MessageStore is provided as: the engine behind a guard that answers any failed call with
+ * UNAVAILABLE (see storeGuard). Services inject MessageStore and get this.
+ */
+export const guardMessageStore = storeGuard(MessageStore, 'message store', MESSAGE_STORE_MEMBERS);
+
+/**
+ * DI token of the engine itself (the SQLite or PostgreSQL store DATABASE_URL names), unguarded. It
+ * is a provider of its own so Nest opens and closes it; readiness pings it, so a failed probe is
+ * reported there rather than logged as a failed client call. Everything else injects MessageStore.
+ */
+export const MESSAGE_STORE_ENGINE = Symbol('MessageStore engine');
 
 /** Conversation key independent of who sent: the two user ids in sorted order. */
 export function conversationKey(userA: string, userB: string): string {

@@ -2,17 +2,18 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { PresenceModule } from '../presence/presence.module.js';
 import { createMessageStore } from './message-store.factory.js';
-import { MessageStore } from './message-store.js';
+import { guardMessageStore, MESSAGE_STORE_ENGINE, MessageStore } from './message-store.js';
 import { MessagesService } from './messages.service.js';
 import { RetentionService } from './retention.service.js';
 
 @Module({
   imports: [PresenceModule],
   providers: [
-    { provide: MessageStore, inject: [AppConfig], useFactory: createMessageStore },
+    { provide: MESSAGE_STORE_ENGINE, inject: [AppConfig], useFactory: createMessageStore },
+    { provide: MessageStore, inject: [MESSAGE_STORE_ENGINE], useFactory: guardMessageStore },
     MessagesService,
     RetentionService,
   ],
-  exports: [MessageStore, MessagesService],
+  exports: [MessageStore, MESSAGE_STORE_ENGINE, MessagesService],
 })
 export class MessagesModule {}

@@ -1,7 +1,6 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ChatClient } from '../common/chat-client.js';
 import { AppError } from '../common/app-error.js';
-import { storeCall } from '../common/store-call.js';
 import { AppConfig } from '../config/app-config.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
 import { assertJoined, assertNotReserved } from '../rooms/room-names.js';
@@ -21,11 +20,12 @@ export interface DirectSendOutcome extends Appended<DirectMessage> {
   delivered: boolean;
 }
 
-/** Rules for sending and reading messages; every durable write goes through here. */
+/**
+ * Rules for sending and reading messages; every durable write goes through here. The store it is
+ * given is the guarded one (see guardMessageStore): a failed store call arrives as UNAVAILABLE.
+ */
 @Injectable()
 export class MessagesService {
-  private readonly logger = new Logger(MessagesService.name);
-
   constructor(
     private readonly store: MessageStore,
     private readonly presence: PresenceService,
@@ -53,9 +53,7 @@ export class MessagesService {
     const recipientName = await this.presence.connectedName(input.to);
     const to: User = { id: input.to, name: recipientName ?? input.to };
     const { id, sentAt } = newMessageStamp();
-    const { message, created } = await storeCall(this.logger, 'message store', () =>
-      this.store.appendDirectMessage({ id, sentAt, from, to, text: input.text, clientMsgId: input.clientMsgId }),
-    );
+    const { message, created } = await this.store.appendDirectMessage({ id, sentAt, from, to, text: input.text, clientMsgId: input.clientMsgId });
     return { message, created, delivered: recipientName !== undefined };
   }
 
@@ -63,15 +61,13 @@ export class MessagesService {
     client: ChatClient,
     query: { with: string; beforeId?: string; limit?: number },
   ): Promise<MessagePage<DirectMessage>> {
-    const page = await storeCall(this.logger, 'message store', () =>
-      this.store.directPage({
-        userA: client.data.user.id,
-        userB: query.with,
-        beforeId: query.beforeId,
-        limit: query.limit ?? DEFAULT_PAGE_SIZE,
-        maxBytes: this.config.maxReplyBytes,
-      }),
-    );
+    const page = await this.store.directPage({
+      userA: client.data.user.id,
+      userB: query.with,
+      beforeId: query.beforeId,
+      limit: query.limit ?? DEFAULT_PAGE_SIZE,
+      maxBytes: this.config.maxReplyBytes,
+    });
     if (!page) throw AppError.notFound('beforeId is not a message of this conversation');
     return page;
   }
@@ -82,22 +78,20 @@ export class MessagesService {
    */
   roomPage(room: string, query: { beforeSeq?: number; limit: number }): Promise<MessagePage<Message>> {
     const maxBytes = this.config.maxReplyBytes;
-    return storeCall(this.logger, 'message store', () => this.store.roomPage({ room, ...query, maxBytes }));
+    return this.store.roomPage({ room, ...query, maxBytes });
   }
 
   roomSince(room: string, sinceSeq: number, limit: number): Promise<MessagePage<Message>> {
     const maxBytes = this.config.maxReplyBytes;
-    return storeCall(this.logger, 'message store', () => this.store.roomSince({ room, sinceSeq, limit, maxBytes }));
+    return this.store.roomSince({ room, sinceSeq, limit, maxBytes });
   }
 
   lastSeq(room: string): Promise<number> {
-    return storeCall(this.logger, 'message store', () => this.store.lastSeq(room));
+    return this.store.lastSeq(room);
   }
 
   private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
     const { id, sentAt } = newMessageStamp();
-    return storeCall(this.logger, 'message store', () =>
-      this.store.appendRoomMessage({ id, sentAt, room, from, text: input.text, clientMsgId: input.clientMsgId }),
-    );
+    return this.store.appendRoomMessage({ id, sentAt, room, from, text: input.text, clientMsgId: input.clientMsgId });
   }
 }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { type StoreMembers, storeGuard } from '../common/store-guard.js';
 import type { User } from '../contract.js';
 
 /** Hex characters of a pending-offline token (the Redis scripts split stored entries on it). */
@@ -96,3 +97,32 @@ export abstract class PresenceStore {
   /** Resolves when the backing service answers. */
   abstract ping(): Promise<void>;
 }
+
+/** Every member of PresenceStore, for its guard (the compiler checks the list against the class). */
+export const PRESENCE_STORE_MEMBERS: StoreMembers<PresenceStore> = {
+  connect: 'async',
+  disconnect: 'async',
+  settleOffline: 'async',
+  join: 'async',
+  leave: 'async',
+  roomMembers: 'async',
+  rooms: 'async',
+  users: 'async',
+  user: 'async',
+  connectionCount: 'async',
+  connectedName: 'async',
+  onExpired: 'sync',
+  ping: 'async',
+};
+
+/**
+ * What PresenceStore is provided as: the engine behind a guard that answers any failed call with
+ * UNAVAILABLE (see storeGuard); onExpired registers the listener with the engine itself.
+ */
+export const guardPresenceStore = storeGuard(PresenceStore, 'presence store', PRESENCE_STORE_MEMBERS);
+
+/**
+ * DI token of the engine itself (Redis when REDIS_URL is set, else memory), unguarded: a provider
+ * of its own so Nest starts and stops it; readiness pings it. Everything else injects PresenceStore.
+ */
+export const PRESENCE_STORE_ENGINE = Symbol('PresenceStore engine');

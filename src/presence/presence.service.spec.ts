@@ -38,14 +38,6 @@ describe('PresenceService', () => {
     await expect(users.list({ allowedRooms: [] }, { limit: 10 })).resolves.toEqual({ users: [{ id: 'ada', name: 'ada', connections: 1, rooms: [] }], next: null });
     await expect(users.get({}, 'ada')).resolves.toMatchObject({ rooms: ['proj-x', 'secret-plans', 'team-a'] });
   });
-
-  it('turns a presence store failure into UNAVAILABLE', async () => {
-    jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
-    const presence = new MemoryPresenceStore();
-    jest.spyOn(presence, 'users').mockRejectedValue(new Error('redis down'));
-    const users = new PresenceService(presence, loadConfig({}));
-    await expect(users.list({}, { limit: 10 })).rejects.toMatchObject({ code: ErrorCode.UNAVAILABLE });
-  });
 });
 
 describe('PresenceService with PRESENCE_GRACE_MS', () => {

@@ -1,6 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
-import { storeCall } from '../common/store-call.js';
 import { AppConfig } from '../config/app-config.js';
 import type { SocketData, User } from '../contract.js';
 import { isRoomAllowed } from '../rooms/room-names.js';
@@ -37,6 +36,7 @@ function visibleTo(viewer: Viewer, user: UserSummary): UserSummary {
  * With PRESENCE_GRACE_MS, a user's last departure starts one timer here (at most one per user:
  * a newer departure replaces it); when it fires, the store says whether presence:offline is
  * still due, which it is not when the user came back meanwhile on any node.
+ * The store it is given is the guarded one (see guardPresenceStore): a failed call arrives as UNAVAILABLE.
  */
 @Injectable()
 export class PresenceService implements OnApplicationShutdown {
@@ -51,12 +51,12 @@ export class PresenceService implements OnApplicationShutdown {
   ) {}
 
   connect(socketId: string, user: User): Promise<ConnectResult> {
-    return storeCall(this.logger, 'presence store', () => this.presence.connect(socketId, user));
+    return this.presence.connect(socketId, user);
   }
 
   /** A last connection closed under a grace comes back with `pendingOffline` set: offline is not due yet. */
   async disconnect(socketId: string): Promise<DisconnectResult | undefined> {
-    const result = await storeCall(this.logger, 'presence store', () => this.presence.disconnect(socketId, this.offlineGraceMs()));
+    const result = await this.presence.disconnect(socketId, this.offlineGraceMs());
     if (result?.pendingOffline !== undefined) this.deferOffline(result.user, result.pendingOffline);
     return result;
   }
@@ -73,12 +73,12 @@ export class PresenceService implements OnApplicationShutdown {
 
   /** One page of connected users; each one's rooms are narrowed to those the viewer's `rooms` claim allows. */
   async list(viewer: Viewer, query: UserPageQuery): Promise<UserPage> {
-    const page = await storeCall(this.logger, 'presence store', () => this.presence.users(query));
+    const page = await this.presence.users(query);
     return { users: page.users.map((user) => visibleTo(viewer, user)), next: page.next };
   }
 
   find(id: string): Promise<UserSummary | undefined> {
-    return storeCall(this.logger, 'presence store', () => this.presence.user(id));
+    return this.presence.user(id);
   }
 
   async get(viewer: Viewer, id: string): Promise<UserSummary> {
@@ -94,31 +94,31 @@ export class PresenceService implements OnApplicationShutdown {
 
   /** Records that a socket joined a chat room; firstForUser: no other socket of its user is in it. */
   joinRoom(socketId: string, room: string): Promise<{ firstForUser: boolean }> {
-    return storeCall(this.logger, 'presence store', () => this.presence.join(socketId, room));
+    return this.presence.join(socketId, room);
   }
 
   /** lastForUser: no other socket of its user is left in the room. */
   leaveRoom(socketId: string, room: string): Promise<{ lastForUser: boolean }> {
-    return storeCall(this.logger, 'presence store', () => this.presence.leave(socketId, room));
+    return this.presence.leave(socketId, room);
   }
 
   /** Chat rooms with at least one connected member, cluster-wide. */
   rooms(): Promise<RoomSummary[]> {
-    return storeCall(this.logger, 'presence store', () => this.presence.rooms());
+    return this.presence.rooms();
   }
 
   /** Users with a socket in the room, cluster-wide. */
   roomMembers(room: string): Promise<User[]> {
-    return storeCall(this.logger, 'presence store', () => this.presence.roomMembers(room));
+    return this.presence.roomMembers(room);
   }
 
   /** The display name of a connected user (cheaper than find); undefined when offline. */
   connectedName(userId: string): Promise<string | undefined> {
-    return storeCall(this.logger, 'presence store', () => this.presence.connectedName(userId));
+    return this.presence.connectedName(userId);
   }
 
   connectionCount(userId: string): Promise<number> {
-    return storeCall(this.logger, 'presence store', () => this.presence.connectionCount(userId));
+    return this.presence.connectionCount(userId);
   }
 
   /**

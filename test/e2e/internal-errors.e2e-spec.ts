@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Authenticator } from '../../src/auth/credentials.js';
 import { ChatService } from '../../src/chat/chat.service.js';
 import type { ErrorBody } from '../../src/contract.js';
-import { MessageStore } from '../../src/messages/message-store.js';
+import { MESSAGE_STORE_ENGINE, type MessageStore } from '../../src/messages/message-store.js';
 import { MessagesService } from '../../src/messages/messages.service.js';
 import { RoomsService } from '../../src/rooms/rooms.service.js';
 import { ErrorCode } from '../support/acks.js';
@@ -52,7 +52,8 @@ describe('unexpected failures (e2e)', () => {
   });
 
   it('answers a failing message store with UNAVAILABLE, without its error text', async () => {
-    jest.spyOn(server.app.get(MessageStore), 'appendRoomMessage').mockRejectedValue(new Error(`db said: ${SECRET_TEXT}`));
+    // The engine fails; the guard MessageStore is provided as turns that into UNAVAILABLE.
+    jest.spyOn(server.app.get<MessageStore>(MESSAGE_STORE_ENGINE), 'appendRoomMessage').mockRejectedValue(new Error(`db said: ${SECRET_TEXT}`));
     const client = await server.connect('ada');
     await client.ok('room:join', { room: 'lobby' });
     const ack = await client.request('message:send', { room: 'lobby', text: SECRET_TEXT });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Message, MessageSendResult } from '../../src/contract.js';
-import { MessageStore } from '../../src/messages/message-store.js';
+import { MESSAGE_STORE_ENGINE } from '../../src/messages/message-store.js';
 import { SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient, within } from '../support/clients.js';
@@ -142,7 +142,7 @@ describe('database outage on SQLite (closed handle)', () => {
 
   it('answers UNAVAILABLE, broadcasts nothing, keeps serving, and recovers when the handle is reopened', async () => {
     server = await startApp({ DATABASE_URL: `sqlite:${join(dir, 'chat.db')}` });
-    const store = server.app.get(MessageStore);
+    const store: unknown = server.app.get(MESSAGE_STORE_ENGINE);
     if (!(store instanceof SqliteMessageStore)) throw new Error('expected the SQLite store');
     await outageStory(
       () => store.close(),

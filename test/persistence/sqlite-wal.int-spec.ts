@@ -45,7 +45,7 @@ describe('SQLite file store: WAL housekeeping', () => {
 
   it('loses and repeats nothing while the checkpoint worker keeps pausing the writer to restart the WAL', async () => {
     // A tiny restart threshold: the writer is paused and resumed many times during this test.
-    store = new SqliteMessageStore({ location: file, checkpoint: { intervalMs: 2, restartPages: 32 } });
+    store = new SqliteMessageStore({ location: file }, { intervalMs: 2, restartPages: 32 });
     store.open();
     const total = 3000;
     for (let written = 0; written < total; written += 50) await send(50);
