@@ -43,6 +43,8 @@ function mtimeOf(path: string): number {
  * Builds dist/ the way `npm run build` does when it is missing or older than a source file, so
  * tests that spawn `node dist/main.js` always run the current code (CI starts from a clean clone).
  */
+let building: Promise<void> | undefined;
+
 export function ensureBuilt(): Promise<void> {
   const sources = Math.max(newestSourceMtime(join(ROOT, 'src')), mtimeOf(join(ROOT, 'tsconfig.build.json')));
   if (mtimeOf(MAIN_JS) > sources) return Promise.resolve();
@@ -50,8 +52,6 @@ export function ensureBuilt(): Promise<void> {
   building ??= build().finally(() => (building = undefined));
   return building;
 }
-
-let building: Promise<void> | undefined;
 
 async function build(): Promise<void> {
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');

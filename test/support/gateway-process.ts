@@ -174,7 +174,16 @@ export class GatewayProcess {
     });
     // 'close', not 'exit': by then stdout and stderr have ended, so a test reading the output of a
     // process that stopped by itself sees all of it.
-    this.exited = new Promise((resolve) => child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal })));
+    this.exited = new Promise((resolve) => {
+      child.once('close', (code: number | null, signal: NodeJS.Signals | null) => resolve({ code, signal }));
+      // A process that could not be spawned (a missing cwd, say) never runs: it has exited.
+      child.on('error', (error) => {
+        if (child.pid !== undefined) return;
+        this.gone = true;
+        this.tail += `could not start: ${error.message}`;
+        resolve({ code: null, signal: null });
+      });
+    });
   }
 
   /** Spawns and returns at once: for a process expected to stop by itself (see exit()). */
