@@ -1,8 +1,9 @@
 /**
  * The benchmark runner: `npm run bench` (full) or `npm run bench -- --quick` (smoke).
  * Starts the gateway (dist/main.js) and the reference server as child processes, drives them
- * with load processes, and writes bench/results/<time>.json, .md and .svg plus the latest
- * numbers into docs/benchmarks.md.
+ * with load processes, and writes bench/results/<time>.json, .md and .svg (kept on this machine:
+ * bench/results/ is not in git) plus the latest numbers and chart into docs/benchmarks.md and
+ * docs/benchmarks-latest.svg.
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';

@@ -37,7 +37,7 @@ export class RunContext {
 
   /** Starts a fresh server (fresh database for the gateway) on a free port. */
   async startServer(kind: ServerKind, name: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
-    const port = await freePort();
+    const port = await freePort(this.options.listenHost);
     name = name.replace(/[^A-Za-z0-9_.-]+/g, '-');
     const dataDir = mkdtempSync(join(this.tmpDir, `${name}-`));
     const preload = kind === 'reference' ? this.referencePreload() : NO_PRELOAD;

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, isAbsolute, join, relative } from 'node:path';
 import { type Check, type Figure, messagingResults, type ScenarioResults, type Status } from './figures.js';
 import type { HeapDiff } from './heap.js';
 import type { BenchOptions } from './options.js';
@@ -377,14 +377,22 @@ export function reportMarkdown(results: BenchResults, outDir: string, chartFile:
 const START_MARKER = '<!-- bench:latest:start -->';
 const END_MARKER = '<!-- bench:latest:end -->';
 
-/** Replaces the generated part of the docs page, keeping the hand-written text around it. */
+/**
+ * Replaces the generated part of the docs page, keeping the hand-written text around it. Run
+ * files stay where the run wrote them (bench/results/ is not in git), so the page names the
+ * report without linking it, and the chart is copied beside the page (`<page>-latest.svg`).
+ */
 export function updateDocs(docsPath: string, results: BenchResults, reportPath: string, chartPath: string): void {
   const docsDir = dirname(docsPath);
+  const docsChart = join(docsDir, `${basename(docsPath, '.md')}-latest.svg`);
+  copyFileSync(chartPath, docsChart);
+  const fromRoot = relative(REPO_ROOT, reportPath);
+  const report = fromRoot.startsWith('..') || isAbsolute(fromRoot) ? basename(reportPath) : fromRoot;
   const body = [
     START_MARKER,
-    `Latest run: ${results.startedAt} (${results.mode}); full report: [${basename(reportPath)}](${relative(docsDir, reportPath)}).`,
+    `Latest run: ${results.startedAt} (${results.mode}); full report: \`${report}\`, written by the run on its machine (not in git).`,
     '',
-    summaryMarkdown(results, relative(docsDir, chartPath)),
+    summaryMarkdown(results, relative(docsDir, docsChart)),
     END_MARKER,
   ].join('\n');
   const current = existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '# Benchmarks\n\n';

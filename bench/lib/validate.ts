@@ -1,4 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
+import { eventually, WAIT_MS, within } from '../../test/support/wait.js';
 import { SioClient } from './raw-client.js';
 
 /**
@@ -31,7 +32,6 @@ export interface Validation {
 
 const HOT_EVENTS = new Set(['session', 'message:new', 'message:direct', 'ack:room:join', 'ack:message:send', 'ack:message:direct']);
 const VOLATILE_KEYS = new Set(['id', 'sentAt', 'socketId']);
-const WAIT_MS = 5000;
 
 /** Minimal driver interface both client kinds implement for the script below. */
 interface Driver {
@@ -56,14 +56,6 @@ function line(kind: string, payload: unknown): string {
   return `${kind} ${JSON.stringify(normalize(payload))}`;
 }
 
-function within<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`validation: timed out waiting for ${what}`)), WAIT_MS);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
 async function socketIoDriver(url: string, username: string, log: string[]): Promise<Driver> {
   const socket: Socket = io(url, { auth: { username }, transports: ['websocket'], reconnection: false, forceNew: true });
   socket.onAny((event: string, payload: unknown) => log.push(line(event, payload)));
@@ -72,11 +64,11 @@ async function socketIoDriver(url: string, username: string, log: string[]): Pro
       socket.once('session', () => resolve());
       socket.once('connect_error', reject);
     }),
-    `session of ${username}`,
+    `validation: session of ${username}`,
   );
   return {
     async request(event, payload) {
-      const ack: unknown = await within(socket.timeout(WAIT_MS).emitWithAck(event, payload), `ack of ${event}`);
+      const ack: unknown = await within(socket.timeout(WAIT_MS).emitWithAck(event, payload), `validation: ack of ${event}`);
       log.push(line(`ack:${event}`, ack));
       return ack;
     },
@@ -133,11 +125,7 @@ async function conversation(url: string, driver: DriverFactory): Promise<Transcr
 }
 
 async function waitForLine(log: string[], event: string): Promise<void> {
-  const until = Date.now() + WAIT_MS;
-  while (!log.some((l) => l.startsWith(`${event} `))) {
-    if (Date.now() > until) throw new Error(`validation: no ${event} arrived`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
+  await eventually(() => log.some((l) => l.startsWith(`${event} `)), `validation: ${event} arrived`);
 }
 
 /** The barrier room's member list depends on join timing; it is not part of the contract check. */

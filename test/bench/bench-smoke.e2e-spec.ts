@@ -209,4 +209,13 @@ describe('benchmark harness (quick smoke run)', () => {
     expect(docs).not.toContain('\nold\n');
     expect(docs).toContain('| Figure | Gateway | Reference |');
   });
+
+  it('links nothing from the docs page into the run files (not in git), and puts the chart beside it', () => {
+    const docs = readFileSync(docsPath, 'utf8');
+    const stem = files.find((f) => /^\d{4}-.*\d\.json$/.test(f))!.replace(/\.json$/, '');
+    expect(docs).toContain('![Ratios gateway/reference against targets](benchmarks-latest.svg)');
+    expect(readFileSync(join(outDir, 'benchmarks-latest.svg'), 'utf8')).toBe(readFileSync(join(outDir, `${stem}.svg`), 'utf8'));
+    const links = [...docs.matchAll(/\]\(([^)]+)\)/g)].map((match) => match[1]);
+    expect(links).toEqual(['benchmarks-latest.svg']);
+  });
 });

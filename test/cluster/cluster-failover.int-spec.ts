@@ -47,7 +47,7 @@ describeCluster('failover: a node is killed during a steady send load', () => {
     });
 
     await reader.waitFor('message:new', 20);
-    cluster.nodes[0]!.kill('SIGKILL');
+    cluster.nodes[0]!.signal('SIGKILL');
     await within(new Promise((resolve) => reader.socket.once('disconnect', resolve)), 'the victim client to notice');
     const lastSeen = Math.max(...reader.events('message:new').map((m) => m.seq));
     // Keep sending through the survivors for a while after the crash, then let the load finish.

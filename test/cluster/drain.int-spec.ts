@@ -30,7 +30,7 @@ describeDrain('graceful drain on SIGTERM', () => {
     await request(node.url).get('/health/ready').expect(200);
 
     const startedAt = Date.now();
-    node.kill('SIGTERM');
+    node.signal('SIGTERM');
     const notices = await Promise.all(clients.map((c) => c.waitFor('server:draining')));
     const delays = notices.map((n: DrainingEvent) => n.reconnectAfterMs);
     for (const delay of delays) expect(delay).toBeGreaterThan(0);
@@ -53,7 +53,7 @@ describeDrain('graceful drain on SIGTERM', () => {
     // The other node was not touched by the drain.
     await expect(moving.ok('room:join', { room: 'd-room' })).resolves.toMatchObject({ room: 'd-room' });
     moving.close();
-    leaver.kill('SIGTERM');
+    leaver.signal('SIGTERM');
     await expect(within(leaver.exited, 'an idle node to exit', GRACE_MS + 5000)).resolves.toEqual({ code: 0, signal: null });
   }, 60_000);
 });

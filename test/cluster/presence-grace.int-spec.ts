@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
-import { closeAll, connect, type TestClient, within } from '../support/clients.js';
+import { closeAll, connect, type TestClient } from '../support/clients.js';
 import { type Cluster, startCluster } from '../support/cluster.js';
 import { missingServices } from '../support/services.js';
-import { eventually } from '../support/suite.js';
+import { eventually, within } from '../support/wait.js';
 
 const missing = await missingServices();
 const describeCluster = missing ? describe.skip : describe;
@@ -103,16 +103,11 @@ describeCluster('presence grace when the owing node stops during the grace', () 
     await watcher.waitFor('presence:online');
     ada.close();
     await departed(surviving!.url, 'h-ada');
-    stopping!.kill('SIGTERM');
+    stopping!.signal('SIGTERM');
     await expect(within(stopping!.exited, 'the stopping node to exit', 15_000)).resolves.toEqual({ code: 0, signal: null });
     await expect(watcher.waitFor('presence:offline', 1, 30_000)).resolves.toEqual({ user: { id: 'h-ada', name: 'h-ada' } });
     // The sweep logs after announcing what it removed: past that line, the watcher has it all.
-    await within(
-      (async () => {
-        while (surviving!.logs(/removed the sockets and pending offlines/).length === 0) await new Promise((r) => setTimeout(r, 100));
-      })(),
-      'the sweep log line',
-    );
+    await eventually(() => surviving!.logs(/removed the sockets and pending offlines/).length > 0, 'the sweep log line is written');
     await watcher.barrier();
     expect(presence(watcher)).toEqual(['online h-ada', 'offline h-ada']);
   }, 60_000);

@@ -2,9 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Message } from '../../src/contract.js';
-import { closeAll, connect, type TestClient, within } from '../support/clients.js';
+import { closeAll, connect, type TestClient } from '../support/clients.js';
 import { type Cluster, startCluster } from '../support/cluster.js';
 import { missingServices, reachable } from '../support/services.js';
+import { eventually, WAIT_MS, within } from '../support/wait.js';
 
 const missing = await missingServices();
 const describeOutage = missing ? describe.skip : describe;
@@ -20,7 +21,7 @@ class PrivateRedis {
     this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
-    await within(this.until(true), `redis-server on ${this.port} to accept connections`);
+    await eventually(async () => reachable('127.0.0.1', this.port), `redis-server on ${this.port} accepts connections`, WAIT_MS, 50);
   }
 
   async stop(): Promise<void> {
@@ -30,25 +31,14 @@ class PrivateRedis {
     child.kill('SIGKILL');
     await within(exited, 'redis-server to exit');
   }
-
-  private async until(up: boolean): Promise<void> {
-    while ((await reachable('127.0.0.1', this.port)) !== up) await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 async function readyStatus(url: string): Promise<number> {
   return (await request(url).get('/health/ready')).status;
 }
 
-async function until(what: string, check: () => Promise<boolean>, ms = 15_000): Promise<void> {
-  await within(
-    (async () => {
-      while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 100));
-    })(),
-    what,
-    ms,
-  );
-}
+/** Outage and recovery take the nodes' reconnect and health intervals. */
+const RECOVERY_MS = 15_000;
 
 describeOutage('Redis outage and recovery', () => {
   const redis = new PrivateRedis(16_379 + Math.floor(Math.random() * 1000));
@@ -81,18 +71,23 @@ describeOutage('Redis outage and recovery', () => {
     for (const c of [ada, cat, bob]) await c.ok('room:join', { room: 'r-room', historyLimit: 0 });
 
     await redis.stop();
-    await until('node A to report not ready', async () => (await readyStatus(nodeA!.url)) === 503);
+    await eventually(async () => (await readyStatus(nodeA!.url)) === 503, 'node A reports not ready', RECOVERY_MS, 100);
 
     const during = await ada.ok<{ message: Message }>('message:send', { room: 'r-room', text: 'during the outage' });
     await expect(cat.waitFor('message:new')).resolves.toEqual(during.message);
 
     await redis.start();
-    for (const node of [nodeA!, nodeB!]) await until(`${node.url} to be ready again`, async () => (await readyStatus(node.url)) === 200);
+    for (const node of [nodeA!, nodeB!]) await eventually(async () => (await readyStatus(node.url)) === 200, `${node.url} is ready again`, RECOVERY_MS, 100);
     // Redis came back empty: each node re-registers its own sockets by itself.
-    await until('presence to be rebuilt', async () => {
-      const users = (await request(nodeB!.url).get('/users')).body as { users?: Array<{ id: string }> };
-      return (users.users ?? []).map((u) => u.id).sort().join() === 'r-ada,r-bob,r-cat';
-    });
+    await eventually(
+      async () => {
+        const users = (await request(nodeB!.url).get('/users')).body as { users?: Array<{ id: string }> };
+        return (users.users ?? []).map((u) => u.id).sort().join() === 'r-ada,r-bob,r-cat';
+      },
+      'presence is rebuilt',
+      RECOVERY_MS,
+      100,
+    );
 
     const after = await ada.ok<{ message: Message }>('message:send', { room: 'r-room', text: 'after recovery' });
     await expect(bob.waitFor('message:new')).resolves.toEqual(after.message);

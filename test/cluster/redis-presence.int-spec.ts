@@ -5,7 +5,7 @@ import { loadConfig } from '../../src/config/app-config.js';
 import { RedisConnections } from '../../src/redis/redis-connections.js';
 import type { DisconnectResult } from '../../src/presence/presence-store.js';
 import { RedisPresenceStore } from '../../src/presence/redis-presence.store.js';
-import { within } from '../support/clients.js';
+import { eventually, within } from '../support/wait.js';
 import { describePresenceStoreContract, type PresenceStoreFixture } from '../support/presence-store.contract.js';
 import { missingServices, REDIS_URL, uniqueName } from '../support/services.js';
 
@@ -74,13 +74,7 @@ if (!missing) describePresenceStoreContract('Redis', redisFixture);
       await dying.store.connect('d2', { id: 'stays', name: 'Stays' });
       // The dying node stops heartbeating (as if killed); its key expires after NODE_TTL_MS.
       await dying.store.onApplicationShutdown();
-      await within(
-        (async () => {
-          while (heard[0]!.length + heard[1]!.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
-        })(),
-        'the survivors to sweep the dead node',
-        10_000,
-      );
+      await eventually(() => heard[0]!.length + heard[1]!.length >= 2, 'the survivors have swept the dead node', 10_000);
       const all = [...heard[0]!, ...heard[1]!].sort((a, b) => (a.user.id < b.user.id ? -1 : 1));
       expect(all).toEqual([
         { user: { id: 'gone', name: 'Gone' }, lastConnection: true, leftRooms: ['lobby'] },
@@ -107,11 +101,9 @@ if (!missing) describePresenceStoreContract('Redis', redisFixture);
     };
     const reconnect = async (): Promise<void> => {
       await commands.connect();
-      await within(
-        (async () => {
-          while ((await node.store.users({ limit: 10 })).users.map((u) => u.id).join() !== 'kept') await new Promise((resolve) => setTimeout(resolve, 50));
-        })(),
-        'the node to re-synchronise its presence',
+      await eventually(
+        async () => (await node.store.users({ limit: 10 })).users.map((u) => u.id).join() === 'kept',
+        'the node has re-synchronised its presence',
       );
     };
     try {
@@ -142,13 +134,7 @@ const GRACE_MS = 60_000;
 
 /** Resolves once the survivors together have heard `count` expiry departures. */
 async function heardAtLeast(heard: DisconnectResult[][], count: number, what: string): Promise<void> {
-  await within(
-    (async () => {
-      while (heard.flat().length < count) await new Promise((resolve) => setTimeout(resolve, 100));
-    })(),
-    what,
-    10_000,
-  );
+  await eventually(() => heard.flat().length >= count, what, 10_000);
 }
 
 (missing ? describe.skip : describe)('RedisPresenceStore: pending offlines across nodes', () => {
@@ -194,14 +180,8 @@ async function heardAtLeast(heard: DisconnectResult[][], count: number, what: st
       const survivorToken = (await survivors[0]!.store.disconnect('s-left', GRACE_MS))!.pendingOffline!;
       // The dying node stops (as if killed) before its grace timers fire.
       await dying.store.onApplicationShutdown();
-      await heardAtLeast(heard, 1, 'the survivors to sweep the dead node');
-      await within(
-        (async () => {
-          while ((await redis.sismember(`${prefix}:nodes`, 'dying')) === 1) await new Promise((resolve) => setTimeout(resolve, 100));
-        })(),
-        'the dead node to be forgotten',
-        10_000,
-      );
+      await heardAtLeast(heard, 1, 'the survivors have swept the dead node');
+      await eventually(async () => (await redis.sismember(`${prefix}:nodes`, 'dying')) === 0, 'the dead node is forgotten', 10_000);
       expect(heard.flat()).toEqual([{ user: { id: 'gone', name: 'GONE' }, lastConnection: true, leftRooms: [] }]);
       expect(await redis.exists(`${prefix}:n{dying}:pending`, `${prefix}:u{gone}:offline`)).toBe(0);
       expect(await survivors[0]!.store.settleOffline('left-again', survivorToken)).toBe(true);
@@ -229,12 +209,7 @@ async function heardAtLeast(heard: DisconnectResult[][], count: number, what: st
       await commands.quit();
       await ended;
       await commands.connect();
-      await within(
-        (async () => {
-          while ((await redis.exists(`${prefix}:u{gone}:offline`)) === 0) await new Promise((resolve) => setTimeout(resolve, 50));
-        })(),
-        'the node to put its pending offline back',
-      );
+      await eventually(async () => (await redis.exists(`${prefix}:u{gone}:offline`)) === 1, 'the node has put its pending offline back');
       expect(await redis.hkeys(`${prefix}:n{resyncing}:pending`)).toEqual(['gone']);
       expect(await node.store.settleOffline('resumed', resumed)).toBe(false);
       expect(await node.store.settleOffline('gone', gone)).toBe(true);

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Message, RoomJoinResult } from '../../src/contract.js';
 import { closeAll, connect, type TestClient, within } from '../support/clients.js';
 import { type ContainerStores, containerStores } from './container-stores.js';
-import { buildArgs, freePort, podman, podmanAvailable, podmanLogged, podmanOk, pollUntil } from './podman.js';
+import { freePort } from '../support/gateway-process.js';
+import { eventually } from '../support/wait.js';
+import { buildArgs, podman, podmanAvailable, podmanLogged, podmanOk } from './podman.js';
 
 /**
  * Builds the real Dockerfile with podman, runs the image on the host network and checks what an
@@ -66,7 +68,7 @@ describe('gateway container image (podman)', () => {
   it('declares a health check against /health that turns healthy', async () => {
     const check = await podmanOk(['image', 'inspect', IMAGE, '--format', '{{json .Config.Healthcheck.Test}}']);
     expect(JSON.parse(check).join(' ')).toContain('/health');
-    await pollUntil(async () => (await podman(['healthcheck', 'run', name])).code === 0, 'the container health check to pass', 60_000);
+    await eventually(async () => (await podman(['healthcheck', 'run', name])).code === 0, 'the container health check passes', 60_000, 250);
     const status = await podmanOk(['inspect', name, '--format', '{{.State.Health.Status}}']);
     expect(status).toBe('healthy');
   }, 90_000);

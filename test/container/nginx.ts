@@ -2,7 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, pollUntil } from './podman.js';
+import { freePort } from '../support/gateway-process.js';
+import { eventually } from '../support/wait.js';
 
 export const NGINX_BIN = process.env.NGINX_BIN ?? 'nginx';
 
@@ -49,12 +50,12 @@ export async function startNginx(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = `http://127.0.0.1:${listenPort}`;
   try {
-    await pollUntil(
+    await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
         return fetch(`${url}/nginx-health`).then((r) => r.ok, () => false);
       },
-      'nginx to answer /nginx-health',
+      'nginx answers /nginx-health',
       10_000,
       100,
     );

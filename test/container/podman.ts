@@ -1,6 +1,5 @@
 import { execFile, spawn } from 'node:child_process';
 import { createWriteStream, existsSync, readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 
 export interface CommandResult {
   code: number;
@@ -71,24 +70,3 @@ export function buildArgs(tag: string, contextDir: string): string[] {
   return [...args, contextDir];
 }
 
-/** A TCP port that was free a moment ago (the container binds it on the host network). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Polls `check` until it returns true; fails after `ms`, naming what it waited for. */
-export async function pollUntil(check: () => Promise<boolean>, what: string, ms: number, everyMs = 250): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, everyMs));
-  }
-  throw new Error(`timed out after ${ms} ms waiting for ${what}`);
-}

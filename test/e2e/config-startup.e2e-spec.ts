@@ -1,42 +1,21 @@
 import { beforeAll, describe, expect, it } from '@jest/globals';
-import { type ChildProcess, spawn } from 'node:child_process';
 import request from 'supertest';
-import { within } from '../support/clients.js';
-import { ensureBuilt, MAIN_JS, ROOT } from '../support/dist.js';
+import { ensureBuilt } from '../support/dist.js';
+import { type ExitStatus, GatewayProcess } from '../support/gateway-process.js';
 
 /** Generous: a start loads the whole app, and other work may share the two cores. */
 const PROCESS_WAIT_MS = 30_000;
 
-interface Exit {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  stdout: string;
-  stderr: string;
-}
-
 /** The environment of a fresh deployment: no variable of this machine's shell leaks in. */
-function cleanEnv(env: Record<string, string>): NodeJS.ProcessEnv {
-  return { PATH: process.env.PATH, DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'info', ...env };
-}
+const FRESH: Record<string, string> = { DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'info' };
 
-function start(env: Record<string, string>): { child: ChildProcess; exited: Promise<Exit>; output: () => string } {
-  const child = spawn(process.execPath, [MAIN_JS], { cwd: ROOT, env: cleanEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const exited = new Promise<Exit>((resolve) => {
-    child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr }));
-  });
-  return { child, exited, output: () => stdout + stderr };
-}
-
-async function exitOf(env: Record<string, string>): Promise<Exit> {
-  const { child, exited } = start(env);
+async function exitOf(env: Record<string, string>): Promise<ExitStatus & { stdout: string; stderr: string }> {
+  const server = GatewayProcess.spawn({ ...FRESH, ...env }, { baseEnv: 'bare' });
   try {
-    return await within(exited, 'the process to stop on bad configuration', PROCESS_WAIT_MS);
+    const status = await server.exit(PROCESS_WAIT_MS);
+    return { ...status, stdout: server.stdout, stderr: server.stderr };
   } finally {
-    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.kill();
   }
 }
 
@@ -80,25 +59,16 @@ describe('start-up configuration (spawns node dist/main.js)', () => {
   }, 2 * PROCESS_WAIT_MS);
 
   it('starts with a good configuration, serves /health and logs where it listens', async () => {
-    const { child, exited, output } = start({ PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: 'key-not-in-logs' });
+    const server = await GatewayProcess.start(
+      { ...FRESH, PORT: '0', HOST: '127.0.0.1', ADMIN_API_KEY: 'key-not-in-logs' },
+      { baseEnv: 'bare', readyTimeoutMs: PROCESS_WAIT_MS },
+    );
     try {
-      const url = await within(
-        new Promise<string>((resolve, reject) => {
-          const look = (): void => {
-            const match = /"url":"(http:\/\/[^"]+)"/.exec(output());
-            if (match) resolve(match[1]!.replace('[::1]', '127.0.0.1'));
-          };
-          child.stdout!.on('data', look);
-          void exited.then((exit) => reject(new Error(`exited early with ${exit.code}: ${exit.stderr}`)));
-        }),
-        'the listening log line',
-        PROCESS_WAIT_MS,
-      );
-      await request(url).get('/health').expect(200);
-      expect(output()).not.toContain('key-not-in-logs');
+      expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      await request(server.url).get('/health').expect(200);
+      expect(server.lines.join('\n')).not.toContain('key-not-in-logs');
     } finally {
-      child.kill('SIGTERM');
-      await within(exited, 'the process to stop on SIGTERM', PROCESS_WAIT_MS);
+      await server.stop(PROCESS_WAIT_MS);
     }
   }, 3 * PROCESS_WAIT_MS);
 });

@@ -2,8 +2,9 @@ import { afterEach, beforeAll, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Ack, Message, MessagePage, MessageSendResult, RoomJoinResult } from '../../src/contract.js';
 import { closeAll, connect, type TestClient, within } from '../support/clients.js';
+import { ensureBuilt } from '../support/dist.js';
+import { GatewayProcess } from '../support/gateway-process.js';
 import { describeEachDurableDatabase } from './support/databases.js';
-import { ensureBuilt, ServerProcess } from './support/server-process.js';
 
 const ROOM = 'crash';
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
@@ -12,26 +13,26 @@ beforeAll(ensureBuilt, 120_000);
 
 describeEachDurableDatabase('crash recovery: SIGKILL of a real server process', (database) => {
   const clients: TestClient[] = [];
-  const servers: ServerProcess[] = [];
+  const servers: GatewayProcess[] = [];
 
   afterEach(async () => {
     closeAll(clients.splice(0));
     for (const server of servers.splice(0)) await server.stop();
   });
 
-  async function start(databaseUrl: string): Promise<ServerProcess> {
-    const server = await ServerProcess.start({ DATABASE_URL: databaseUrl });
+  async function start(databaseUrl: string): Promise<GatewayProcess> {
+    const server = await GatewayProcess.start({ DATABASE_URL: databaseUrl });
     servers.push(server);
     return server;
   }
 
-  async function client(server: ServerProcess, name: string): Promise<TestClient> {
+  async function client(server: GatewayProcess, name: string): Promise<TestClient> {
     const c = await connect(server.url, name);
     clients.push(c);
     return c;
   }
 
-  async function storedHistory(server: ServerProcess): Promise<Message[]> {
+  async function storedHistory(server: GatewayProcess): Promise<Message[]> {
     const page = await request(server.url).get(`/rooms/${ROOM}/messages`).query({ limit: 100 }).expect(200);
     return (page.body as MessagePage<Message>).messages;
   }

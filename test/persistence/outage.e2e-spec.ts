@@ -7,7 +7,8 @@ import type { Message, MessageSendResult } from '../../src/contract.js';
 import { MESSAGE_STORE_ENGINE } from '../../src/messages/message-store.js';
 import { SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
 import { type RunningApp, startApp } from '../support/app.js';
-import { closeAll, connect, type TestClient, within } from '../support/clients.js';
+import { closeAll, connect, type TestClient } from '../support/clients.js';
+import { eventually } from '../support/wait.js';
 import { describePostgres, POSTGRES_URL, TestSchema, withSearchPath } from './support/postgres.js';
 import { TcpProxy } from './support/tcp-proxy.js';
 
@@ -36,13 +37,7 @@ async function readiness(): Promise<number> {
 }
 
 async function untilReady(): Promise<void> {
-  await within(
-    (async () => {
-      while ((await readiness()) !== 200) await new Promise((r) => setTimeout(r, 100));
-    })(),
-    'readiness to come back after the database did',
-    RECOVERY_MS,
-  );
+  await eventually(async () => (await readiness()) === 200, 'readiness comes back after the database did', RECOVERY_MS, 100);
 }
 
 /**

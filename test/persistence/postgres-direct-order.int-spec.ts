@@ -3,7 +3,7 @@ import pg from 'pg';
 import { conversationKey } from '../../src/messages/message-store.js';
 import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { newMessageId } from '../../src/messages/message-id.js';
-import { WAIT_MS } from '../support/clients.js';
+import { eventually } from '../support/wait.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
 
 /**
@@ -34,16 +34,18 @@ describePostgres('PostgreSQL direct messages commit in pk order per conversation
   const draft = (text: string) => ({ id: newMessageId(Date.now()), sentAt: new Date().toISOString(), from: ada, to: bob, text });
 
   /** Resolves once some backend waits on an advisory lock (the store's insert, queued behind ours). */
-  async function aBackendWaitsForTheConversation(ms = WAIT_MS): Promise<void> {
-    const deadline = Date.now() + ms;
-    while (Date.now() < deadline) {
-      const rows = await schema.query<{ waiting: number }>(
-        "SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
-      );
-      if (rows[0]!.waiting > 0) return;
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
-    throw new Error(`timed out after ${ms} ms waiting for the second insert to wait for the first one to commit`);
+  async function aBackendWaitsForTheConversation(): Promise<void> {
+    await eventually(
+      async () => {
+        const rows = await schema.query<{ waiting: number }>(
+          "SELECT count(*)::int AS waiting FROM pg_locks WHERE locktype = 'advisory' AND NOT granted",
+        );
+        return rows[0]!.waiting > 0;
+      },
+      'the second insert waits for the first one to commit',
+      undefined,
+      20,
+    );
   }
 
   it('holds a second insert until the first one commits, so pages never skip', async () => {

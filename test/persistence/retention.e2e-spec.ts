@@ -8,7 +8,8 @@ import { createMessageStore } from '../../src/messages/message-store.factory.js'
 import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
 import { type RunningApp, startApp } from '../support/app.js';
-import { closeAll, connect, type TestClient, within } from '../support/clients.js';
+import { closeAll, connect, type TestClient } from '../support/clients.js';
+import { eventually } from '../support/wait.js';
 import { describeEachDurableDatabase } from './support/databases.js';
 
 Logger.overrideLogger(false);
@@ -48,12 +49,7 @@ describeEachDurableDatabase('HISTORY_RETENTION_DAYS', (database) => {
       const res = await request(app!.url).get(`/rooms/${ROOM}/messages`).expect(200);
       return (res.body as MessagePage<Message>).messages.map((m) => m.text);
     };
-    await within(
-      (async () => {
-        while ((await roomTexts()).length !== 2) await new Promise((r) => setTimeout(r, 50));
-      })(),
-      'the start-up prune',
-    );
+    await eventually(async () => (await roomTexts()).length === 2, 'the start-up prune is done', undefined, 50);
     expect(await roomTexts()).toEqual(['new 4', 'new 5']);
     await request(app.url).get(`/rooms/${ROOM}`).expect(200).expect((res) => expect(res.body.lastSeq).toBe(5));
     const reader = await connect(app.url, 'bob');

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import BetterSqlite3 from 'better-sqlite3';
 import { LATEST_SCHEMA_VERSION } from '../../src/database/migrations.js';
-import { ensureBuilt, freePort, ServerProcess } from './support/server-process.js';
+import { ensureBuilt } from '../support/dist.js';
+import { freePort, GatewayProcess } from '../support/gateway-process.js';
 
 const SECRET = 'pa55-w0rd-never-printed';
 const STACK_LINE = /^\s+at /m;
 
 describe('start-up with DATABASE_URL (real process)', () => {
   let dir: string;
-  const running: ServerProcess[] = [];
+  const running: GatewayProcess[] = [];
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'chat-startup-'));
@@ -23,11 +24,11 @@ describe('start-up with DATABASE_URL (real process)', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   async function failedStart(databaseUrl: string): Promise<string> {
-    const result = await ServerProcess.spawn({ DATABASE_URL: databaseUrl }, { cwd: dir }).exit();
-    expect(result.code).toBe(1);
-    expect(result.stderr + result.stdout).not.toMatch(STACK_LINE);
-    expect(result.stderr + result.stdout).not.toContain(SECRET);
-    return result.stderr;
+    const server = GatewayProcess.spawn({ DATABASE_URL: databaseUrl }, { cwd: dir });
+    expect(await server.exit()).toEqual({ code: 1, signal: null });
+    expect(server.stderr + server.stdout).not.toMatch(STACK_LINE);
+    expect(server.stderr + server.stdout).not.toContain(SECRET);
+    return server.stderr;
   }
 
   it('refuses a URL with another scheme, naming the variable but not its value', async () => {
@@ -51,9 +52,9 @@ describe('start-up with DATABASE_URL (real process)', () => {
 
   it('defaults to ./data/chat.db in WAL mode, creating the directory, and migrates once', async () => {
     const cwd = mkdtempSync(join(dir, 'default-'));
-    running.push(await ServerProcess.start({ DATABASE_URL: undefined }, { cwd }));
+    running.push(await GatewayProcess.start({ DATABASE_URL: undefined }, { cwd }));
     await running.pop()!.stop();
-    running.push(await ServerProcess.start({ DATABASE_URL: undefined }, { cwd }));
+    running.push(await GatewayProcess.start({ DATABASE_URL: undefined }, { cwd }));
     const db = new BetterSqlite3(join(cwd, 'data', 'chat.db'), { readonly: true, fileMustExist: true });
     try {
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');

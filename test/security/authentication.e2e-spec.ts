@@ -5,8 +5,8 @@ import { ConfigError, loadConfig } from '../../src/config/app-config.js';
 import type { AuthRefreshResult } from '../../src/contract.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, refusedConnect, type TestClient, within } from '../support/clients.js';
+import { GatewayProcess } from '../support/gateway-process.js';
 import { RawSocket } from './support/raw-socket.js';
-import { ServerProcess } from './support/server-process.js';
 import {
   type Claims,
   ecKeyPair,
@@ -58,7 +58,7 @@ describe('authentication', () => {
     });
 
     it('open mode logs a warning at start that anyone can claim any name', async () => {
-      const server = await ServerProcess.start({});
+      const server = await GatewayProcess.start();
       try {
         const warnings = server.entries.filter((e) => e.level === 40 && typeof e.msg === 'string' && e.msg.includes('AUTH_MODE=open'));
         expect(warnings).toHaveLength(1);

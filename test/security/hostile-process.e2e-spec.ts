@@ -3,10 +3,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Ack, DirectMessage, Message, MessagePage, MessageSendResult } from '../../src/contract.js';
 import { connect, type TestClient, within } from '../support/clients.js';
+import { GatewayProcess } from '../support/gateway-process.js';
+import { defaultLimits } from '../support/test-limits.js';
 import { emitNoAck, eventually } from '../support/suite.js';
 import { type Frame, RawSocket, socketEvents } from './support/raw-socket.js';
 import { startFlooder } from './support/flooder.js';
-import { ServerProcess } from './support/server-process.js';
 import { fragmentFlood, TcpClient } from './support/tcp-websocket.js';
 import { HS_SECRET, inSeconds, sign, unsignedToken } from './support/tokens.js';
 
@@ -28,7 +29,7 @@ describe('hostile input against the server process', () => {
   const secrets = new Set<string>([HS_SECRET, adminKey, adminUiPassword]);
   const clients: TestClient[] = [];
   const raws: RawSocket[] = [];
-  let server: ServerProcess;
+  let server: GatewayProcess;
   let warmRss = 0;
 
   async function token(sub: string, claims: Record<string, unknown> = {}): Promise<string> {
@@ -75,7 +76,17 @@ describe('hostile input against the server process', () => {
   }
 
   beforeAll(async () => {
-    server = await ServerProcess.start({
+    server = await GatewayProcess.start({
+      // The limits a client meets in production; only those counted per address stay raised, as
+      // every client here connects from 127.0.0.1.
+      ...defaultLimits(
+        'RATE_LIMIT_PER_SECOND',
+        'RATE_LIMIT_BURST',
+        'TYPING_RATE_LIMIT_PER_SECOND',
+        'TYPING_RATE_LIMIT_BURST',
+        'MAX_CONNECTIONS_PER_USER',
+        'MAX_ROOMS_PER_SOCKET',
+      ),
       JWT_SECRET: HS_SECRET,
       ADMIN_API_KEY: adminKey,
       ADMIN_UI: 'true',
@@ -238,13 +249,11 @@ describe('hostile input against the server process', () => {
       await r.next((f) => typeof f === 'string' && f.startsWith('40{'), 'a CONNECT answer');
       r.close();
       const bearer = `Bearer ${await token('reader')}`;
-      await within(
-        (async () => {
-          while ((await request(server.url).get(`/users/${user}`).set('Authorization', bearer)).status !== 404) {
-            await new Promise((resolve) => setTimeout(resolve, 50));
-          }
-        })(),
-        `${user} to be gone from presence`,
+      await eventually(
+        async () => (await request(server.url).get(`/users/${user}`).set('Authorization', bearer)).status === 404,
+        `${user} is gone from presence`,
+        undefined,
+        50,
       );
       await assertServes();
     });
@@ -391,7 +400,7 @@ describe('hostile input against the server process', () => {
       const rss = server.rssBytes();
       expect(rss).toBeLessThan(warmRss + RSS_MARGIN_BYTES);
 
-      const log = server.log;
+      const log = server.lines.join('\n');
       expect(log).not.toMatch(/unhandled|uncaught/i);
       const severe = server.entries.filter((e) => typeof e.level !== 'number' || e.level >= 50);
       expect(severe).toEqual([]);
@@ -412,10 +421,10 @@ describe('hostile input against the server process', () => {
 describe('an unhandled promise rejection in the server process', () => {
   const probe = `probe-rejection-${randomUUID()}`;
   const preload = `process.on('SIGUSR2', () => { Promise.reject(new Error('${probe}')); });`;
-  let server: ServerProcess;
+  let server: GatewayProcess;
 
   beforeAll(async () => {
-    server = await ServerProcess.start({ NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(preload).toString('base64')}` });
+    server = await GatewayProcess.start({ NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(preload).toString('base64')}` });
   }, 60_000);
 
   afterAll(async () => {
@@ -423,7 +432,7 @@ describe('an unhandled promise rejection in the server process', () => {
   });
 
   it('is logged as an error with its stack, and the process keeps serving', async () => {
-    process.kill(server.pid, 'SIGUSR2');
+    server.signal('SIGUSR2');
     const logged = (): Array<Record<string, unknown>> => server.entries.filter((e) => e.msg === 'unhandled promise rejection; the process keeps serving');
     await eventually(() => logged().length === 1 || !server.alive, 'the rejection to be logged');
     expect(server.alive).toBe(true);

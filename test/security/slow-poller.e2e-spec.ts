@@ -3,9 +3,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import request from 'supertest';
 import type { MessagePage, Message } from '../../src/contract.js';
 import { connect } from '../support/clients.js';
+import { GatewayProcess, type MemorySample } from '../support/gateway-process.js';
 import { eventually } from '../support/suite.js';
 import { RawPoller, type StalledPoll } from './support/raw-polling.js';
-import { type RetainedMemory, ServerProcess } from './support/server-process.js';
 
 const MiB = 1024 * 1024;
 /** MAX_BUFFERED_BYTES's default, which the first server keeps. */
@@ -39,12 +39,12 @@ const POLL_PATIENCE_MS = 3000;
  * that, depending on how it was allocated, shows in `arrayBuffers` only. Counting a buffer twice
  * only makes the bound stricter.
  */
-function retained(memory: RetainedMemory): number {
+function retained(memory: MemorySample): number {
   return memory.heapUsed + memory.external + memory.arrayBuffers;
 }
 
 /** Stores the archive; returns the length of one page as a reply packet carries it. */
-async function fillArchive(server: ServerProcess): Promise<number> {
+async function fillArchive(server: GatewayProcess): Promise<number> {
   const writer = await connect(server.url, 'archivist');
   try {
     await writer.ok('room:join', { room: ROOM, historyLimit: 0 });
@@ -78,7 +78,7 @@ interface AttackOptions {
  * it keeps a poll open and, when repolling, opens the next one as soon as the previous one is
  * answered, until the server ends the session or has nothing more to send.
  */
-async function neverReadingPoller(server: ServerProcess, username: string, options: AttackOptions): Promise<Attack> {
+async function neverReadingPoller(server: GatewayProcess, username: string, options: AttackOptions): Promise<Attack> {
   const poller = await RawPoller.open(server.url);
   expect(await poller.send(`40${JSON.stringify({ username })}`)).toBe(200);
   await poller.collect((p) => p.startsWith('42["session"'), 1, 'the session event');
@@ -106,7 +106,7 @@ function hangUp(attack: Attack): void {
 }
 
 describe('a long-polling client that never reads (server process)', () => {
-  let server: ServerProcess;
+  let server: GatewayProcess;
   let replyChars = 0;
   const attacks: Attack[] = [];
 
@@ -114,7 +114,7 @@ describe('a long-polling client that never reads (server process)', () => {
 
   describe('with MAX_BUFFERED_BYTES at its default (1 MiB)', () => {
     beforeAll(async () => {
-      server = await ServerProcess.start(BIG_MESSAGES, { memoryProbe: true });
+      server = await GatewayProcess.start(BIG_MESSAGES, { probe: true });
       replyChars = await fillArchive(server);
     }, 60_000);
     afterAll(() => server?.stop());
@@ -124,14 +124,14 @@ describe('a long-polling client that never reads (server process)', () => {
       const warmUp = await neverReadingPoller(server, 'warm-up-poller', REPOLLING);
       await eventually(() => sessionGone(warmUp.poller), 'the warm-up session to be closed');
       hangUp(warmUp);
-      const before = retained(await server.retainedMemory());
+      const before = retained(await server.memory());
 
       const attack = await neverReadingPoller(server, 'never-reads', REPOLLING);
       attacks.push(attack);
       expect(attack.polls[0]!.head).not.toMatch(/^content-encoding:/im);
       await eventually(() => sessionGone(attack.poller), 'the never-reading session to be closed');
       // Measured while the attacker still holds every connection open, unread.
-      const after = retained(await server.retainedMemory());
+      const after = retained(await server.memory());
       expect(after - before).toBeLessThan(DEFAULT_MAX_BUFFERED_BYTES + 1 * MiB);
 
       // The server's own measure when it closed the sessions: at most the limit plus one reply.
@@ -148,7 +148,7 @@ describe('a long-polling client that never reads (server process)', () => {
   describe('with POLLING_WRITE_TIMEOUT_MS', () => {
     beforeAll(async () => {
       // A limit far above one reply: only the write timeout can end this session.
-      server = await ServerProcess.start({ ...BIG_MESSAGES, MAX_BUFFERED_BYTES: String(256 * MiB), POLLING_WRITE_TIMEOUT_MS: '1000' }, { memoryProbe: true });
+      server = await GatewayProcess.start({ ...BIG_MESSAGES, MAX_BUFFERED_BYTES: String(256 * MiB), POLLING_WRITE_TIMEOUT_MS: '1000' }, { probe: true });
       await fillArchive(server);
     }, 60_000);
     afterAll(() => server?.stop());
@@ -165,7 +165,7 @@ describe('a long-polling client that never reads (server process)', () => {
       const warmUp = await neverReadingPoller(server, `warm-up-${name}`, { replies: 1, headers, repoll: false });
       await eventually(() => sessionGone(warmUp.poller), 'the warm-up session to be closed', 10_000);
       hangUp(warmUp);
-      const before = retained(await server.retainedMemory());
+      const before = retained(await server.memory());
       const closedBefore = writeTimeouts();
 
       const attack = await neverReadingPoller(server, `never-reads-${name}`, { replies: 1, headers, repoll: false });
@@ -173,7 +173,7 @@ describe('a long-polling client that never reads (server process)', () => {
       expect(attack.polls[0]!.head.includes('Content-Encoding: gzip')).toBe(headers === GZIP);
       // Pings alone would end it only after PING_INTERVAL_MS + PING_TIMEOUT_MS (45 s).
       await eventually(() => sessionGone(attack.poller), 'the write timeout to close the session', 10_000);
-      const after = retained(await server.retainedMemory());
+      const after = retained(await server.memory());
       expect(after - before).toBeLessThan(1 * MiB);
       expect(writeTimeouts()).toBe(closedBefore + 1);
       await request(server.url).get('/health').expect(200);

@@ -2,6 +2,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../src/bootstrap.js';
 import { loadConfig } from '../../src/config/app-config.js';
+import { TEST_LIMITS } from './test-limits.js';
 
 export interface RunningApp {
   app: INestApplication;
@@ -16,18 +17,7 @@ export const TEST_ENV: Record<string, string> = {
   LOG_LEVEL: 'silent',
   DATABASE_URL: 'sqlite::memory:',
   ADMIN_API_KEY: 'test-admin-key',
-  RATE_LIMIT_PER_SECOND: '100000',
-  RATE_LIMIT_BURST: '100000',
-  TYPING_RATE_LIMIT_PER_SECOND: '100000',
-  TYPING_RATE_LIMIT_BURST: '100000',
-  REST_RATE_PER_SECOND: '100000',
-  REST_RATE_BURST: '100000',
-  ADMIN_REST_RATE_PER_SECOND: '100000',
-  ADMIN_REST_RATE_BURST: '100000',
-  MAX_CONNECTIONS_PER_USER: '100',
-  ADMIN_UI_LOGIN_FAILURES_PER_MINUTE: '100000',
-  HANDSHAKE_RATE_PER_SECOND: '100000',
-  HANDSHAKE_RATE_BURST: '100000',
+  ...TEST_LIMITS,
 };
 
 /** Starts the real application on an ephemeral port, exactly as main.ts does. */

@@ -1,20 +1,12 @@
 import { io, type Socket } from 'socket.io-client';
 import type { Ack, ClientToServerEvents, ServerToClientEvents, SessionEvent } from '../../src/contract.js';
+import { WAIT_MS, within } from './wait.js';
+
+export { WAIT_MS, within } from './wait.js';
 
 export type ChatClientSocket = Socket<ServerToClientEvents, ClientToServerEvents>;
 type EventName = keyof ServerToClientEvents;
 type EventPayload<E extends EventName> = Parameters<ServerToClientEvents[E]>[0];
-
-export const WAIT_MS = 5000;
-
-/** Rejects after `ms` with a message saying what was awaited. */
-export function within<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 /** A client that records every event it receives, so tests can count deliveries exactly. */
 export class TestClient {

@@ -16,22 +16,12 @@ export interface Cluster {
 export async function startCluster(size: number, extraEnv: Record<string, string> = {}): Promise<Cluster> {
   const database = await createTestDatabase('chat_cluster');
   const prefix = uniqueName('test');
+  // Over GatewayProcess's test environment, TEST_LIMITS among it.
   const env: Record<string, string> = {
     DATABASE_URL: database.url,
     REDIS_URL,
     REDIS_PREFIX: prefix,
     ADMIN_API_KEY: CLUSTER_ADMIN_KEY,
-    RATE_LIMIT_PER_SECOND: '100000',
-    RATE_LIMIT_BURST: '100000',
-    TYPING_RATE_LIMIT_PER_SECOND: '100000',
-    TYPING_RATE_LIMIT_BURST: '100000',
-    REST_RATE_PER_SECOND: '100000',
-    REST_RATE_BURST: '100000',
-    ADMIN_REST_RATE_PER_SECOND: '100000',
-    ADMIN_REST_RATE_BURST: '100000',
-    MAX_CONNECTIONS_PER_USER: '100',
-    HANDSHAKE_RATE_PER_SECOND: '100000',
-    HANDSHAKE_RATE_BURST: '100000',
     NODE_TTL_MS: '2000',
     SHUTDOWN_GRACE_MS: '2000',
     ...extraEnv,
@@ -45,7 +35,7 @@ export async function startCluster(size: number, extraEnv: Record<string, string
   try {
     for (let i = 0; i < size; i += 1) await addNode(`node-${String.fromCharCode(97 + i)}`);
   } catch (error) {
-    await Promise.all(nodes.map((node) => node.stop()));
+    await Promise.all(nodes.map((node) => node.kill()));
     await database.drop();
     throw error;
   }
@@ -54,7 +44,7 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     env,
     addNode,
     async stop() {
-      await Promise.all(nodes.map((node) => node.stop()));
+      await Promise.all(nodes.map((node) => node.kill()));
       await database.drop();
       await deleteKeys(env.REDIS_URL ?? REDIS_URL, prefix);
     },

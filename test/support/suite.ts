@@ -3,19 +3,12 @@ import type { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import type { Ack, Message, MessagePage } from '../../src/contract.js';
 import { type RunningApp, startApp } from './app.js';
-import { type ConnectOptions, connect, refusedConnect, type TestClient, WAIT_MS, within } from './clients.js';
+import { type ConnectOptions, connect, refusedConnect, type TestClient } from './clients.js';
+import { eventually, WAIT_MS, within } from './wait.js';
+
+export { eventually } from './wait.js';
 
 export const ADMIN_KEY = 'test-admin-key';
-
-/** Resolves once `check` returns true; polls a server-side condition, with a timeout and a reason. */
-export async function eventually(check: () => Promise<boolean> | boolean, what: string, ms = WAIT_MS): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting until ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 /** A room's whole history over REST, paging backwards with beforeSeq, in seq order. */
 export async function roomHistory(url: string, room: string): Promise<Message[]> {

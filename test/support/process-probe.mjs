@@ -1,27 +1,28 @@
-/**
- * Preloaded into both servers (`node --import probe.js ...`) when the runner starts them with an
- * IPC channel. It answers memory questions after a full GC and records CPU profiles or heap
- * snapshots of a chosen window, so neither server needs code of its own for the benchmark.
- */
+// Preloaded into a server process (`node --expose-gc --import <this file> ...`) when
+// test/support/gateway-process.ts starts it with an IPC channel, for the tests and the benchmark
+// alike. It answers memory questions after full garbage collections (what the process still
+// holds, without the allocator slack RSS counts) and records CPU profiles or heap snapshots of a
+// chosen window, so no server needs code of its own for being measured. Plain JavaScript: Node
+// loads it as it is, from the tests (which run TypeScript sources) and from the benchmark's build.
+// The messages are ProbeRequest / ProbeMessage in gateway-process.ts.
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { writeHeapSnapshot } from 'node:v8';
-import type { ProbeReply, ProbeRequest } from './probe-protocol.js';
 
 const session = new Session();
 let profiling = false;
 
-async function answer(request: ProbeRequest): Promise<ProbeReply> {
+async function answer(request) {
   switch (request.kind) {
     case 'memory': {
-      const gc = (globalThis as { gc?: () => void }).gc;
+      const gc = globalThis.gc;
       if (request.collect && gc) {
         // Twice: the first pass can leave garbage that only finalizers released.
         gc();
         gc();
       }
-      const usage = process.memoryUsage();
-      return { kind: 'memory', rss: usage.rss, heapUsed: usage.heapUsed, heapTotal: usage.heapTotal, external: usage.external };
+      const { rss, heapUsed, heapTotal, external, arrayBuffers } = process.memoryUsage();
+      return { kind: 'memory', rss, heapUsed, heapTotal, external, arrayBuffers };
     }
     case 'profile-start':
       if (!profiling) session.connect();
@@ -41,14 +42,16 @@ async function answer(request: ProbeRequest): Promise<ProbeReply> {
     case 'heap-snapshot':
       writeHeapSnapshot(request.path);
       return { kind: 'done' };
+    default:
+      throw new Error(`unknown probe request ${JSON.stringify(request)}`);
   }
 }
 
 if (process.send) {
-  process.on('message', (message: { seq: number; request: ProbeRequest }) => {
+  process.on('message', (message) => {
     answer(message.request).then(
       (reply) => process.send?.({ seq: message.seq, ok: true, reply }),
-      (error: unknown) => process.send?.({ seq: message.seq, ok: false, error: String(error) }),
+      (error) => process.send?.({ seq: message.seq, ok: false, error: String(error) }),
     );
   });
   // The channel must not keep a server alive that is asked to stop.
