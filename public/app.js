@@ -1,6 +1,5 @@
 // Demo client for the v1 socket.io contract (src/contract.ts, docs/asyncapi.yaml).
 // Every piece of user-supplied text reaches the page through textContent, never as HTML.
-/* global io */
 
 const ACK_TIMEOUT_MS = 5000;
 const TYPING_IDLE_MS = 2500;

@@ -145,7 +145,7 @@ export class SioClient {
 
   /** `chunk` is only valid during this call (it is the shared read buffer): copy what outlives it. */
   private onData(chunk: Buffer): void {
-    let buffer = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
+    const buffer = this.rest ? Buffer.concat([this.rest, chunk]) : chunk;
     this.rest = undefined;
     let offset = 0;
     if (this.state === 'upgrading') {

@@ -76,13 +76,11 @@ export class ChatIoAdapter extends IoAdapter {
   }
 
   /** Shared by every socket: socket.io calls any-listeners with the socket as `this`. */
-  private readonly dispatch = (function (this: ChatIoAdapter) {
-    const adapter = this;
+  private readonly dispatch = ((adapter: ChatIoAdapter) =>
     // socket.io also accepts numeric event names from the wire; answers always name a string.
-    return function onEvent(this: Socket, event: string | number, ...args: unknown[]): void {
+    function onEvent(this: Socket, event: string | number, ...args: unknown[]): void {
       adapter.handle(this, String(event), args);
-    };
-  }).call(this);
+    })(this);
 
   private handle(socket: Socket, event: string, args: unknown[]): void {
     const startedAt = performance.now();

@@ -216,7 +216,7 @@ export class GatewayProcess {
       );
     } catch (error) {
       await server.kill();
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.lines.join('\n') || server.tail}`);
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.lines.join('\n') || server.tail}`, { cause: error });
     }
     return server;
   }
