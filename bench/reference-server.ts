@@ -64,7 +64,14 @@ io.on('connection', (socket: Socket) => {
   socket.on('message:send', (payload: MessageSendPayload, ack: Reply<MessageSendResult>) => {
     const seq = (seqByRoom.get(payload.room) ?? 0) + 1;
     seqByRoom.set(payload.room, seq);
-    const message: Message = { id: randomUUID(), room: payload.room, seq, from: user, text: payload.text, sentAt: new Date().toISOString() };
+    const message: Message = {
+      id: randomUUID(),
+      room: payload.room,
+      seq,
+      from: user,
+      text: payload.text,
+      sentAt: new Date().toISOString(),
+    };
     if (payload.clientMsgId !== undefined) message.clientMsgId = payload.clientMsgId;
     socket.to(payload.room).emit('message:new', message);
     ack({ ok: true, data: { message } });

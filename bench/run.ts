@@ -57,7 +57,9 @@ function automaticNotes(ctx: RunContext, scenarios: ScenarioResults): void {
       "Diagnostic run (--reference-with-gateway-modules): the reference also loaded the gateway's module graph, so both servers carried the same heap of code. These are not the figures the targets define.",
     );
   }
-  ctx.note('The gateway runs with PRESENCE_BROADCAST=false: presence:online goes to every socket, O(n^2) while thousands connect, and the reference has no presence.');
+  ctx.note(
+    'The gateway runs with PRESENCE_BROADCAST=false: presence:online goes to every socket, O(n^2) while thousands connect, and the reference has no presence.',
+  );
 }
 
 interface OutputTarget {
@@ -96,7 +98,11 @@ function rerender(options: BenchOptions, file: string): void {
   for (const scenario of messagingResults(results.scenarios)) {
     scenario.profiles = scenario.profiles.map((p) =>
       existsSync(p.path)
-        ? summarizeProfile(p.path, { server: p.server, scenario: p.scenario, deliveries: p.deliveries }, gatewayRootOf(results.options.gatewayEntry ?? GATEWAY_ENTRY))
+        ? summarizeProfile(
+            p.path,
+            { server: p.server, scenario: p.scenario, deliveries: p.deliveries },
+            gatewayRootOf(results.options.gatewayEntry ?? GATEWAY_ENTRY),
+          )
         : p,
     );
   }
@@ -132,17 +138,25 @@ async function main(options: BenchOptions): Promise<number> {
   if (options.scenarios.includes('validate')) {
     try {
       results.validation = await runValidation(ctx);
-      ctx.say(`validation: ${results.validation.passed ? 'passed' : 'FAILED'}; ${results.validation.extraEvents.join(', ') || 'no extra events'}`);
+      ctx.say(
+        `validation: ${results.validation.passed ? 'passed' : 'FAILED'}; ${results.validation.extraEvents.join(', ') || 'no extra events'}`,
+      );
       if (!results.validation.passed) {
         failures += 1;
-        for (const m of [...results.validation.hotPathDifferences, ...results.validation.gateway.mismatches, ...results.validation.reference.mismatches]) ctx.say(`  ${m}`);
+        for (const m of [
+          ...results.validation.hotPathDifferences,
+          ...results.validation.gateway.mismatches,
+          ...results.validation.reference.mismatches,
+        ])
+          ctx.say(`  ${m}`);
       }
     } catch (error) {
       results.validationError = errorMessage(error);
       failures += 1;
       ctx.say(`validation FAILED: ${results.validationError}`);
     }
-    const rawBroken = results.validation && !(results.validation.gateway.rawMatchesSocketIoClient && results.validation.reference.rawMatchesSocketIoClient);
+    const rawBroken =
+      results.validation && !(results.validation.gateway.rawMatchesSocketIoClient && results.validation.reference.rawMatchesSocketIoClient);
     if (rawBroken) throw new Error('the raw load client disagrees with socket.io-client: no figure would be trustworthy');
   }
   const definitions = messagingDefinitions(ctx);
@@ -173,10 +187,15 @@ async function main(options: BenchOptions): Promise<number> {
   results.checks = computeChecks(scenarios, Math.max(...options.idleSteps), options.clusterConnections);
   results.finishedAt = new Date().toISOString();
   results.durationSeconds = Math.round((Date.parse(results.finishedAt) - ctx.startedAt.getTime()) / 1000);
-  const { jsonPath, reportPath, chartPath } = writeOutputs({ outDir: options.outDir, stamp: ctx.stamp, docsPath: options.docsPath }, results);
+  const { jsonPath, reportPath, chartPath } = writeOutputs(
+    { outDir: options.outDir, stamp: ctx.stamp, docsPath: options.docsPath },
+    results,
+  );
   for (const f of results.figures) {
     const ratio = Number.isFinite(f.ratio.median) ? f.ratio.median.toFixed(2) : 'n/a';
-    ctx.say(`${f.status.toUpperCase().padEnd(7)} ${f.label}: ratio ${ratio}${f.target ? ` (target ${f.target.op} ${f.target.value})` : ''}`);
+    ctx.say(
+      `${f.status.toUpperCase().padEnd(7)} ${f.label}: ratio ${ratio}${f.target ? ` (target ${f.target.op} ${f.target.value})` : ''}`,
+    );
   }
   for (const c of results.checks) ctx.say(`${c.status.toUpperCase().padEnd(7)} ${c.label}: ${c.value}`);
   ctx.say(`wrote ${jsonPath}, ${reportPath}, ${chartPath}${options.docsPath ? ` and ${options.docsPath}` : ''}`);

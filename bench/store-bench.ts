@@ -191,7 +191,9 @@ async function benchmark(subject: Subject): Promise<Row[]> {
   // Warm-up: prepared statements, page cache, JIT.
   await closedLoop(subject.store, 1_000, roomSend, () => undefined);
   rows.push(await measure(subject, 'room, closed loop x100', (record) => closedLoop(subject.store, CLOSED_LOOP_INSERTS, roomSend, record)));
-  rows.push(await measure(subject, 'direct, closed loop x100', (record) => closedLoop(subject.store, CLOSED_LOOP_INSERTS, directSend, record)));
+  rows.push(
+    await measure(subject, 'direct, closed loop x100', (record) => closedLoop(subject.store, CLOSED_LOOP_INSERTS, directSend, record)),
+  );
   rows.push(
     await measure(subject, `room, paced ${subject.pacedRate}/s`, (record) =>
       pacedLoop(subject.store, roomSend, subject.pacedRate, PACED_SECONDS, record),
@@ -290,7 +292,10 @@ async function main(): Promise<void> {
   Logger.overrideLogger(['warn', 'error']);
   const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
   const subjects: Array<[string, () => Promise<Subject | string>]> = [
-    ['memory', async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined })],
+    [
+      'memory',
+      async () => ({ name: 'memory', store: new MemoryMessageStore(), flushes: [], pacedRate: 5_000, close: async () => undefined }),
+    ],
     ['sqlite file (WAL)', async () => sqliteSubject('sqlite file (WAL)', join(dir, 'bench.db'))],
     ['sqlite :memory:', async () => sqliteSubject('sqlite :memory:', ':memory:')],
     ['postgres', postgresSubject],

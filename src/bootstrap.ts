@@ -55,7 +55,7 @@ interface RestCorsOptions {
 function enableRestCors(app: INestApplication, config: AppConfig): void {
   if (config.production && config.corsOrigins === undefined) {
     new NestLogger('Origins').warn(
-      'NODE_ENV=production without CORS_ORIGINS: browser pages are refused (this server\'s own demo page included); ' +
+      "NODE_ENV=production without CORS_ORIGINS: browser pages are refused (this server's own demo page included); " +
         'set CORS_ORIGINS to the origins that may connect, e.g. CORS_ORIGINS=https://chat.example.com,https://app.example.com',
     );
   }
@@ -68,7 +68,12 @@ function enableRestCors(app: INestApplication, config: AppConfig): void {
 export async function createApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true, bodyParser: false });
   app.useLogger(app.get(Logger));
-  assertRestAccessDeclared(app.get(DiscoveryService).getControllers().flatMap(({ metatype }) => (metatype ? [metatype as Type] : [])));
+  assertRestAccessDeclared(
+    app
+      .get(DiscoveryService)
+      .getControllers()
+      .flatMap(({ metatype }) => (metatype ? [metatype as Type] : [])),
+  );
   app.disable('x-powered-by');
   app.use(requestLogger(config));
   useBodyParsers(app);

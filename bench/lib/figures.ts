@@ -90,7 +90,10 @@ function figure(
   };
 }
 
-function perServer<T extends { repetition: number }>(runs: Record<ServerKind, T[]>, pick: (run: T) => number): Record<ServerKind, Array<{ repetition: number; value: number }>> {
+function perServer<T extends { repetition: number }>(
+  runs: Record<ServerKind, T[]>,
+  pick: (run: T) => number,
+): Record<ServerKind, Array<{ repetition: number; value: number }>> {
   const map = (list: T[]): Array<{ repetition: number; value: number }> => list.map((r) => ({ repetition: r.repetition, value: pick(r) }));
   return { gateway: map(runs.gateway), reference: map(runs.reference) };
 }
@@ -99,11 +102,46 @@ function messagingFigures(name: MessagingName, result: MessagingResult): Figure[
   const fixed = result.fixedLoad.runs;
   const latency = (pick: (w: WindowResult) => number) => perServer(fixed, pick);
   return [
-    figure(`cpu.${name}`, name, `CPU per delivered message (${result.title})`, 'us', 'lower', latency((w) => w.cpuMicrosPerDelivery)),
-    figure(`saturation.${name}`, name, `Deliveries/s at saturation (${result.title})`, '/s', 'higher', perServer(result.saturation, (r) => r.saturatedPerSec)),
-    figure(`latency-p50.${name}`, name, `Latency p50 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p50Ms)),
-    figure(`latency-p99.${name}`, name, `Latency p99 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p99Ms)),
-    figure(`latency-p999.${name}`, name, `Latency p99.9 at fixed load (${result.title})`, 'ms', 'lower', latency((w) => w.latency.p999Ms)),
+    figure(
+      `cpu.${name}`,
+      name,
+      `CPU per delivered message (${result.title})`,
+      'us',
+      'lower',
+      latency((w) => w.cpuMicrosPerDelivery),
+    ),
+    figure(
+      `saturation.${name}`,
+      name,
+      `Deliveries/s at saturation (${result.title})`,
+      '/s',
+      'higher',
+      perServer(result.saturation, (r) => r.saturatedPerSec),
+    ),
+    figure(
+      `latency-p50.${name}`,
+      name,
+      `Latency p50 at fixed load (${result.title})`,
+      'ms',
+      'lower',
+      latency((w) => w.latency.p50Ms),
+    ),
+    figure(
+      `latency-p99.${name}`,
+      name,
+      `Latency p99 at fixed load (${result.title})`,
+      'ms',
+      'lower',
+      latency((w) => w.latency.p99Ms),
+    ),
+    figure(
+      `latency-p999.${name}`,
+      name,
+      `Latency p99.9 at fixed load (${result.title})`,
+      'ms',
+      'lower',
+      latency((w) => w.latency.p999Ms),
+    ),
     figure(
       `cpu-shared-load.${name}`,
       name,
@@ -155,9 +193,30 @@ export function computeFigures(results: ScenarioResults): Figure[] {
   const idle = results.idle;
   if (idle) {
     figures.push(
-      figure('memory-rss.idle', 'idle', 'Memory per idle connection (RSS slope)', 'B', 'lower', perServer(idle.runs, (r) => r.rssPerConnection)),
-      figure('memory-heap.idle', 'idle', 'Memory per idle connection (heap slope)', 'B', 'lower', perServer(idle.runs, (r) => r.heapPerConnection)),
-      figure('connect-rate.idle', 'idle', 'Connection rate (handshake to session)', '/s', 'higher', perServer(idle.runs, (r) => r.connectRate)),
+      figure(
+        'memory-rss.idle',
+        'idle',
+        'Memory per idle connection (RSS slope)',
+        'B',
+        'lower',
+        perServer(idle.runs, (r) => r.rssPerConnection),
+      ),
+      figure(
+        'memory-heap.idle',
+        'idle',
+        'Memory per idle connection (heap slope)',
+        'B',
+        'lower',
+        perServer(idle.runs, (r) => r.heapPerConnection),
+      ),
+      figure(
+        'connect-rate.idle',
+        'idle',
+        'Connection rate (handshake to session)',
+        '/s',
+        'higher',
+        perServer(idle.runs, (r) => r.connectRate),
+      ),
     );
   }
   return figures;
@@ -172,7 +231,11 @@ export function computeChecks(results: ScenarioResults, expectedIdle: number, ex
       label: `${expectedIdle} idle connections on one gateway process, held`,
       value: hold ? `${hold.connections} held ${hold.seconds}s, ${hold.drops} drops, ${hold.answered} answered afterwards` : 'not run',
       target: `${expectedIdle} connections, zero drops`,
-      status: !hold ? 'missing' : hold.connections >= expectedIdle && hold.drops === 0 && hold.answered === hold.connections ? 'pass' : 'fail',
+      status: !hold
+        ? 'missing'
+        : hold.connections >= expectedIdle && hold.drops === 0 && hold.answered === hold.connections
+          ? 'pass'
+          : 'fail',
     });
   }
   const cluster = results.cluster?.runs.find((r) => r.server === 'gateway');

@@ -125,7 +125,9 @@ export class LoadPool {
     const lane = Math.max(1, Math.ceil(concurrency / this.workers.length));
     const started = performance.now();
     const results = await Promise.all(
-      this.workers.map((w, i) => (perWorker[i]!.length ? w.call({ kind: 'connect', specs: perWorker[i]!, concurrency: lane, timeoutMs }) : undefined)),
+      this.workers.map((w, i) =>
+        perWorker[i]!.length ? w.call({ kind: 'connect', specs: perWorker[i]!, concurrency: lane, timeoutMs }) : undefined,
+      ),
     );
     const elapsedMs = performance.now() - started;
     const done = results.filter((r) => r !== undefined);
@@ -140,12 +142,18 @@ export class LoadPool {
     };
   }
 
-  async join(joins: Array<{ id: number; room: string }>, concurrency: number, timeoutMs = 30_000): Promise<{ joined: number; failed: number; errors: string[]; elapsedMs: number }> {
+  async join(
+    joins: Array<{ id: number; room: string }>,
+    concurrency: number,
+    timeoutMs = 30_000,
+  ): Promise<{ joined: number; failed: number; errors: string[]; elapsedMs: number }> {
     const perWorker = this.split(joins);
     const lane = Math.max(1, Math.ceil(concurrency / this.workers.length));
     const started = performance.now();
     const results = await Promise.all(
-      this.workers.map((w, i) => (perWorker[i]!.length ? w.call({ kind: 'join', joins: perWorker[i]!, concurrency: lane, timeoutMs }) : undefined)),
+      this.workers.map((w, i) =>
+        perWorker[i]!.length ? w.call({ kind: 'join', joins: perWorker[i]!, concurrency: lane, timeoutMs }) : undefined,
+      ),
     );
     const done = results.filter((r) => r !== undefined);
     return {
@@ -199,7 +207,12 @@ export class LoadPool {
   }
 
   /** Counts deliveries of something the runner triggers itself (e.g. an announcement over REST). */
-  async observe(phase: number, expected: number, trigger: () => Promise<void>, waitMs: number): Promise<Omit<PhaseSummary, 'sent' | 'expected' | 'skipped'>> {
+  async observe(
+    phase: number,
+    expected: number,
+    trigger: () => Promise<void>,
+    waitMs: number,
+  ): Promise<Omit<PhaseSummary, 'sent' | 'expected' | 'skipped'>> {
     await Promise.all(this.workers.map((w) => w.call({ kind: 'phase', phase })));
     await trigger();
     const until = performance.now() + waitMs;

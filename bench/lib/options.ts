@@ -64,7 +64,10 @@ export interface BenchOptions {
   referenceWithGatewayModules: boolean;
 }
 
-const FULL: Omit<BenchOptions, 'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'gatewayEnv' | 'gatewayEntry' | 'referenceWithGatewayModules'> = {
+const FULL: Omit<
+  BenchOptions,
+  'mode' | 'scenarios' | 'outDir' | 'docsPath' | 'gatewayEnv' | 'gatewayEntry' | 'referenceWithGatewayModules'
+> = {
   repetitions: 3,
   destinations: 8,
   listenHost: '0.0.0.0',
@@ -148,7 +151,10 @@ const USAGE = `Usage: npm run bench -- [options]
 
 function list(value: string | undefined, flag: string): string[] {
   if (!value) throw new Error(`${flag} needs a value\n${USAGE}`);
-  return value.split(',').map((s) => s.trim()).filter(Boolean);
+  return value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
 }
 
 function scenarioList(value: string | undefined, flag: string): ScenarioName[] {

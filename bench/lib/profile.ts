@@ -62,9 +62,15 @@ const LIBRARY_RULES: Array<[RegExp, string]> = [
   [/node_modules\/@nestjs\//, 'NestJS'],
   [/node_modules\/rxjs\//, 'RxJS'],
   [/node_modules\/(class-validator|class-transformer|validator|libphonenumber-js)\//, 'class-validator/transformer'],
-  [/node_modules\/(pino|pino-std-serializers|nestjs-pino|pino-http|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|on-exit-leak-free|atomic-sleep)\//, 'logging (pino)'],
+  [
+    /node_modules\/(pino|pino-std-serializers|nestjs-pino|pino-http|sonic-boom|thread-stream|fast-redact|quick-format-unescaped|on-exit-leak-free|atomic-sleep)\//,
+    'logging (pino)',
+  ],
   // `debug` is on the list because socket.io and engine.io call it on every packet.
-  [/node_modules\/(socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|@socket\.io\/[^/]+|bufferutil|utf-8-validate|base64id|debug|ms)\//, 'socket.io/engine.io/ws'],
+  [
+    /node_modules\/(socket\.io|socket\.io-parser|socket\.io-adapter|engine\.io|engine\.io-parser|ws|@socket\.io\/[^/]+|bufferutil|utf-8-validate|base64id|debug|ms)\//,
+    'socket.io/engine.io/ws',
+  ],
   [/node_modules\/(better-sqlite3|pg|pg-[^/]+|ioredis|@ioredis\/[^/]+|redis-parser|cluster-key-slot|denque)\//, 'store drivers'],
   [/node_modules\/(express|router|body-parser|finalhandler|send|serve-static|on-finished|raw-body)\//, 'express'],
   [/node_modules\/prom-client\//, 'metrics (prom-client)'],
@@ -107,7 +113,8 @@ function shortLocation(frame: CallFrame): string {
   if (!frame.url) return '(native)';
   const url = frame.url.replace(/^file:\/\//, '');
   const modules = url.lastIndexOf('node_modules/');
-  const short = modules >= 0 ? url.slice(modules + 'node_modules/'.length) : (relativeTo(REPO_ROOT, frame.url) ?? url.replace(/^.*\/(dist\/)/, '$1'));
+  const short =
+    modules >= 0 ? url.slice(modules + 'node_modules/'.length) : (relativeTo(REPO_ROOT, frame.url) ?? url.replace(/^.*\/(dist\/)/, '$1'));
   return `${short}:${frame.lineNumber + 1}`;
 }
 

@@ -55,7 +55,17 @@ function run(command: string, args: string[], cwd = REPO_ROOT): string | undefin
 export function describeEnvironment(gatewayEntry: string): Environment {
   const gatewayRoot = gatewayRootOf(gatewayEntry);
   const versions: Record<string, string> = { node: process.versions.node };
-  for (const name of ['socket.io', 'engine.io', 'ws', '@nestjs/core', '@nestjs/platform-socket.io', 'better-sqlite3', 'pg', 'ioredis', '@socket.io/redis-adapter']) {
+  for (const name of [
+    'socket.io',
+    'engine.io',
+    'ws',
+    '@nestjs/core',
+    '@nestjs/platform-socket.io',
+    'better-sqlite3',
+    'pg',
+    'ioredis',
+    '@socket.io/redis-adapter',
+  ]) {
     versions[name] = packageVersion(name);
   }
   const status = run('git', ['status', '--porcelain', '--', 'src'], gatewayRoot);
@@ -93,7 +103,9 @@ function range(s: Spread, unit: string): string {
   if (!Number.isFinite(s.median)) return 'n/a';
   const values = s.values.filter((v) => Number.isFinite(v));
   const suffix = unit === 'B' ? '' : ` ${unit}`;
-  return values.length > 1 ? `${num(s.median, unit)}${suffix} (${num(s.min, unit)}-${num(s.max, unit)})` : `${num(s.median, unit)}${suffix}`;
+  return values.length > 1
+    ? `${num(s.median, unit)}${suffix} (${num(s.min, unit)}-${num(s.max, unit)})`
+    : `${num(s.median, unit)}${suffix}`;
 }
 
 function ratioText(s: Spread): string {
@@ -129,7 +141,10 @@ export function ratioChart(figures: Figure[], title: string): string {
   const plotWidth = 520;
   const row = 26;
   const top = 50;
-  const maxRatio = Math.min(6, Math.max(2, ...shown.map((f) => (Number.isFinite(f.ratio.max) ? f.ratio.max : 0)), ...shown.map((f) => f.target?.value ?? 0)) * 1.1);
+  const maxRatio = Math.min(
+    6,
+    Math.max(2, ...shown.map((f) => (Number.isFinite(f.ratio.max) ? f.ratio.max : 0)), ...shown.map((f) => f.target?.value ?? 0)) * 1.1,
+  );
   const x = (v: number): number => labelWidth + (Math.min(v, maxRatio) / maxRatio) * plotWidth;
   const height = top + shown.length * row + 40;
   const parts: string[] = [
@@ -147,14 +162,21 @@ export function ratioChart(figures: Figure[], title: string): string {
     const y = top + i * row;
     const label = f.label.length > 70 ? `${f.label.slice(0, 69)}~` : f.label;
     parts.push(`<text x="${labelWidth - 8}" y="${y + 15}" text-anchor="end">${escapeXml(label)}</text>`);
-    parts.push(`<rect x="${labelWidth}" y="${y + 4}" width="${Math.max(1, x(f.ratio.median) - labelWidth)}" height="${row - 10}" fill="${STATUS_COLOR[f.status]}"/>`);
+    parts.push(
+      `<rect x="${labelWidth}" y="${y + 4}" width="${Math.max(1, x(f.ratio.median) - labelWidth)}" height="${row - 10}" fill="${STATUS_COLOR[f.status]}"/>`,
+    );
     if (Number.isFinite(f.ratio.min) && f.ratio.max > f.ratio.min) {
       parts.push(`<line x1="${x(f.ratio.min)}" y1="${y + 12}" x2="${x(f.ratio.max)}" y2="${y + 12}" stroke="#222" stroke-width="1.5"/>`);
     }
-    if (f.target) parts.push(`<line x1="${x(f.target.value)}" y1="${y + 1}" x2="${x(f.target.value)}" y2="${y + row - 3}" stroke="#000" stroke-width="2.5"/>`);
+    if (f.target)
+      parts.push(
+        `<line x1="${x(f.target.value)}" y1="${y + 1}" x2="${x(f.target.value)}" y2="${y + row - 3}" stroke="#000" stroke-width="2.5"/>`,
+      );
     // The label goes right of everything drawn on the row, so no tick or range line crosses it.
     const rightmost = Math.max(f.ratio.median, Number.isFinite(f.ratio.max) ? f.ratio.max : 0, f.target?.value ?? 0);
-    parts.push(`<text x="${x(rightmost) + 6}" y="${y + 15}">${f.ratio.median.toFixed(2)}${f.ratio.median > maxRatio ? ' (off scale)' : ''}</text>`);
+    parts.push(
+      `<text x="${x(rightmost) + 6}" y="${y + 15}">${f.ratio.median.toFixed(2)}${f.ratio.median > maxRatio ? ' (off scale)' : ''}</text>`,
+    );
   });
   parts.push('</svg>\n');
   return parts.join('\n');
@@ -163,7 +185,12 @@ export function ratioChart(figures: Figure[], title: string): string {
 // ---- detail sections ----
 
 function messagingSection(result: MessagingResult): string {
-  const lines = [`### ${result.title}`, '', `${result.connectionsPerServer} connections per server; each send is delivered to ${result.fanout}.`, ''];
+  const lines = [
+    `### ${result.title}`,
+    '',
+    `${result.connectionsPerServer} connections per server; each send is delivered to ${result.fanout}.`,
+    '',
+  ];
   if (result.error) lines.push(`**Failed:** ${result.error}`, '');
   lines.push('Saturation (last step with delivered/offered >= 0.99 and p99 <= 250 ms):', '');
   lines.push('| Repetition | Server | Saturation deliveries/s | Steps (offered/s: result) |', '|---|---|---|---|');
@@ -195,11 +222,18 @@ function idleSection(results: ScenarioResults): string {
   if (!idle) return '';
   const lines = ['### Idle connections', ''];
   if (idle.error) lines.push(`**Failed:** ${idle.error}`, '');
-  lines.push('| Repetition | Server | RSS B/connection | Heap B/connection | Connections/s | Connect p99 ms | Points (connections: RSS MiB / heap MiB) |', '|---|---|---|---|---|---|---|');
+  lines.push(
+    '| Repetition | Server | RSS B/connection | Heap B/connection | Connections/s | Connect p99 ms | Points (connections: RSS MiB / heap MiB) |',
+    '|---|---|---|---|---|---|---|',
+  );
   for (const kind of ['gateway', 'reference'] as const) {
     for (const r of idle.runs[kind]) {
-      const points = r.points.map((p) => `${p.connections}: ${(p.rss / 2 ** 20).toFixed(0)}/${(p.heapUsed / 2 ** 20).toFixed(0)}`).join(', ');
-      lines.push(`| ${r.repetition} | ${kind} | ${Math.round(r.rssPerConnection)} | ${Math.round(r.heapPerConnection)} | ${Math.round(r.connectRate)} | ${r.connectLatencyP99Ms} | ${points} |`);
+      const points = r.points
+        .map((p) => `${p.connections}: ${(p.rss / 2 ** 20).toFixed(0)}/${(p.heapUsed / 2 ** 20).toFixed(0)}`)
+        .join(', ');
+      lines.push(
+        `| ${r.repetition} | ${kind} | ${Math.round(r.rssPerConnection)} | ${Math.round(r.heapPerConnection)} | ${Math.round(r.connectRate)} | ${r.connectLatencyP99Ms} | ${points} |`,
+      );
     }
   }
   lines.push('');
@@ -226,7 +260,10 @@ function heapComparison(gateway: HeapDiff, reference: HeapDiff): string {
     })
     .filter((row) => Math.abs(row.extra) >= 30)
     .sort((a, b) => b.extra - a.extra)
-    .map((row) => `| ${row.name.replace(/\|/g, '\\|')} | ${row.g.countPerConnection} | ${row.r.countPerConnection} | ${Math.round(row.extra)} |`);
+    .map(
+      (row) =>
+        `| ${row.name.replace(/\|/g, '\\|')} | ${row.g.countPerConnection} | ${row.r.countPerConnection} | ${Math.round(row.extra)} |`,
+    );
   return [
     `Heap per idle connection, gateway minus reference: ${gateway.bytesPerConnection - reference.bytesPerConnection} B ` +
       `(${gateway.bytesPerConnection} vs ${reference.bytesPerConnection} B, snapshot diffs over ${gateway.addedConnections} connections):`,
@@ -275,7 +312,9 @@ function clusterSection(results: ScenarioResults): string {
     if (run.nodeStats.length) {
       lines.push('| Node | Connections | RSS MiB | Heap MiB | CPU s (ramp) | CPU s (announcements) |', '|---|---|---|---|---|---|');
       for (const n of run.nodeStats) {
-        lines.push(`| ${n.name} | ${n.connections} | ${(n.rssBytes / 2 ** 20).toFixed(0)} | ${(n.heapUsedBytes / 2 ** 20).toFixed(0)} | ${n.rampCpuSeconds.toFixed(1)} | ${n.announceCpuSeconds.toFixed(2)} |`);
+        lines.push(
+          `| ${n.name} | ${n.connections} | ${(n.rssBytes / 2 ** 20).toFixed(0)} | ${(n.heapUsedBytes / 2 ** 20).toFixed(0)} | ${n.rampCpuSeconds.toFixed(1)} | ${n.announceCpuSeconds.toFixed(2)} |`,
+        );
       }
       lines.push('');
     }
@@ -286,7 +325,10 @@ function clusterSection(results: ScenarioResults): string {
 function profileSection(profiles: ProfileSummary[], outDir: string): string {
   if (profiles.length === 0) return '';
   const lines = ['## CPU profiles', ''];
-  lines.push('Sampled in-process (V8 inspector, the same profiler as `node --cpu-prof`) during an extra window (at the fixed load unless the table below names another offered load); self time by library:', '');
+  lines.push(
+    'Sampled in-process (V8 inspector, the same profiler as `node --cpu-prof`) during an extra window (at the fixed load unless the table below names another offered load); self time by library:',
+    '',
+  );
   const categories = [...new Set(profiles.flatMap((p) => p.categories.map((c) => c.category)))];
   lines.push(`| Category | ${profiles.map((p) => `${p.server} ${p.scenario} self % (incl. %)`).join(' | ')} |`);
   lines.push(`|---|${profiles.map(() => '---').join('|')}|`);
@@ -305,9 +347,13 @@ function profileSection(profiles: ProfileSummary[], outDir: string): string {
   }
   lines.push('', '(Profiling adds its own overhead; compare the two servers, not these with the CPU figures above.)', '');
   for (const p of profiles.filter((x) => x.server === 'gateway')) {
-    lines.push(`Top self time, gateway, ${p.scenario} (${p.busyMs} ms busy for ${p.deliveries} deliveries; flame graph: ${relative(outDir, p.flameGraph)}):`, '');
+    lines.push(
+      `Top self time, gateway, ${p.scenario} (${p.busyMs} ms busy for ${p.deliveries} deliveries; flame graph: ${relative(outDir, p.flameGraph)}):`,
+      '',
+    );
     lines.push('| Self % | Function | Where | Category |', '|---|---|---|---|');
-    for (const f of p.top.slice(0, 25)) lines.push(`| ${f.selfPercent} | ${f.name.replace(/\|/g, '\\|')} | ${f.location} | ${f.category} |`);
+    for (const f of p.top.slice(0, 25))
+      lines.push(`| ${f.selfPercent} | ${f.name.replace(/\|/g, '\\|')} | ${f.location} | ${f.category} |`);
     lines.push('');
   }
   return lines.join('\n');
@@ -334,7 +380,9 @@ function environmentSection(results: BenchResults): string {
   const { machine, versions, commit } = results.environment;
   return [
     `- Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB RAM, Linux ${machine.kernel}, open files limit ${machine.openFilesLimit}`,
-    `- Versions: ${Object.entries(versions).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+    `- Versions: ${Object.entries(versions)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}`,
     `- Gateway commit: ${commit}`,
     `- Run: ${results.mode}, ${results.options.repetitions} repetition(s), started ${results.startedAt}, took ${Math.round(results.durationSeconds / 60)} min; \`${results.command}\``,
   ].join('\n');
@@ -398,6 +446,9 @@ export function updateDocs(docsPath: string, results: BenchResults, reportPath: 
   const current = existsSync(docsPath) ? readFileSync(docsPath, 'utf8') : '# Benchmarks\n\n';
   const start = current.indexOf(START_MARKER);
   const end = current.indexOf(END_MARKER);
-  const next = start >= 0 && end > start ? current.slice(0, start) + body + current.slice(end + END_MARKER.length) : `${current.trimEnd()}\n\n${body}\n`;
+  const next =
+    start >= 0 && end > start
+      ? current.slice(0, start) + body + current.slice(end + END_MARKER.length)
+      : `${current.trimEnd()}\n\n${body}\n`;
   writeFileSync(docsPath, next);
 }

@@ -175,7 +175,12 @@ async function validateServer(start: () => Promise<FreshServer>): Promise<Server
 export async function validate(startGateway: () => Promise<FreshServer>, startReference: () => Promise<FreshServer>): Promise<Validation> {
   const gateway = await validateServer(startGateway);
   const reference = await validateServer(startReference);
-  const hotPathDifferences = diff(comparable(gateway.socketIoClient, true), comparable(reference.socketIoClient, true), 'gateway', 'reference');
+  const hotPathDifferences = diff(
+    comparable(gateway.socketIoClient, true),
+    comparable(reference.socketIoClient, true),
+    'gateway',
+    'reference',
+  );
   const events = (t: Transcript): Set<string> => new Set(Object.values(t).flatMap((lines) => lines.map((l) => l.slice(0, l.indexOf(' ')))));
   const gatewayEvents = events(gateway.socketIoClient);
   const referenceEvents = events(reference.socketIoClient);

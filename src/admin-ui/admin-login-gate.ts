@@ -52,7 +52,10 @@ export class AdminLoginGate {
       return next();
     }
     if (this.throttle.recordFailure(address, now)) {
-      this.logger.warn({ address, failures: this.config.loginFailuresPerMinute }, 'admin UI logins from this address refused for the rest of the minute');
+      this.logger.warn(
+        { address, failures: this.config.loginFailuresPerMinute },
+        'admin UI logins from this address refused for the rest of the minute',
+      );
     }
     next(new Error(INVALID_CREDENTIALS));
   };

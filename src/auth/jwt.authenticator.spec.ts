@@ -30,7 +30,9 @@ async function rejected(authenticator: JwtAuthenticator, token: unknown): Promis
 describe('JwtAuthenticator (HS256)', () => {
   it('maps the claims to an identity', async () => {
     const exp = now() + 120;
-    const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'ada', name: 'Ada', role: 'admin', rooms: ['a', 'b-*'], exp })));
+    const identity = await hsAuth.authenticate(
+      withToken(await hs256({ sub: 'ada', name: 'Ada', role: 'admin', rooms: ['a', 'b-*'], exp })),
+    );
     expect(identity).toEqual({ user: { id: 'ada', name: 'Ada' }, isAdmin: true, allowedRooms: ['a', 'b-*'], expiresAt: exp * 1000 });
   });
 
@@ -87,7 +89,7 @@ describe('JwtAuthenticator (HS256)', () => {
   });
 
   it('accepts names of 64 characters, astral ones included, with ordinary punctuation and right-to-left script', async () => {
-    for (const name of ['n'.repeat(64), '\u{1F600}'.repeat(64), 'Zoë O\'Brien-Ñúñez (ops)', 'עדה לאבלייס', 'Ada\u200fL']) {
+    for (const name of ['n'.repeat(64), '\u{1F600}'.repeat(64), "Zoë O'Brien-Ñúñez (ops)", 'עדה לאבלייס', 'Ada\u200fL']) {
       await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', name })))).resolves.toMatchObject({ user: { name } });
     }
   });
@@ -156,7 +158,10 @@ describe.each<[string, 'rsa' | 'ec', 'RS256' | 'ES256']>([
 
   it('refuses another key pair and the other algorithm family', async () => {
     await rejected(authenticator, await signed(pair().privateKey));
-    const other = type === 'rsa' ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
+    const other =
+      type === 'rsa'
+        ? generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
+        : generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
     await rejected(authenticator, await signed(other, alg === 'RS256' ? 'ES256' : 'RS256'));
   });
 });

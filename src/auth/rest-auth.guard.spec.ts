@@ -58,7 +58,10 @@ describe('ReaderGuard', () => {
 
 describe('AdminGuard', () => {
   it('accepts the exact X-Api-Key in both modes', async () => {
-    for (const [auth, config] of [[jwt, jwtConfig], [open, openConfig]] as const) {
+    for (const [auth, config] of [
+      [jwt, jwtConfig],
+      [open, openConfig],
+    ] as const) {
       const guard = admin(auth, config);
       await expect(outcome(guard, { 'x-api-key': 'api-key' })).resolves.toBe(true);
       await expect(outcome(guard, { 'x-api-key': 'api-kez' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
@@ -67,14 +70,19 @@ describe('AdminGuard', () => {
   });
 
   it('accepts ADMIN_API_KEY as the Bearer token in both modes, for clients that only send Authorization', async () => {
-    for (const [auth, config] of [[jwt, jwtConfig], [open, openConfig]] as const) {
+    for (const [auth, config] of [
+      [jwt, jwtConfig],
+      [open, openConfig],
+    ] as const) {
       const guard = admin(auth, config);
       await expect(outcome(guard, { authorization: 'Bearer api-key' })).resolves.toBe(true);
       await expect(outcome(guard, { authorization: 'Bearer api-kez' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
       await expect(outcome(guard, { authorization: 'Basic api-key' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
     }
     const noKey = loadConfig({});
-    await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { authorization: 'Bearer undefined' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+    await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { authorization: 'Bearer undefined' })).resolves.toBe(
+      ErrorCode.UNAUTHORIZED,
+    );
   });
 
   it('accepts a role admin token in JWT mode and refuses other tokens with FORBIDDEN', async () => {
@@ -85,9 +93,9 @@ describe('AdminGuard', () => {
   });
 
   it('ignores Bearer tokens in open mode and refuses everything without a configured key', async () => {
-    await expect(outcome(admin(open, openConfig), { authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` })).resolves.toBe(
-      ErrorCode.UNAUTHORIZED,
-    );
+    await expect(
+      outcome(admin(open, openConfig), { authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` }),
+    ).resolves.toBe(ErrorCode.UNAUTHORIZED);
     const noKey = loadConfig({});
     await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { 'x-api-key': '' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
     await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { 'x-api-key': 'undefined' })).resolves.toBe(ErrorCode.UNAUTHORIZED);

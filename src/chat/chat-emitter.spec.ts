@@ -115,7 +115,9 @@ describe('ChatEmitter', () => {
    */
   async function settled(): Promise<void> {
     const open = peers.filter((p) => p.client.connected);
-    const arrivals = open.map((p) => within(new Promise<void>((resolve) => p.client.once(BARRIER, () => resolve())), `the barrier on ${p.label}`));
+    const arrivals = open.map((p) =>
+      within(new Promise<void>((resolve) => p.client.once(BARRIER, () => resolve())), `the barrier on ${p.label}`),
+    );
     (server as unknown as Server).emit(BARRIER);
     await Promise.all(arrivals);
   }
@@ -244,7 +246,9 @@ describe('ChatEmitter', () => {
       const ada = await peer('ada', 'ada');
       const tab = await peer('ada-tab', 'ada');
       const bob = await peer('bob', 'bob');
-      const closed = [ada, tab].map((p) => within(new Promise<string>((resolve) => p.client.once('disconnect', resolve)), `${p.label} to close`));
+      const closed = [ada, tab].map((p) =>
+        within(new Promise<string>((resolve) => p.client.once('disconnect', resolve)), `${p.label} to close`),
+      );
       expect(await emitter.disconnectUser('ada')).toBe(2);
       expect(await Promise.all(closed)).toEqual(['io server disconnect', 'io server disconnect']);
       expect(bob.client.connected).toBe(true);
@@ -278,7 +282,9 @@ describe('ChatEmitter', () => {
     const ada = await peer('ada', 'ada');
     const bob = await peer('bob', 'bob');
     expect([...emitter.localSockets.keys()].sort()).toEqual([ada.socket.id, bob.socket.id].sort());
-    const closed = [ada, bob].map((p) => within(new Promise<string>((resolve) => p.client.once('disconnect', resolve)), `${p.label} to close`));
+    const closed = [ada, bob].map((p) =>
+      within(new Promise<string>((resolve) => p.client.once('disconnect', resolve)), `${p.label} to close`),
+    );
     emitter.disconnectLocalSockets();
     expect(await Promise.all(closed)).toEqual(['io server disconnect', 'io server disconnect']);
   });

@@ -30,7 +30,12 @@ class ParameterProbe {
 }
 const SOCKET_THEN_BODY: unknown = Reflect.getMetadata(ROUTE_ARGS_METADATA, ParameterProbe, 'handler');
 
-const ENHANCERS = { pipes: PIPES_METADATA, filters: EXCEPTION_FILTERS_METADATA, guards: GUARDS_METADATA, interceptors: INTERCEPTORS_METADATA };
+const ENHANCERS = {
+  pipes: PIPES_METADATA,
+  filters: EXCEPTION_FILTERS_METADATA,
+  guards: GUARDS_METADATA,
+  interceptors: INTERCEPTORS_METADATA,
+};
 
 function enhancersOf(target: object, kind: keyof typeof ENHANCERS): unknown[] {
   return (Reflect.getMetadata(ENHANCERS[kind], target) ?? []) as unknown[];
@@ -39,7 +44,11 @@ function enhancersOf(target: object, kind: keyof typeof ENHANCERS): unknown[] {
 /** Each @SubscribeMessage handler along the prototype chain, by event, nearest class first. */
 function decoratedHandlers(gatewayClass: Type): Map<string, { name: string; method: object }> {
   const handlers = new Map<string, { name: string; method: object }>();
-  for (let proto = gatewayClass.prototype as object | null; proto && proto !== Object.prototype; proto = Object.getPrototypeOf(proto) as object | null) {
+  for (
+    let proto = gatewayClass.prototype as object | null;
+    proto && proto !== Object.prototype;
+    proto = Object.getPrototypeOf(proto) as object | null
+  ) {
     for (const [name, descriptor] of Object.entries(Object.getOwnPropertyDescriptors(proto))) {
       const method: unknown = descriptor.value;
       if (name === 'constructor' || typeof method !== 'function' || !Reflect.getMetadata(MESSAGE_MAPPING_METADATA, method)) continue;
@@ -75,9 +84,9 @@ function disagreements(gatewayClass: Type, table: SocketEventTable<object, objec
       if (enhancersOf(method, kind).length > 0) problems.push(`${event}: ${name} has ${kind} of its own`);
     }
   }
-  if (!sameList(enhancersOf(gatewayClass, 'pipes'), table.pipes)) problems.push('@UsePipes differs from the table\'s pipes');
+  if (!sameList(enhancersOf(gatewayClass, 'pipes'), table.pipes)) problems.push("@UsePipes differs from the table's pipes");
   const filters = enhancersOf(gatewayClass, 'filters');
-  if (!sameList(filters, [table.filter])) problems.push('@UseFilters differs from the table\'s filter');
+  if (!sameList(filters, [table.filter])) problems.push("@UseFilters differs from the table's filter");
   const caught = (Reflect.getMetadata(FILTER_CATCH_EXCEPTIONS, table.filter) ?? []) as unknown[];
   if (caught.length > 0) problems.push(`${table.filter.name} catches chosen exception types only; the direct calls hand it every error`);
   for (const kind of ['guards', 'interceptors'] as const) {
@@ -95,7 +104,7 @@ function nameOf(type: unknown): string {
 }
 
 describe('CHAT_EVENTS, the table the adapter dispatches socket events from', () => {
-  it('agrees with ChatGateway\'s decorators: same events, methods, DTOs, pipes and filter, nothing the direct calls skip', () => {
+  it("agrees with ChatGateway's decorators: same events, methods, DTOs, pipes and filter, nothing the direct calls skip", () => {
     expect(disagreements(ChatGateway, CHAT_EVENTS as SocketEventTable<object, object>)).toEqual([]);
     expect(decoratedHandlers(ChatGateway).size).toBe(9);
   });
@@ -115,16 +124,20 @@ describe('CHAT_EVENTS, the table the adapter dispatches socket events from', () 
     /** Every way a gateway can drift from its table, once. */
     @UsePipes(WsValidationPipe)
     @UseFilters(HttpOnlyFilter)
-    @UseGuards(class {
-      canActivate = (): boolean => true;
-    })
+    @UseGuards(
+      class {
+        canActivate = (): boolean => true;
+      },
+    )
     class DriftingGateway {
       @SubscribeMessage('room:join')
-      @UseInterceptors(class {
-        intercept = (): never => {
-          throw new Error('unused');
-        };
-      })
+      @UseInterceptors(
+        class {
+          intercept = (): never => {
+            throw new Error('unused');
+          };
+        },
+      )
       join(@ConnectedSocket() _socket: ChatSocket, @MessageBody() dto: RoomJoinDto): Ack<{ room: string }> {
         return ok({ room: dto.room });
       }
@@ -164,8 +177,8 @@ describe('CHAT_EVENTS, the table the adapter dispatches socket events from', () 
           'room:leave: leave must take (@ConnectedSocket() socket, @MessageBody() dto) and nothing else',
           'room:leave: leave takes Object, the table says RoomLeaveDto',
           'unlisted: @SubscribeMessage on unlisted, missing from the table',
-          '@UsePipes differs from the table\'s pipes',
-          '@UseFilters differs from the table\'s filter',
+          "@UsePipes differs from the table's pipes",
+          "@UseFilters differs from the table's filter",
           'the gateway has guards, which the direct calls do not run',
         ].sort(),
       );

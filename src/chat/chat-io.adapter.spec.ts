@@ -14,7 +14,11 @@ import type { CompiledHandler } from './compiled-gateway.js';
 type AnyListener = (this: Socket, event: string | number, ...args: unknown[]) => void;
 
 /** Just enough of a socket.io Socket: the adapter only uses onAny and emit. */
-function fakeSocket(): { socket: Socket; emitted: Array<[string, unknown]>; deliver: (event: string | number, ...args: unknown[]) => void } {
+function fakeSocket(): {
+  socket: Socket;
+  emitted: Array<[string, unknown]>;
+  deliver: (event: string | number, ...args: unknown[]) => void;
+} {
   const emitted: Array<[string, unknown]> = [];
   let listener: AnyListener | undefined;
   const socket = {
@@ -165,7 +169,10 @@ describe('ChatIoAdapter', () => {
       socket.use(middleware);
     });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
-    const client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, { transports: ['websocket'], reconnection: false });
+    const client = connectClient(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
+      transports: ['websocket'],
+      reconnection: false,
+    });
     try {
       await expect(client.timeout(5000).emitWithAck('typing', { room: 'a', typing: true })).resolves.toEqual({ ok: true, data: {} });
       expect(typing).toHaveBeenCalledTimes(1);
@@ -214,7 +221,10 @@ describe('ChatIoAdapter', () => {
 
     it('reports how an admitted event ended', async () => {
       const rules = policy(undefined);
-      const { deliver } = setup([handler('typing', async () => ({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'x' } }))], rules);
+      const { deliver } = setup(
+        [handler('typing', async () => ({ ok: false, error: { code: ErrorCode.FORBIDDEN, message: 'x' } }))],
+        rules,
+      );
       await ask(deliver, 'typing', {});
       expect(rules.admit).toHaveBeenCalledTimes(1);
       expect(rules.settled).toHaveBeenCalledWith('typing', ErrorCode.FORBIDDEN, expect.any(Number));

@@ -88,10 +88,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
   }
 
   @SubscribeMessage('room:history')
-  async roomHistory(
-    @ConnectedSocket() socket: ChatSocket,
-    @MessageBody() dto: RoomHistoryDto,
-  ): Promise<Ack<MessagePage<Message>>> {
+  async roomHistory(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomHistoryDto): Promise<Ack<MessagePage<Message>>> {
     return ok(await this.rooms.history(socket.data, dto.room, dto));
   }
 

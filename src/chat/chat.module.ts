@@ -18,6 +18,16 @@ import { SessionService } from './session.service.js';
 @Module({
   imports: [AuthModule, LimitsModule, PresenceModule, RoomsModule, MessagesModule],
   controllers: [AdminController],
-  providers: [ChatGateway, ChatEmitter, ChatServerSetup, PresenceTracker, ChatService, HandshakeService, SessionService, ChatInboundPolicy, DrainService],
+  providers: [
+    ChatGateway,
+    ChatEmitter,
+    ChatServerSetup,
+    PresenceTracker,
+    ChatService,
+    HandshakeService,
+    SessionService,
+    ChatInboundPolicy,
+    DrainService,
+  ],
 })
 export class ChatModule {}

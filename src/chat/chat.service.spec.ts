@@ -30,9 +30,7 @@ describe('ChatService', () => {
     });
 
     it('refuses a room the socket has not joined', () => {
-      expect(codeOf(() => service.typing(new FakeChatClient('ada'), { room: 'lobby', typing: true }))).toBe(
-        ErrorCode.FORBIDDEN,
-      );
+      expect(codeOf(() => service.typing(new FakeChatClient('ada'), { room: 'lobby', typing: true }))).toBe(ErrorCode.FORBIDDEN);
     });
 
     it("refuses the socket's own reserved user room although the socket sits in it", () => {

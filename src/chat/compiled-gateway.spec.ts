@@ -63,7 +63,10 @@ class ShoutPipe implements PipeTransform {
  * Just enough of the application: ApplicationConfig, and the enhancers Nest's injector built
  * (what a gateway's @UsePipes / @UseFilters make it build); anything else is unknown to it.
  */
-function fakeApp(built: object[] = [new WsValidationPipe(loadConfig({})), new AppExceptionFilter()], config = new ApplicationConfig()): INestApplicationContext {
+function fakeApp(
+  built: object[] = [new WsValidationPipe(loadConfig({})), new AppExceptionFilter()],
+  config = new ApplicationConfig(),
+): INestApplicationContext {
   return {
     get: (token: unknown) => {
       if (token === ApplicationConfig) return config;
@@ -151,7 +154,12 @@ describe('compileGateway', () => {
   it('uses the instances Nest built, and fails when Nest did not build one', () => {
     const pipe = new WsValidationPipe(loadConfig({}));
     const transform = jest.spyOn(pipe, 'transform');
-    compileGateway(fakeApp([pipe, new AppExceptionFilter()]), new SampleGateway(), SAMPLE_EVENTS).get('note')!(socket, { text: 'x' }, () => undefined, 'note');
+    compileGateway(fakeApp([pipe, new AppExceptionFilter()]), new SampleGateway(), SAMPLE_EVENTS).get('note')!(
+      socket,
+      { text: 'x' },
+      () => undefined,
+      'note',
+    );
     expect(transform).toHaveBeenCalledWith({ text: 'x' }, { type: 'body', metatype: NoteDto, data: undefined });
     expect(() => compileGateway(fakeApp([new AppExceptionFilter()]), new SampleGateway(), SAMPLE_EVENTS)).toThrow(
       "WsValidationPipe was not built by Nest: list it in the gateway's @UsePipes / @UseFilters",
@@ -175,7 +183,11 @@ describe('compileGateway', () => {
       // APP_PIPE / APP_GUARD / APP_INTERCEPTOR providers of request scope are kept apart by Nest.
       ['a request-scoped APP_PIPE', (config) => config.addGlobalRequestPipe({} as never), /^1 global pipes registered/],
       ['a request-scoped APP_GUARD', (config) => config.addGlobalRequestGuard({} as never), /^1 global guards registered/],
-      ['a request-scoped APP_INTERCEPTOR', (config) => config.addGlobalRequestInterceptor({} as never), /^1 global interceptors registered/],
+      [
+        'a request-scoped APP_INTERCEPTOR',
+        (config) => config.addGlobalRequestInterceptor({} as never),
+        /^1 global interceptors registered/,
+      ],
     ];
 
     it.each(registrations)('fails with %s', (_name, register, message) => {
@@ -188,7 +200,9 @@ describe('compileGateway', () => {
       const config = new ApplicationConfig();
       config.useGlobalGuards(guard, guard);
       config.useGlobalInterceptors(interceptor);
-      expect(() => compileGateway(fakeApp(undefined, config), new SampleGateway(), SAMPLE_EVENTS)).toThrow(/^2 global guards, 1 global interceptors registered/);
+      expect(() => compileGateway(fakeApp(undefined, config), new SampleGateway(), SAMPLE_EVENTS)).toThrow(
+        /^2 global guards, 1 global interceptors registered/,
+      );
       const filtered = new ApplicationConfig();
       filtered.useGlobalFilters(new AppExceptionFilter());
       expect(compileGateway(fakeApp(undefined, filtered), new SampleGateway(), SAMPLE_EVENTS).size).toBe(2);

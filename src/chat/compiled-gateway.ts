@@ -101,7 +101,7 @@ export function assertNoGlobalEnhancers(app: INestApplicationContext): void {
   throw new Error(
     `${found} registered (app.useGlobal* or APP_PIPE / APP_GUARD / APP_INTERCEPTOR): socket events run through ` +
       'direct calls that cannot apply them (src/chat/compiled-gateway.ts). Put REST guards on the controllers ' +
-      '(src/auth/rest-access.ts) and socket rules in the gateway\'s table, the inbound event policy or the services.',
+      "(src/auth/rest-access.ts) and socket rules in the gateway's table, the inbound event policy or the services.",
   );
 }
 

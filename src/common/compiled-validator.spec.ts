@@ -27,9 +27,40 @@ const DTOS: Type[] = [
 
 /** Values chosen to sit on every rule's edges: types, lengths, patterns, ranges, integers. */
 const VALUES: unknown[] = [
-  undefined, null, true, false, 0, 1, -1, 1.5, 50, 99, 100, 101, 500, NaN, Infinity, -Infinity,
-  Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER + 2, '', ' ', 'a', 'lobby', 'user:ada', 'has space', '-x',
-  'x'.repeat(64), 'x'.repeat(65), 'ada@example.com', '\u00fc', [], ['a'], {}, { a: 1 }, '10',
+  undefined,
+  null,
+  true,
+  false,
+  0,
+  1,
+  -1,
+  1.5,
+  50,
+  99,
+  100,
+  101,
+  500,
+  NaN,
+  Infinity,
+  -Infinity,
+  Number.MAX_SAFE_INTEGER,
+  Number.MAX_SAFE_INTEGER + 2,
+  '',
+  ' ',
+  'a',
+  'lobby',
+  'user:ada',
+  'has space',
+  '-x',
+  'x'.repeat(64),
+  'x'.repeat(65),
+  'ada@example.com',
+  '\u00fc',
+  [],
+  ['a'],
+  {},
+  { a: 1 },
+  '10',
 ];
 
 function* payloads(keys: string[]): Generator<Record<string, unknown>> {
@@ -52,7 +83,13 @@ describe('compiled validity check', () => {
   it.each(DTOS.map((dto) => [dto.name, dto] as const))('agrees with class-validator on %s', (_name, dto) => {
     const isValid = compileValidityCheck(dto);
     expect(isValid).toBeDefined();
-    const fields = [...new Set(getMetadataStorage().getTargetValidationMetadatas(dto, '', true, false).map((m) => m.propertyName))];
+    const fields = [
+      ...new Set(
+        getMetadataStorage()
+          .getTargetValidationMetadatas(dto, '', true, false)
+          .map((m) => m.propertyName),
+      ),
+    ];
     const prototype = withPayloadLimits(dto, LIMITS).prototype as object;
     let compared = 0;
     for (const payload of payloads(fields)) {

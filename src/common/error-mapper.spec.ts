@@ -58,12 +58,12 @@ describe('mapError', () => {
     expect(mapError(new WsException(body))).toEqual({ body, status: 400, unexpected: false });
   });
 
-  it.each([['a string', 'something broke'], ['an unknown code', { code: 'NOPE', message: 'x' }]])(
-    'turns a WsException with %s into INTERNAL',
-    (_label, error) => {
-      expect(mapError(new WsException(error))).toEqual({ body: INTERNAL, status: 500, unexpected: true });
-    },
-  );
+  it.each([
+    ['a string', 'something broke'],
+    ['an unknown code', { code: 'NOPE', message: 'x' }],
+  ])('turns a WsException with %s into INTERNAL', (_label, error) => {
+    expect(mapError(new WsException(error))).toEqual({ body: INTERNAL, status: 500, unexpected: true });
+  });
 
   it.each([
     [new BadRequestException('bad'), 400, ErrorCode.VALIDATION_FAILED],

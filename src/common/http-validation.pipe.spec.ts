@@ -97,19 +97,16 @@ describe('HttpValidationPipe', () => {
       await expect(rejectedFields(AnnouncementBody, body)).resolves.toEqual(fields);
     });
 
-    it.each(['__proto__', 'constructor'])(
-      'drops a %s key (class-transformer skips it) without polluting any prototype',
-      async (key) => {
-        const body = JSON.parse(`{"text":"hi","${key}":{"polluted":true,"prototype":{"polluted":true}}}`) as unknown;
-        const result = await transform(AnnouncementBody, body);
-        expect(result).toBeInstanceOf(AnnouncementBody);
-        expect(Object.getOwnPropertyNames(result)).toEqual(['text']);
-        // An instance of the pipe's subclass of the DTO (the one carrying the app's payload limits).
-        expect(Object.getPrototypeOf(Object.getPrototypeOf(result))).toBe(AnnouncementBody.prototype);
-        expect((result as Record<string, unknown>).polluted).toBeUndefined();
-        expect(({} as Record<string, unknown>).polluted).toBeUndefined();
-        expect((AnnouncementBody.prototype as unknown as Record<string, unknown>).polluted).toBeUndefined();
-      },
-    );
+    it.each(['__proto__', 'constructor'])('drops a %s key (class-transformer skips it) without polluting any prototype', async (key) => {
+      const body = JSON.parse(`{"text":"hi","${key}":{"polluted":true,"prototype":{"polluted":true}}}`) as unknown;
+      const result = await transform(AnnouncementBody, body);
+      expect(result).toBeInstanceOf(AnnouncementBody);
+      expect(Object.getOwnPropertyNames(result)).toEqual(['text']);
+      // An instance of the pipe's subclass of the DTO (the one carrying the app's payload limits).
+      expect(Object.getPrototypeOf(Object.getPrototypeOf(result))).toBe(AnnouncementBody.prototype);
+      expect((result as Record<string, unknown>).polluted).toBeUndefined();
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect((AnnouncementBody.prototype as unknown as Record<string, unknown>).polluted).toBeUndefined();
+    });
   });
 });

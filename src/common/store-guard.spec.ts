@@ -16,8 +16,20 @@ const SOME_ARGS = ['a', 'b'];
 
 /** Both provided stores: their guard, the member table it was built from, and an engine. */
 const STORES = [
-  { label: 'message store', token: MessageStore, guard: guardMessageStore, members: MESSAGE_STORE_MEMBERS, engine: () => new MemoryMessageStore() },
-  { label: 'presence store', token: PresenceStore, guard: guardPresenceStore, members: PRESENCE_STORE_MEMBERS, engine: () => new MemoryPresenceStore() },
+  {
+    label: 'message store',
+    token: MessageStore,
+    guard: guardMessageStore,
+    members: MESSAGE_STORE_MEMBERS,
+    engine: () => new MemoryMessageStore(),
+  },
+  {
+    label: 'presence store',
+    token: PresenceStore,
+    guard: guardPresenceStore,
+    members: PRESENCE_STORE_MEMBERS,
+    engine: () => new MemoryPresenceStore(),
+  },
 ] as const;
 
 /** Replaces one member of the engine with a mock. */
@@ -83,16 +95,16 @@ describe('store guards', () => {
     // Only some stores have sync members (PresenceStore.onExpired).
     for (const name of syncMembers) {
       it(`${name}: goes straight to the engine, errors untouched`, () => {
-      const engine = build();
-      const mock = stub(engine, name).mockReturnValue('answer');
-      expect(call(guard(engine as never), name, ...SOME_ARGS)).toBe('answer');
-      expect(mock.mock.calls).toEqual([SOME_ARGS]);
-      expect(mock.mock.contexts[0]).toBe(engine);
-      const bug = new Error('bug');
-      mock.mockImplementation(() => {
-        throw bug;
-      });
-      expect(() => call(guard(engine as never), name)).toThrow(bug);
+        const engine = build();
+        const mock = stub(engine, name).mockReturnValue('answer');
+        expect(call(guard(engine as never), name, ...SOME_ARGS)).toBe('answer');
+        expect(mock.mock.calls).toEqual([SOME_ARGS]);
+        expect(mock.mock.contexts[0]).toBe(engine);
+        const bug = new Error('bug');
+        mock.mockImplementation(() => {
+          throw bug;
+        });
+        expect(() => call(guard(engine as never), name)).toThrow(bug);
       });
     }
   });

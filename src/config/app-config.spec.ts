@@ -50,7 +50,11 @@ describe('loadConfig', () => {
     });
   });
 
-  it.each([['0', 0], ['65535', 65535], [' 42 ', 42]])('accepts PORT=%j', (value, port) => {
+  it.each([
+    ['0', 0],
+    ['65535', 65535],
+    [' 42 ', 42],
+  ])('accepts PORT=%j', (value, port) => {
     expect(loadConfig({ PORT: value }).port).toBe(port);
   });
 
@@ -59,13 +63,23 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['true', true], ['1', true], ['yes', true], ['ON', true],
-    ['false', false], ['0', false], ['no', false], ['Off', false],
+    ['true', true],
+    ['1', true],
+    ['yes', true],
+    ['ON', true],
+    ['false', false],
+    ['0', false],
+    ['no', false],
+    ['Off', false],
   ])('reads PRESENCE_BROADCAST=%s as %p', (value, expected) => {
     expect(loadConfig({ PRESENCE_BROADCAST: value }).presenceBroadcast).toBe(expected);
   });
 
-  it.each([['0', 0], ['5000', 5000], ['300000', 300_000]])('accepts PRESENCE_GRACE_MS=%s', (value, graceMs) => {
+  it.each([
+    ['0', 0],
+    ['5000', 5000],
+    ['300000', 300_000],
+  ])('accepts PRESENCE_GRACE_MS=%s', (value, graceMs) => {
     expect(loadConfig({ PRESENCE_GRACE_MS: value }).presenceGraceMs).toBe(graceMs);
   });
 
@@ -162,7 +176,10 @@ describe('loadConfig', () => {
     const secret = 'config-spec-secret-of-at-least-32-chars';
     expect(loadConfig({})).toMatchObject({ metricsPublic: true, docsPublic: true, jwtClockSkewSeconds: 60 });
     expect(loadConfig({ JWT_SECRET: secret })).toMatchObject({ metricsPublic: false, docsPublic: false });
-    expect(loadConfig({ JWT_SECRET: secret, METRICS_PUBLIC: 'true', DOCS_PUBLIC: 'true' })).toMatchObject({ metricsPublic: true, docsPublic: true });
+    expect(loadConfig({ JWT_SECRET: secret, METRICS_PUBLIC: 'true', DOCS_PUBLIC: 'true' })).toMatchObject({
+      metricsPublic: true,
+      docsPublic: true,
+    });
     expect(loadConfig({ METRICS_PUBLIC: 'false', DOCS_PUBLIC: 'false' })).toMatchObject({ metricsPublic: false, docsPublic: false });
     expect(loadConfig({ JWT_CLOCK_SKEW_SECONDS: '0' }).jwtClockSkewSeconds).toBe(0);
     expect(problemsOf({ JWT_CLOCK_SKEW_SECONDS: '3601' })).toHaveLength(1);

@@ -37,7 +37,11 @@ describe('QueryGate', () => {
     await expect(gate.run(async () => 'late')).rejects.toThrow('database busy');
     blocker.resolve();
     await first;
-    await expect(gate.run(async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      gate.run(async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     await expect(gate.run(async () => 'next')).resolves.toBe('next');
   });
 });

@@ -29,7 +29,7 @@ describe('SqliteWriteBatcher', () => {
     dir = mkdtempSync(join(tmpdir(), 'batcher-'));
     writer = new BetterSqlite3(join(dir, 'items.db'));
     writer.pragma('journal_mode = WAL');
-    writer.exec('CREATE TABLE items (value TEXT NOT NULL CHECK (value <> \'bad\'))');
+    writer.exec("CREATE TABLE items (value TEXT NOT NULL CHECK (value <> 'bad'))");
     reader = new BetterSqlite3(join(dir, 'items.db'), { readonly: true });
     flushes = [];
     subscribe(SQLITE_FLUSH_CHANNEL, recordFlush);
@@ -110,10 +110,12 @@ describe('SqliteWriteBatcher', () => {
       sessions.push(new NotedSession());
       return sessions[sessions.length - 1]!;
     });
-    const noted = (value: string) => (session: NotedSession): string => {
-      session.writes.push(value);
-      return insert(value)();
-    };
+    const noted =
+      (value: string) =>
+      (session: NotedSession): string => {
+        session.writes.push(value);
+        return insert(value)();
+      };
     await Promise.allSettled(['a', 'bad', 'c'].map((value) => told.submit(noted(value))));
     // The batch of three rolls back; each write then runs in its own transaction.
     expect(sessions.map((session) => [session.writes.join(','), session.durable])).toEqual([

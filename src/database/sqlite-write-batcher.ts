@@ -160,7 +160,8 @@ export class SqliteWriteBatcher<S extends WriteSession> {
       done = this.commitEachAlone(from, to, deadline);
     }
     this.take(done);
-    if (flushes.hasSubscribers) flushes.publish({ database: this.database, writes: done, durationMs: performance.now() - startedAt } satisfies FlushReport);
+    if (flushes.hasSubscribers)
+      flushes.publish({ database: this.database, writes: done, durationMs: performance.now() - startedAt } satisfies FlushReport);
   }
 
   private learnCommitCost(msPerWrite: number): void {

@@ -33,8 +33,16 @@ export class HealthController {
   @HealthCheck()
   ready(): Promise<HealthCheckResult> {
     return this.health.check([
-      () => this.indicators.check('database').attempt(() => this.messages.ping()).withTimeout(PING_TIMEOUT_MS),
-      () => this.indicators.check('presence').attempt(() => this.presence.ping()).withTimeout(PING_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('database')
+          .attempt(() => this.messages.ping())
+          .withTimeout(PING_TIMEOUT_MS),
+      () =>
+        this.indicators
+          .check('presence')
+          .attempt(() => this.presence.ping())
+          .withTimeout(PING_TIMEOUT_MS),
       () => {
         const node = this.indicators.check('node');
         return this.drain.draining ? node.down({ message: 'draining' }) : node.up();

@@ -1,8 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { isOriginAllowed } from './origin-policy.js';
 
-const from = (origin: string | undefined, host = 'chat.example.com') =>
-  origin === undefined ? { host } : { origin, host };
+const from = (origin: string | undefined, host = 'chat.example.com') => (origin === undefined ? { host } : { origin, host });
 
 describe('isOriginAllowed', () => {
   it('lets requests without an Origin header through (they are not browser pages)', () => {
@@ -46,7 +45,13 @@ describe('isOriginAllowed', () => {
     it('allows exactly the listed origins', () => {
       expect(isOriginAllowed(from('https://app.example'), list)).toBe(true);
       expect(isOriginAllowed(from('https://admin.example:8443'), list)).toBe(true);
-      for (const origin of ['http://app.example', 'https://app.example.evil', 'https://admin.example', 'http://localhost:5173', 'https://chat.example.com']) {
+      for (const origin of [
+        'http://app.example',
+        'https://app.example.evil',
+        'https://admin.example',
+        'http://localhost:5173',
+        'https://chat.example.com',
+      ]) {
         expect(isOriginAllowed(from(origin), list)).toBe(false);
       }
     });

@@ -17,11 +17,7 @@ function hostnameOf(origin: string): string | undefined {
  * on any port; in production nothing is inferred: a DNS-rebinding page has Host equal to its
  * Origin, and any local program can serve a localhost page.
  */
-export function isOriginAllowed(
-  headers: IncomingHttpHeaders,
-  allowed: readonly string[] | undefined,
-  production = false,
-): boolean {
+export function isOriginAllowed(headers: IncomingHttpHeaders, allowed: readonly string[] | undefined, production = false): boolean {
   const origin = headers.origin;
   if (origin === undefined) return true;
   if (allowed !== undefined) return allowed.includes('*') || allowed.includes(origin);

@@ -24,7 +24,8 @@ export class RestRateLimitGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const bucket =
-      this.reflector.getAllAndOverride<RestRateBucketName | undefined>(REST_RATE_BUCKET, [context.getHandler(), context.getClass()]) ?? 'general';
+      this.reflector.getAllAndOverride<RestRateBucketName | undefined>(REST_RATE_BUCKET, [context.getHandler(), context.getClass()]) ??
+      'general';
     const waitMs = this.limiter.take(bucket, context.switchToHttp().getRequest<IncomingMessage>(), Date.now());
     if (waitMs === 0) return true;
     throw new AppError(ErrorCode.RATE_LIMITED, 'too many requests from this address, slow down', undefined, waitMs);

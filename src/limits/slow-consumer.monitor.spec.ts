@@ -183,8 +183,16 @@ describe('SlowConsumerMonitor', () => {
     const connection = open('polling', 'known');
     const untracked = fakeResponse();
     let passed = 0;
-    middleware({ method: 'GET', url: '/socket.io/?EIO=4&transport=polling&sid=other' } as IncomingMessage, untracked.response, () => passed++);
-    middleware({ method: 'POST', url: '/socket.io/?EIO=4&transport=polling&sid=known' } as IncomingMessage, untracked.response, () => passed++);
+    middleware(
+      { method: 'GET', url: '/socket.io/?EIO=4&transport=polling&sid=other' } as IncomingMessage,
+      untracked.response,
+      () => passed++,
+    );
+    middleware(
+      { method: 'POST', url: '/socket.io/?EIO=4&transport=polling&sid=known' } as IncomingMessage,
+      untracked.response,
+      () => passed++,
+    );
     expect(passed).toBe(2);
     // Nothing took this flush for a poll of its own, so nothing holds it.
     connection.send('f'.repeat(LIMIT * 2), { flushed: true });
@@ -196,7 +204,9 @@ describe('SlowConsumerMonitor', () => {
 
 describe('packetBytes', () => {
   it('measures strings, buffers and nothing', () => {
-    expect([packetBytes('abc'), packetBytes(Buffer.alloc(5)), packetBytes(new ArrayBuffer(7)), packetBytes(undefined)]).toEqual([3, 5, 7, 0]);
+    expect([packetBytes('abc'), packetBytes(Buffer.alloc(5)), packetBytes(new ArrayBuffer(7)), packetBytes(undefined)]).toEqual([
+      3, 5, 7, 0,
+    ]);
   });
 });
 
@@ -206,7 +216,7 @@ describe('webSocketOf (pins the private field engine.io keeps its WebSocket in)'
     transports: Record<string, new (request: unknown) => object>;
   };
 
-  it('finds the ws WebSocket under the installed engine.io\'s websocket transport', () => {
+  it("finds the ws WebSocket under the installed engine.io's websocket transport", () => {
     const webSocket = Object.assign(new EventEmitter(), { bufferedAmount: 123, terminate: () => undefined });
     const transport = new engineIo.transports.websocket!({ _query: { EIO: '4' }, websocket: webSocket });
     expect(webSocketOf(transport)).toBe(webSocket);

@@ -194,7 +194,11 @@ export class SlowConsumerMonitor implements OnModuleDestroy {
   private enforceWriteTimeout(watched: WatchedConnection, now: number): void {
     for (const entry of watched.responses?.values() ?? []) {
       if (entry.givenAt === 0 || now - entry.givenAt < this.config.pollingWriteTimeoutMs) continue;
-      this.close(watched, { unsentBytes: entry.bytes, givenMsAgo: now - entry.givenAt }, 'closing a long-polling session whose response is not being read');
+      this.close(
+        watched,
+        { unsentBytes: entry.bytes, givenMsAgo: now - entry.givenAt },
+        'closing a long-polling session whose response is not being read',
+      );
       return;
     }
   }

@@ -46,21 +46,23 @@ export class MessagesService {
   async sendDirect(client: ChatClient, input: TextInput & { to: string }): Promise<DirectSendOutcome> {
     const from = client.data.user;
     if (input.to === from.id) {
-      throw AppError.validation('cannot send a direct message to yourself', [
-        { field: 'to', messages: ['to must be another user'] },
-      ]);
+      throw AppError.validation('cannot send a direct message to yourself', [{ field: 'to', messages: ['to must be another user'] }]);
     }
     const recipientName = await this.presence.connectedName(input.to);
     const to: User = { id: input.to, name: recipientName ?? input.to };
     const { id, sentAt } = newMessageStamp();
-    const { message, created } = await this.store.appendDirectMessage({ id, sentAt, from, to, text: input.text, clientMsgId: input.clientMsgId });
+    const { message, created } = await this.store.appendDirectMessage({
+      id,
+      sentAt,
+      from,
+      to,
+      text: input.text,
+      clientMsgId: input.clientMsgId,
+    });
     return { message, created, delivered: recipientName !== undefined };
   }
 
-  async directHistory(
-    client: ChatClient,
-    query: { with: string; beforeId?: string; limit?: number },
-  ): Promise<MessagePage<DirectMessage>> {
+  async directHistory(client: ChatClient, query: { with: string; beforeId?: string; limit?: number }): Promise<MessagePage<DirectMessage>> {
     const page = await this.store.directPage({
       userA: client.data.user.id,
       userB: query.with,

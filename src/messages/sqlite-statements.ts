@@ -29,9 +29,7 @@ export interface SqliteStatements {
 
 export function prepareStatements(db: Database): SqliteStatements {
   return {
-    roomByClientId: db.prepare(
-      `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE sender_id = ? AND client_msg_id = ?`,
-    ),
+    roomByClientId: db.prepare(`SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE sender_id = ? AND client_msg_id = ?`),
     // room_seqs only matters once a room's newest messages are pruned: pruning raises it first.
     raiseRoomSeqFloor: db.prepare(
       `INSERT INTO room_seqs (room, last_seq) VALUES (?, ?)
@@ -41,21 +39,15 @@ export function prepareStatements(db: Database): SqliteStatements {
       `INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
     ),
-    roomPage: db.prepare(
-      `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`,
-    ),
-    roomSince: db.prepare(
-      `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`,
-    ),
+    roomPage: db.prepare(`SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE room = ? AND seq < ? ORDER BY seq DESC LIMIT ?`),
+    roomSince: db.prepare(`SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE room = ? AND seq > ? ORDER BY seq ASC LIMIT ?`),
     lastSeq: db
       .prepare<[string], number>(
         `SELECT MAX(IFNULL(floor.last_seq, 0), IFNULL((SELECT MAX(seq) FROM room_messages WHERE room = asked.room), 0))
          FROM (SELECT ? AS room) AS asked LEFT JOIN room_seqs AS floor ON floor.room = asked.room`,
       )
       .pluck(),
-    directByClientId: db.prepare(
-      `SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages WHERE sender_id = ? AND client_msg_id = ?`,
-    ),
+    directByClientId: db.prepare(`SELECT ${DIRECT_MESSAGE_COLUMNS} FROM direct_messages WHERE sender_id = ? AND client_msg_id = ?`),
     insertDirectMessage: db.prepare(
       `INSERT INTO direct_messages
          (id, conversation, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id)

@@ -25,7 +25,7 @@ describe('PresenceService', () => {
     await expect(users.connectionCount('ada')).resolves.toBe(0);
   });
 
-  it("shows a reader limited by a rooms claim only the rooms that claim allows", async () => {
+  it('shows a reader limited by a rooms claim only the rooms that claim allows', async () => {
     const presence = new MemoryPresenceStore();
     const users = new PresenceService(presence, loadConfig({}));
     await users.connect('s1', { id: 'ada', name: 'ada' });
@@ -34,8 +34,14 @@ describe('PresenceService', () => {
     await presence.join('s1', 'proj-x');
     const scoped = { allowedRooms: ['team-a', 'proj-*'] };
     await expect(users.get(scoped, 'ada')).resolves.toMatchObject({ rooms: ['proj-x', 'team-a'] });
-    await expect(users.list(scoped, { limit: 10 })).resolves.toEqual({ users: [{ id: 'ada', name: 'ada', connections: 1, rooms: ['proj-x', 'team-a'] }], next: null });
-    await expect(users.list({ allowedRooms: [] }, { limit: 10 })).resolves.toEqual({ users: [{ id: 'ada', name: 'ada', connections: 1, rooms: [] }], next: null });
+    await expect(users.list(scoped, { limit: 10 })).resolves.toEqual({
+      users: [{ id: 'ada', name: 'ada', connections: 1, rooms: ['proj-x', 'team-a'] }],
+      next: null,
+    });
+    await expect(users.list({ allowedRooms: [] }, { limit: 10 })).resolves.toEqual({
+      users: [{ id: 'ada', name: 'ada', connections: 1, rooms: [] }],
+      next: null,
+    });
     await expect(users.get({}, 'ada')).resolves.toMatchObject({ rooms: ['proj-x', 'secret-plans', 'team-a'] });
   });
 });

@@ -237,11 +237,7 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   private async heartbeat(): Promise<void> {
     const node = this.config.nodeId;
     try {
-      await this.redis
-        .multi()
-        .set(this.nodeKey(node, 'alive'), '1', 'PX', this.config.nodeTtlMs)
-        .sadd(this.nodesKey(), node)
-        .exec();
+      await this.redis.multi().set(this.nodeKey(node, 'alive'), '1', 'PX', this.config.nodeTtlMs).sadd(this.nodesKey(), node).exec();
     } catch (error) {
       this.logger.debug({ reason: (error as Error).message }, 'heartbeat skipped: Redis unreachable');
     }
@@ -274,7 +270,8 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
       if (done === 1) break;
     }
     this.suspects.delete(node);
-    if (swept > 0) this.logger.warn({ node, departures: swept }, 'removed the sockets and pending offlines of a node that stopped answering');
+    if (swept > 0)
+      this.logger.warn({ node, departures: swept }, 'removed the sockets and pending offlines of a node that stopped answering');
   }
 
   /** After an outage: drop what closed meanwhile, re-register what Redis lost. Idempotent. */

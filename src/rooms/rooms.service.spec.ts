@@ -56,7 +56,10 @@ describe('RoomsService (memory stores)', () => {
       expect(ada.rooms.has(chatRoom('lobby'))).toBe(true);
       expect(result).toEqual({
         room: 'lobby',
-        members: [{ id: 'ada', name: 'ada' }, { id: 'bob', name: 'bob' }],
+        members: [
+          { id: 'ada', name: 'ada' },
+          { id: 'bob', name: 'bob' },
+        ],
         history: [],
       });
     });
@@ -146,7 +149,7 @@ describe('RoomsService (memory stores)', () => {
       expect(await rooms.leave(await connected('ada'), 'lobby')).toEqual({ lastForUser: false });
     });
 
-    it("refuses a reserved room and keeps the socket in its user room", async () => {
+    it('refuses a reserved room and keeps the socket in its user room', async () => {
       const ada = await connected('ada');
       await expect(codeOf(rooms.leave(ada, 'user:ada'))).resolves.toBe(ErrorCode.FORBIDDEN);
       expect(ada.rooms.has('user:ada')).toBe(true);

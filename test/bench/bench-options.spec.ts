@@ -23,7 +23,12 @@ describe('benchmark options', () => {
 
 describe('interleave', () => {
   it('takes one of each list in turn and keeps every element once', () => {
-    expect(interleave([['g0', 'g1', 'g2'], ['r0', 'r1', 'r2']])).toEqual(['g0', 'r0', 'g1', 'r1', 'g2', 'r2']);
+    expect(
+      interleave([
+        ['g0', 'g1', 'g2'],
+        ['r0', 'r1', 'r2'],
+      ]),
+    ).toEqual(['g0', 'r0', 'g1', 'r1', 'g2', 'r2']);
   });
 
   it('puts the rest of a longer list at the end', () => {

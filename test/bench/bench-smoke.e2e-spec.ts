@@ -62,21 +62,27 @@ describe('benchmark harness (quick smoke run)', () => {
   let results: Results;
   let files: string[];
 
-  beforeAll(async () => {
-    // dist/ (the gateway) is built once per test run by the global setup; only the harness here.
-    await run(process.execPath, [TSC, '-p', 'bench/tsconfig.json'], { cwd: ROOT, timeout: BUILD_MS });
-    writeFileSync(docsPath, '# Benchmarks\n\nHand-written intro.\n\n<!-- bench:latest:start -->\nold\n<!-- bench:latest:end -->\n\nHand-written outro.\n');
-    const child = await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--out', outDir, '--docs', docsPath], {
-      cwd: ROOT,
-      timeout: RUN_MS,
-      maxBuffer: 16 * 1024 * 1024,
-    });
-    stdout = child.stdout;
-    files = readdirSync(outDir);
-    const json = files.find((f) => /^\d{4}-.*\d\.json$/.test(f));
-    if (!json) throw new Error(`no results JSON in ${outDir}: ${files.join(', ')}\n${stdout}`);
-    results = JSON.parse(readFileSync(join(outDir, json), 'utf8')) as Results;
-  }, BUILD_MS * 2 + RUN_MS);
+  beforeAll(
+    async () => {
+      // dist/ (the gateway) is built once per test run by the global setup; only the harness here.
+      await run(process.execPath, [TSC, '-p', 'bench/tsconfig.json'], { cwd: ROOT, timeout: BUILD_MS });
+      writeFileSync(
+        docsPath,
+        '# Benchmarks\n\nHand-written intro.\n\n<!-- bench:latest:start -->\nold\n<!-- bench:latest:end -->\n\nHand-written outro.\n',
+      );
+      const child = await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--out', outDir, '--docs', docsPath], {
+        cwd: ROOT,
+        timeout: RUN_MS,
+        maxBuffer: 16 * 1024 * 1024,
+      });
+      stdout = child.stdout;
+      files = readdirSync(outDir);
+      const json = files.find((f) => /^\d{4}-.*\d\.json$/.test(f));
+      if (!json) throw new Error(`no results JSON in ${outDir}: ${files.join(', ')}\n${stdout}`);
+      results = JSON.parse(readFileSync(join(outDir, json), 'utf8')) as Results;
+    },
+    BUILD_MS * 2 + RUN_MS,
+  );
 
   afterAll(() => {
     rmSync(outDir, { recursive: true, force: true });
@@ -161,46 +167,56 @@ describe('benchmark harness (quick smoke run)', () => {
     );
   });
 
-  it('re-renders a diagnostic run without making its figures the docs\' latest', async () => {
+  it("re-renders a diagnostic run without making its figures the docs' latest", async () => {
     const json = files.find((f) => /^\d{4}-.*\d\.json$/.test(f))!;
     const diagnostic = join(outDir, `diagnostic-${json}`);
     const raw = JSON.parse(readFileSync(join(outDir, json), 'utf8')) as { options: Record<string, unknown> };
     writeFileSync(diagnostic, JSON.stringify({ ...raw, options: { ...raw.options, referenceWithGatewayModules: true } }));
     const docsBefore = readFileSync(docsPath, 'utf8');
-    const { stdout: said } = await run(process.execPath, ['bench/dist/bench/run.js', '--rerender', diagnostic, '--docs', docsPath], { cwd: ROOT, timeout: 60_000 });
+    const { stdout: said } = await run(process.execPath, ['bench/dist/bench/run.js', '--rerender', diagnostic, '--docs', docsPath], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
     expect(said).toMatch(/^rewrote .*diagnostic-.*\.md, .*\.svg\n$/);
     expect(readFileSync(docsPath, 'utf8')).toBe(docsBefore);
   });
 
   it('lists the heap each dependency of the gateway holds once imported', async () => {
-    const { stdout: table } = await run(process.execPath, ['--expose-gc', 'bench/dist/bench/module-heap.js'], { cwd: ROOT, timeout: 60_000 });
+    const { stdout: table } = await run(process.execPath, ['--expose-gc', 'bench/dist/bench/module-heap.js'], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
     expect(table).toMatch(/MB {2}@nestjs\/core\n/);
     expect(table).toMatch(/MB {2}the gateway's own modules \(dist\/app\.module\.js\)\n/);
     expect(table).toMatch(/MB {2}in all \(\d+ imports\), on top of +[\d.]+ MB of an empty process\n$/);
   });
 
-  it('runs the cluster scenario on real gateway nodes over Redis, every announcement reaching every connection', async () => {
-    const clusterOut = mkdtempSync(join(tmpdir(), 'bench-smoke-cluster-'));
-    try {
-      await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--only', 'cluster', '--out', clusterOut, '--no-docs'], {
-        cwd: ROOT,
-        timeout: RUN_MS,
-        maxBuffer: 16 * 1024 * 1024,
-      });
-      const json = readdirSync(clusterOut).find((f) => /^\d{4}-.*\d\.json$/.test(f))!;
-      const cluster = JSON.parse(readFileSync(join(clusterOut, json), 'utf8')) as ClusterResults;
-      const [gateway] = cluster.scenarios.cluster.runs;
-      expect(gateway!.server).toBe('gateway');
-      expect(gateway!.opened).toBe(gateway!.connections);
-      // Each node holds some of the connections, so an announcement made on one crosses Redis.
-      expect(gateway!.nodeStats.every((node) => node.connections > 0)).toBe(true);
-      expect(gateway!.announcements.length).toBeGreaterThan(0);
-      for (const announcement of gateway!.announcements) expect(announcement.reached).toBe(announcement.expected);
-      expect(cluster.checks.map((c) => c.id)).toEqual(['cluster-announcement']);
-    } finally {
-      rmSync(clusterOut, { recursive: true, force: true });
-    }
-  }, RUN_MS);
+  it(
+    'runs the cluster scenario on real gateway nodes over Redis, every announcement reaching every connection',
+    async () => {
+      const clusterOut = mkdtempSync(join(tmpdir(), 'bench-smoke-cluster-'));
+      try {
+        await run(process.execPath, ['bench/dist/bench/run.js', '--quick', '--only', 'cluster', '--out', clusterOut, '--no-docs'], {
+          cwd: ROOT,
+          timeout: RUN_MS,
+          maxBuffer: 16 * 1024 * 1024,
+        });
+        const json = readdirSync(clusterOut).find((f) => /^\d{4}-.*\d\.json$/.test(f))!;
+        const cluster = JSON.parse(readFileSync(join(clusterOut, json), 'utf8')) as ClusterResults;
+        const [gateway] = cluster.scenarios.cluster.runs;
+        expect(gateway!.server).toBe('gateway');
+        expect(gateway!.opened).toBe(gateway!.connections);
+        // Each node holds some of the connections, so an announcement made on one crosses Redis.
+        expect(gateway!.nodeStats.every((node) => node.connections > 0)).toBe(true);
+        expect(gateway!.announcements.length).toBeGreaterThan(0);
+        for (const announcement of gateway!.announcements) expect(announcement.reached).toBe(announcement.expected);
+        expect(cluster.checks.map((c) => c.id)).toEqual(['cluster-announcement']);
+      } finally {
+        rmSync(clusterOut, { recursive: true, force: true });
+      }
+    },
+    RUN_MS,
+  );
 
   it('replaces only the generated block of the docs page', () => {
     const docs = readFileSync(docsPath, 'utf8');

@@ -47,7 +47,11 @@ describeCluster('cluster of three gateway nodes on Redis and PostgreSQL', () => 
     const marker = await ada.ok<{ message: Message }>('message:send', { room: 'x-lobby', text: 'marker' });
     await bob.waitFor('message:new', 3);
     await cat.waitFor('message:new', 3);
-    const textsOf = (c: TestClient): string[] => c.events('message:new').map((m) => m.text).sort();
+    const textsOf = (c: TestClient): string[] =>
+      c
+        .events('message:new')
+        .map((m) => m.text)
+        .sort();
     expect(textsOf(bob)).toEqual(['from a', 'from c', 'marker']);
     expect(textsOf(cat)).toEqual(['from a', 'from b', 'marker']);
     await ada.barrier();
@@ -130,7 +134,9 @@ describeCluster('cluster of three gateway nodes on Redis and PostgreSQL', () => 
     await watcher.waitFor('presence:online', 2);
     const about = (event: 'presence:online' | 'presence:offline' | 'room:member-joined' | 'room:member-left'): number =>
       watcher.events(event).filter((e) => e.user.id === 'x-tabbed').length;
-    expect([about('presence:online'), about('room:member-joined'), about('room:member-left'), about('presence:offline')]).toEqual([1, 1, 1, 1]);
+    expect([about('presence:online'), about('room:member-joined'), about('room:member-left'), about('presence:offline')]).toEqual([
+      1, 1, 1, 1,
+    ]);
   });
 
   it('answers REST lookups the same on every node', async () => {

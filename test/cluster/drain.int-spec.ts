@@ -42,9 +42,11 @@ describeDrain('graceful drain on SIGTERM', () => {
 
     // One client follows the advice and leaves; the others stay until the server closes them.
     clients[0]!.close();
-    const closedByServer = clients.slice(1).map((c) =>
-      within(new Promise<string>((resolve) => c.socket.once('disconnect', resolve)), `${c.label} to be closed`, GRACE_MS + 3000),
-    );
+    const closedByServer = clients
+      .slice(1)
+      .map((c) =>
+        within(new Promise<string>((resolve) => c.socket.once('disconnect', resolve)), `${c.label} to be closed`, GRACE_MS + 3000),
+      );
     await expect(Promise.all(closedByServer)).resolves.toEqual(['io server disconnect', 'io server disconnect', 'io server disconnect']);
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(GRACE_MS - 200);
     await expect(within(node.exited, 'the drained node to exit', GRACE_MS + 5000)).resolves.toEqual({ code: 0, signal: null });

@@ -77,12 +77,18 @@ describeOutage('Redis outage and recovery', () => {
     await expect(cat.waitFor('message:new')).resolves.toEqual(during.message);
 
     await redis.start();
-    for (const node of [nodeA!, nodeB!]) await eventually(async () => (await readyStatus(node.url)) === 200, `${node.url} is ready again`, RECOVERY_MS, 100);
+    for (const node of [nodeA!, nodeB!])
+      await eventually(async () => (await readyStatus(node.url)) === 200, `${node.url} is ready again`, RECOVERY_MS, 100);
     // Redis came back empty: each node re-registers its own sockets by itself.
     await eventually(
       async () => {
         const users = (await request(nodeB!.url).get('/users')).body as { users?: Array<{ id: string }> };
-        return (users.users ?? []).map((u) => u.id).sort().join() === 'r-ada,r-bob,r-cat';
+        return (
+          (users.users ?? [])
+            .map((u) => u.id)
+            .sort()
+            .join() === 'r-ada,r-bob,r-cat'
+        );
       },
       'presence is rebuilt',
       RECOVERY_MS,

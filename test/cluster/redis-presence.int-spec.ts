@@ -80,7 +80,9 @@ if (!missing) describePresenceStoreContract('Redis', redisFixture);
         { user: { id: 'gone', name: 'Gone' }, lastConnection: true, leftRooms: ['lobby'] },
         { user: { id: 'stays', name: 'Stays' }, lastConnection: false, leftRooms: [] },
       ]);
-      expect((await survivors[1]!.store.users({ limit: 10 })).users).toEqual([{ id: 'stays', name: 'Stays', connections: 1, rooms: ['lobby'] }]);
+      expect((await survivors[1]!.store.users({ limit: 10 })).users).toEqual([
+        { id: 'stays', name: 'Stays', connections: 1, rooms: ['lobby'] },
+      ]);
       expect(await survivors[1]!.store.roomMembers('lobby')).toEqual([{ id: 'stays', name: 'Stays' }]);
     } finally {
       await Promise.all([dying, ...survivors].map((node) => stopNode(node)));

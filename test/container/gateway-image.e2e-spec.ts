@@ -75,7 +75,20 @@ describe('gateway container image (podman)', () => {
 
   it('reports unhealthy when nothing serves /health', async () => {
     const idlePort = await freePort();
-    await podmanOk(['run', '-d', '--name', probe, '--network', 'host', '-e', `PORT=${idlePort}`, IMAGE, 'node', '-e', 'setInterval(() => {}, 1000)']);
+    await podmanOk([
+      'run',
+      '-d',
+      '--name',
+      probe,
+      '--network',
+      'host',
+      '-e',
+      `PORT=${idlePort}`,
+      IMAGE,
+      'node',
+      '-e',
+      'setInterval(() => {}, 1000)',
+    ]);
     const result = await podman(['healthcheck', 'run', probe], 30_000);
     expect(result.code).not.toBe(0);
     await podmanOk(['rm', '-f', '-t', '0', probe]);
@@ -85,16 +98,33 @@ describe('gateway container image (podman)', () => {
     await expect(podmanOk(['exec', name, 'id', '-un'])).resolves.toBe('node');
     await expect(podmanOk(['exec', name, 'sh', '-c', 'tr "\\0" " " < /proc/1/cmdline'])).resolves.toBe('node dist/main.js');
     await expect(podmanOk(['exec', name, 'stat', '-c', '%U', '/app/data'])).resolves.toBe('node');
-    const buildTools = await podmanOk(['exec', name, 'sh', '-c', 'for p in src /usr/bin/g++ /usr/bin/make; do [ -e "$p" ] && echo "$p"; done; true']);
+    const buildTools = await podmanOk([
+      'exec',
+      name,
+      'sh',
+      '-c',
+      'for p in src /usr/bin/g++ /usr/bin/make; do [ -e "$p" ] && echo "$p"; done; true',
+    ]);
     expect(buildTools).toBe('');
     const devOnly = devOnlyPackages();
     expect(devOnly).toEqual(expect.arrayContaining(['node_modules/jest', 'node_modules/ts-jest', 'node_modules/playwright-core']));
     const present = await podmanOk([
-      'exec', name, 'node', '-e', 'for (const p of JSON.parse(process.argv[1])) if (require("fs").existsSync(p)) console.log(p)', JSON.stringify(devOnly),
+      'exec',
+      name,
+      'node',
+      '-e',
+      'for (const p of JSON.parse(process.argv[1])) if (require("fs").existsSync(p)) console.log(p)',
+      JSON.stringify(devOnly),
     ]);
     expect(present).toBe('');
     // The native addon was built for this image's Node and libc.
-    const sqlite = await podmanOk(['exec', name, 'node', '-e', 'const D = require("better-sqlite3"); console.log(new D(":memory:").prepare("select 41 + 1 as n").get().n)']);
+    const sqlite = await podmanOk([
+      'exec',
+      name,
+      'node',
+      '-e',
+      'const D = require("better-sqlite3"); console.log(new D(":memory:").prepare("select 41 + 1 as n").get().n)',
+    ]);
     expect(sqlite).toBe('42');
   }, 60_000);
 

@@ -53,7 +53,10 @@ export async function startNginx(
     await eventually(
       async () => {
         if (child.exitCode !== null) throw new Error(`nginx exited ${child.exitCode}: ${stderr}`);
-        return fetch(`${url}/nginx-health`).then((r) => r.ok, () => false);
+        return fetch(`${url}/nginx-health`).then(
+          (r) => r.ok,
+          () => false,
+        );
       },
       'nginx answers /nginx-health',
       10_000,

@@ -12,7 +12,11 @@ export function podman(args: string[], timeoutMs = 60_000): Promise<CommandResul
   return new Promise((resolve, reject) => {
     execFile('podman', args, { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 }, (error, stdout, stderr) => {
       if (error && typeof error.code !== 'number') {
-        reject(new Error(`podman ${args[0]} did not finish (${error.signal ?? error.code ?? error.message}) within ${timeoutMs} ms\n${tail(stderr)}`));
+        reject(
+          new Error(
+            `podman ${args[0]} did not finish (${error.signal ?? error.code ?? error.message}) within ${timeoutMs} ms\n${tail(stderr)}`,
+          ),
+        );
         return;
       }
       resolve({ code: typeof error?.code === 'number' ? error.code : 0, stdout, stderr });
@@ -69,4 +73,3 @@ export function buildArgs(tag: string, contextDir: string): string[] {
   }
   return [...args, contextDir];
 }
-

@@ -111,7 +111,8 @@ describe('docker compose topology', () => {
   });
 
   it('starts services in order through health checks', () => {
-    for (const [name, service] of Object.entries(services)) expect({ name, healthcheck: Boolean(service.healthcheck?.test) }).toEqual({ name, healthcheck: true });
+    for (const [name, service] of Object.entries(services))
+      expect({ name, healthcheck: Boolean(service.healthcheck?.test) }).toEqual({ name, healthcheck: true });
     for (const gateway of gateways) {
       expect(services[gateway]!.depends_on).toEqual({
         postgres: { condition: 'service_healthy' },

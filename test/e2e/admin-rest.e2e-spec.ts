@@ -124,9 +124,7 @@ describe('admin REST (e2e)', () => {
       const tabs = [await server.connect('ada'), await server.connect('ada'), await server.connect('ada')];
       await tabs[0]!.ok('room:join', { room: 'kick' });
       await watcher.waitFor('room:member-joined');
-      const reasons = tabs.map(
-        (tab) => new Promise<string>((resolve) => tab.socket.once('disconnect', (reason) => resolve(reason))),
-      );
+      const reasons = tabs.map((tab) => new Promise<string>((resolve) => tab.socket.once('disconnect', (reason) => resolve(reason))));
       const res = await server.http().delete('/users/ada/connections').set('X-Api-Key', ADMIN_KEY).expect(200);
       expect(res.body).toEqual({ disconnected: 3 });
       await expect(within(Promise.all(reasons), 'three server-side disconnects')).resolves.toEqual([

@@ -85,12 +85,15 @@ describe('socket.io admin UI (e2e)', () => {
   it('a wrong password never reaches bcrypt; the admin UI session id still logs in again without it', async () => {
     server = await startApp({ ADMIN_UI: 'true', ADMIN_UI_USERNAME: 'ops', ADMIN_UI_PASSWORD: 'correct horse' });
     const compare = jest.spyOn(bcrypt, 'compare');
-    for (let i = 0; i < 20; i++) expect(await adminNamespace(server.url, { username: 'ops', password: `guess ${i}` })).toBe('invalid credentials');
+    for (let i = 0; i < 20; i++)
+      expect(await adminNamespace(server.url, { username: 'ops', password: `guess ${i}` })).toBe('invalid credentials');
     // bcrypt truncates at 72 bytes; the gate compares the whole password.
     const past72 = `correct horse${' '.repeat(60)}and more`;
     const longServer = await startApp({ ADMIN_UI: 'true', ADMIN_UI_USERNAME: 'ops', ADMIN_UI_PASSWORD: past72 });
     try {
-      expect(await adminNamespace(longServer.url, { username: 'ops', password: `${past72.slice(0, 72)}but not this` })).toBe('invalid credentials');
+      expect(await adminNamespace(longServer.url, { username: 'ops', password: `${past72.slice(0, 72)}but not this` })).toBe(
+        'invalid credentials',
+      );
       expect(await adminNamespace(longServer.url, { username: 'ops', password: past72 })).toBe('connected');
     } finally {
       await longServer.close();
@@ -114,7 +117,9 @@ describe('socket.io admin UI (e2e)', () => {
     const from = (address: string) => ({ 'X-Forwarded-For': address });
     const right = { username: 'ops', password: 'correct horse' };
     for (let i = 0; i < 3; i++) {
-      expect((await adminHandshake(server.url, { username: 'ops', password: `guess ${i}` }, from('203.0.113.7'))).outcome).toBe('invalid credentials');
+      expect((await adminHandshake(server.url, { username: 'ops', password: `guess ${i}` }, from('203.0.113.7'))).outcome).toBe(
+        'invalid credentials',
+      );
     }
     for (const auth of [right, { username: 'ops', password: 'guess 4' }, { username: 'ops', password: 7 }]) {
       const refused = await adminHandshake(server.url, auth, from('203.0.113.7'));
@@ -128,7 +133,9 @@ describe('socket.io admin UI (e2e)', () => {
     for (let i = 0; i < 2; i++) await adminHandshake(server.url, { username: 'ops', password: 'nope' }, from('203.0.113.9'));
     expect((await adminHandshake(server.url, right, from('203.0.113.9'))).outcome).toBe('connected');
     for (let i = 0; i < 2; i++) {
-      expect((await adminHandshake(server.url, { username: 'ops', password: 'nope' }, from('203.0.113.9'))).outcome).toBe('invalid credentials');
+      expect((await adminHandshake(server.url, { username: 'ops', password: 'nope' }, from('203.0.113.9'))).outcome).toBe(
+        'invalid credentials',
+      );
     }
     expect((await adminHandshake(server.url, right, from('203.0.113.9'))).outcome).toBe('connected');
   });

@@ -45,18 +45,24 @@ async function loadedBy(script: string): Promise<Loaded> {
 describe('driver loading', () => {
   beforeAll(() => ensureBuilt(), 180_000);
 
-  it('boots the whole app on SQLite without Redis and never imports pg or ioredis', async () => {
-    const loaded = await loadedBy(`
+  it(
+    'boots the whole app on SQLite without Redis and never imports pg or ioredis',
+    async () => {
+      const loaded = await loadedBy(`
       const { createApp } = await import(${JSON.stringify(dist('bootstrap.js'))});
       const app = await createApp(loadConfig({ DATABASE_URL: 'sqlite::memory:', LOG_LEVEL: 'silent' }));
       await app.init();
       await app.close();
     `);
-    expect(loaded).toEqual({ pg: false, ioredis: false });
-  }, PROCESS_WAIT_MS);
+      expect(loaded).toEqual({ pg: false, ioredis: false });
+    },
+    PROCESS_WAIT_MS,
+  );
 
-  it('imports each driver once the configuration names its service', async () => {
-    const loaded = await loadedBy(`
+  it(
+    'imports each driver once the configuration names its service',
+    async () => {
+      const loaded = await loadedBy(`
       const config = loadConfig({ DATABASE_URL: ${JSON.stringify(POSTGRES_ADMIN_URL)}, REDIS_URL: ${JSON.stringify(REDIS_URL)}, LOG_LEVEL: 'silent' });
       const { createMessageStore } = await import(${JSON.stringify(dist('messages/message-store.factory.js'))});
       const { RedisConnections } = await import(${JSON.stringify(dist('redis/redis-connections.js'))});
@@ -65,6 +71,8 @@ describe('driver loading', () => {
       await redis.ready();
       await redis.onApplicationShutdown();
     `);
-    expect(loaded).toEqual({ pg: true, ioredis: true });
-  }, PROCESS_WAIT_MS);
+      expect(loaded).toEqual({ pg: true, ioredis: true });
+    },
+    PROCESS_WAIT_MS,
+  );
 });

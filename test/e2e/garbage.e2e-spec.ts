@@ -85,7 +85,17 @@ describe('garbage input (e2e)', () => {
 
   it('answers an unknown event with UNKNOWN_EVENT, by ack or by `exception`', async () => {
     const client = await server.connect('ada');
-    for (const event of ['room:destroy', 'admin:grant', 'auth:login', 'toString', '__proto__', 'constructor', 'message:new', 'session', 'x'.repeat(64)]) {
+    for (const event of [
+      'room:destroy',
+      'admin:grant',
+      'auth:login',
+      'toString',
+      '__proto__',
+      'constructor',
+      'message:new',
+      'session',
+      'x'.repeat(64),
+    ]) {
       expect(await client.request(event, { room: 'lobby' })).toEqual({
         ok: false,
         error: { code: ErrorCode.UNKNOWN_EVENT, message: `unknown event ${event}` },

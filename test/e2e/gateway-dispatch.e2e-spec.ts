@@ -24,9 +24,17 @@ describe('socket event dispatch in the real application', () => {
 
   it('compiles every client event of the contract with the injector of the running app', () => {
     const compiled = compileGateway(running.app, running.app.get(ChatGateway), CHAT_EVENTS);
-    expect([...compiled.keys()].sort()).toEqual(
-      ['announce', 'auth:refresh', 'direct:history', 'message:direct', 'message:send', 'room:history', 'room:join', 'room:leave', 'typing'],
-    );
+    expect([...compiled.keys()].sort()).toEqual([
+      'announce',
+      'auth:refresh',
+      'direct:history',
+      'message:direct',
+      'message:send',
+      'room:history',
+      'room:join',
+      'room:leave',
+      'typing',
+    ]);
   });
 
   it('registers no global pipes, guards or interceptors, the REST rate limit included', () => {

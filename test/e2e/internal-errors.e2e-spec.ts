@@ -53,7 +53,9 @@ describe('unexpected failures (e2e)', () => {
 
   it('answers a failing message store with UNAVAILABLE, without its error text', async () => {
     // The engine fails; the guard MessageStore is provided as turns that into UNAVAILABLE.
-    jest.spyOn(server.app.get<MessageStore>(MESSAGE_STORE_ENGINE), 'appendRoomMessage').mockRejectedValue(new Error(`db said: ${SECRET_TEXT}`));
+    jest
+      .spyOn(server.app.get<MessageStore>(MESSAGE_STORE_ENGINE), 'appendRoomMessage')
+      .mockRejectedValue(new Error(`db said: ${SECRET_TEXT}`));
     const client = await server.connect('ada');
     await client.ok('room:join', { room: 'lobby' });
     const ack = await client.request('message:send', { room: 'lobby', text: SECRET_TEXT });

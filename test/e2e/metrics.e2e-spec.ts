@@ -94,7 +94,9 @@ describe('who may scrape /metrics (e2e)', () => {
   const ADMIN_KEY = 'metrics-admin-key';
   const SECRET = 'metrics-suite-hs256-secret-0123456789abcdef';
   const token = (claims: Record<string, unknown>): Promise<string> =>
-    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 600, ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(SECRET));
   const started: RunningApp[] = [];
   const start = async (env: Record<string, string>): Promise<string> => {
     const running = await startApp({ ADMIN_API_KEY: ADMIN_KEY, ...env });
@@ -113,7 +115,10 @@ describe('who may scrape /metrics (e2e)', () => {
     expect(anonymous.text).not.toContain('chat_connected_sockets');
     await request(url).get('/metrics').set('X-Api-Key', `${ADMIN_KEY}x`).expect(401);
     await request(url).get('/metrics').set('Authorization', `Bearer ${ADMIN_KEY}x`).expect(401);
-    const user = await request(url).get('/metrics').set('Authorization', `Bearer ${await token({ sub: 'ada' })}`).expect(403);
+    const user = await request(url)
+      .get('/metrics')
+      .set('Authorization', `Bearer ${await token({ sub: 'ada' })}`)
+      .expect(403);
     expect(user.body).toMatchObject({ code: 'FORBIDDEN' });
     const adminToken = `Bearer ${await token({ sub: 'prometheus', role: 'admin' })}`;
     for (const credentials of [{ 'X-Api-Key': ADMIN_KEY }, { Authorization: `Bearer ${ADMIN_KEY}` }, { Authorization: adminToken }]) {

@@ -6,7 +6,10 @@ import { connect, type TestClient } from '../support/clients.js';
 
 interface OpenApiDocument {
   paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>>;
-  components: { schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>; securitySchemes: Record<string, unknown> };
+  components: {
+    schemas: Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+    securitySchemes: Record<string, unknown>;
+  };
 }
 
 describe('OpenAPI document (e2e)', () => {
@@ -78,7 +81,9 @@ describe('who may read the API documentation (e2e)', () => {
   const SECRET = 'docs-suite-hs256-secret-0123456789abcdef';
   const DOCS = ['/docs', '/docs/', '/docs/swagger-ui-init.js', '/docs-json', '/docs-yaml'];
   const token = (claims: Record<string, unknown>): Promise<string> =>
-    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 600, ...claims }).setProtectedHeader({ alg: 'HS256' }).sign(new TextEncoder().encode(SECRET));
+    new SignJWT({ exp: Math.floor(Date.now() / 1000) + 600, ...claims })
+      .setProtectedHeader({ alg: 'HS256' })
+      .sign(new TextEncoder().encode(SECRET));
   const started: RunningApp[] = [];
   const start = async (env: Record<string, string>): Promise<string> => {
     const running = await startApp({ ADMIN_API_KEY: ADMIN_KEY, ...env });
@@ -100,8 +105,14 @@ describe('who may read the API documentation (e2e)', () => {
       expect(anonymous.text).not.toContain('/announcements');
       await request(url).get(path).set('X-Api-Key', 'wrong').expect(401);
       await request(url).get(path).set('Authorization', user).expect(403);
-      await request(url).get(path).set('X-Api-Key', ADMIN_KEY).expect((res) => expect([200, 301]).toContain(res.status));
-      await request(url).get(path).set('Authorization', admin).expect((res) => expect([200, 301]).toContain(res.status));
+      await request(url)
+        .get(path)
+        .set('X-Api-Key', ADMIN_KEY)
+        .expect((res) => expect([200, 301]).toContain(res.status));
+      await request(url)
+        .get(path)
+        .set('Authorization', admin)
+        .expect((res) => expect([200, 301]).toContain(res.status));
     }
     const json = await request(url).get('/docs-json').set('X-Api-Key', ADMIN_KEY).expect(200);
     expect(Object.keys((json.body as OpenApiDocument).paths)).toContain('/announcements');

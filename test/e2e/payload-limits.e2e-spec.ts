@@ -45,7 +45,9 @@ describe('MAX_MESSAGE_LENGTH holds per app, with two apps in one process (e2e)',
     await Promise.all([small.running?.close(), large.running?.close()]);
   });
 
-  const tooLong = (app: LimitedApp): FieldError[] => [{ field: 'text', messages: [`text must be at most ${app.maxMessageLength} characters`] }];
+  const tooLong = (app: LimitedApp): FieldError[] => [
+    { field: 'text', messages: [`text must be at most ${app.maxMessageLength} characters`] },
+  ];
 
   /** Texts of the app's own limit, padding included, and one character more. */
   const longest = (app: LimitedApp): string => ` ${'x'.repeat(app.maxMessageLength - 2)} `;
@@ -63,7 +65,10 @@ describe('MAX_MESSAGE_LENGTH holds per app, with two apps in one process (e2e)',
 
   it('accepts up to its own limit and refuses one more on every socket event, the apps used in turn', async () => {
     // Alternating apps, in both orders, so that a limit shared through anything global shows.
-    for (const order of [[small, large, small], [large, small, large]]) {
+    for (const order of [
+      [small, large, small],
+      [large, small, large],
+    ]) {
       for (const app of order) {
         for (const ack of await Promise.all(socketSends(app, longest(app)))) expect(ack).toMatchObject({ ok: true });
         for (const ack of await Promise.all(socketSends(app, `${longest(app)}x`))) {
@@ -74,12 +79,20 @@ describe('MAX_MESSAGE_LENGTH holds per app, with two apps in one process (e2e)',
   });
 
   it('accepts up to its own limit and refuses one more on the admin REST posts, the apps used in turn', async () => {
-    for (const order of [[large, small, large], [small, large, small]]) {
+    for (const order of [
+      [large, small, large],
+      [small, large, small],
+    ]) {
       for (const app of order) {
         for (const res of await Promise.all(restPosts(app, longest(app)))) expect(res.status).toBe(201);
         for (const res of await Promise.all(restPosts(app, `${longest(app)}x`))) {
           expect(res.status).toBe(400);
-          expect(res.body).toEqual({ statusCode: 400, code: ErrorCode.VALIDATION_FAILED, message: 'request is invalid', details: tooLong(app) });
+          expect(res.body).toEqual({
+            statusCode: 400,
+            code: ErrorCode.VALIDATION_FAILED,
+            message: 'request is invalid',
+            details: tooLong(app),
+          });
         }
       }
     }

@@ -88,7 +88,14 @@ describe('interop with a Python socket.io client (e2e)', () => {
       const joined = await python.step('joined');
       expect(joined.ack).toEqual({
         ok: true,
-        data: { room: 'interop', members: [{ id: 'node-user', name: 'node-user' }, { id: 'py-user', name: 'py-user' }], history: [] },
+        data: {
+          room: 'interop',
+          members: [
+            { id: 'node-user', name: 'node-user' },
+            { id: 'py-user', name: 'py-user' },
+          ],
+          history: [],
+        },
       });
       await expect(node.waitFor('room:member-joined')).resolves.toEqual({ room: 'interop', user: { id: 'py-user', name: 'py-user' } });
 
@@ -111,7 +118,11 @@ describe('interop with a Python socket.io client (e2e)', () => {
       const invalid = await python.step('invalid');
       expect(invalid.ack).toEqual({
         ok: false,
-        error: { code: ErrorCode.VALIDATION_FAILED, message: 'payload is invalid', details: [{ field: 'text', messages: ['text must be a string'] }] },
+        error: {
+          code: ErrorCode.VALIDATION_FAILED,
+          message: 'payload is invalid',
+          details: [{ field: 'text', messages: ['text must be a string'] }],
+        },
       });
 
       await python.step('done');

@@ -45,7 +45,10 @@ describe('REST lookups and errors (e2e)', () => {
       expect(res.body).toEqual({
         name: 'desc',
         memberCount: 2,
-        members: [{ id: 'ada', name: 'ada' }, { id: 'bob', name: 'bob' }],
+        members: [
+          { id: 'ada', name: 'ada' },
+          { id: 'bob', name: 'bob' },
+        ],
         lastSeq: 2,
       });
     });
@@ -151,7 +154,10 @@ describe('REST lookups and errors (e2e)', () => {
       let after: string | null = null;
       do {
         const query: Record<string, string | number> = after === null ? { limit: 100 } : { limit: 100, after };
-        const page = (await server.http().get('/users').query(query).expect(200)).body as { users: Array<{ id: string }>; next: string | null };
+        const page = (await server.http().get('/users').query(query).expect(200)).body as {
+          users: Array<{ id: string }>;
+          next: string | null;
+        };
         pages.push(page);
         after = page.next;
       } while (after !== null && pages.length < 10);
@@ -161,7 +167,10 @@ describe('REST lookups and errors (e2e)', () => {
       const byDefault = (await server.http().get('/users').expect(200)).body as { users: unknown[]; next: string | null };
       expect(byDefault.users).toHaveLength(100);
       expect(byDefault.next).toBe('pager-099');
-      const empty = (await server.http().get('/users?after=').query({ limit: 500 }).expect(200)).body as { users: unknown[]; next: string | null };
+      const empty = (await server.http().get('/users?after=').query({ limit: 500 }).expect(200)).body as {
+        users: unknown[];
+        next: string | null;
+      };
       expect(empty.users).toHaveLength(250);
       expect(empty.next).toBeNull();
     }, 60_000);
@@ -187,7 +196,10 @@ describe('REST lookups and errors (e2e)', () => {
     it('answers 404 NOT_FOUND for a user without connection and 400 for an invalid id', async () => {
       const missing = await server.http().get('/users/ghost').expect(404);
       expect(missing.body).toEqual({ statusCode: 404, code: ErrorCode.NOT_FOUND, message: 'user ghost is not connected' });
-      const invalid = await server.http().get(`/users/${'x'.repeat(65)}`).expect(400);
+      const invalid = await server
+        .http()
+        .get(`/users/${'x'.repeat(65)}`)
+        .expect(400);
       expect(invalid.body.code).toBe(ErrorCode.VALIDATION_FAILED);
     });
   });
@@ -222,7 +234,12 @@ describe('REST lookups and errors (e2e)', () => {
     });
 
     it('answers a JSON array body with 400 VALIDATION_FAILED', async () => {
-      const res = await server.http().post('/announcements').set('X-Api-Key', 'test-admin-key').send([{ text: 'x' }]).expect(400);
+      const res = await server
+        .http()
+        .post('/announcements')
+        .set('X-Api-Key', 'test-admin-key')
+        .send([{ text: 'x' }])
+        .expect(400);
       expect(res.body.code).toBe(ErrorCode.VALIDATION_FAILED);
     });
   });

@@ -43,7 +43,10 @@ describe('rooms (e2e)', () => {
       });
       expect(await ada.ok<RoomJoinResult>('room:join', { room: 'j1' })).toEqual({
         room: 'j1',
-        members: [{ id: 'ada', name: 'ada' }, { id: 'bob', name: 'bob' }],
+        members: [
+          { id: 'ada', name: 'ada' },
+          { id: 'bob', name: 'bob' },
+        ],
         history: [],
       });
     });
@@ -118,10 +121,7 @@ describe('rooms (e2e)', () => {
 
     it('refuses out-of-range historyLimit and sinceSeq per field', async () => {
       const ada = await server.connect('ada');
-      const error = failure(
-        await ada.request('room:join', { room: 'ok', historyLimit: 101, sinceSeq: -1 }),
-        ErrorCode.VALIDATION_FAILED,
-      );
+      const error = failure(await ada.request('room:join', { room: 'ok', historyLimit: 101, sinceSeq: -1 }), ErrorCode.VALIDATION_FAILED);
       expect(detailFields(error).sort()).toEqual(['historyLimit', 'sinceSeq']);
     });
   });
@@ -196,10 +196,7 @@ describe('rooms (e2e)', () => {
     it('refuses reserved rooms and bad paging values', async () => {
       const ada = await server.connect('ada');
       failure(await ada.request('room:history', { room: 'user:ada' }), ErrorCode.FORBIDDEN);
-      const error = failure(
-        await ada.request('room:history', { room: 'h4', beforeSeq: 0, limit: 101 }),
-        ErrorCode.VALIDATION_FAILED,
-      );
+      const error = failure(await ada.request('room:history', { room: 'h4', beforeSeq: 0, limit: 101 }), ErrorCode.VALIDATION_FAILED);
       expect(detailFields(error).sort()).toEqual(['beforeSeq', 'limit']);
     });
   });

@@ -92,7 +92,10 @@ describe('announce (e2e)', () => {
 
   it('refuses a forged from', async () => {
     const admin = await server.connect('root', { auth: { username: 'root', adminKey: ADMIN_KEY } });
-    const error = failure(await admin.request('announce', { text: 'x', from: { id: 'system', name: 'system' } }), ErrorCode.VALIDATION_FAILED);
+    const error = failure(
+      await admin.request('announce', { text: 'x', from: { id: 'system', name: 'system' } }),
+      ErrorCode.VALIDATION_FAILED,
+    );
     expect(detailFields(error)).toEqual(['from']);
   });
 });

@@ -153,9 +153,17 @@ describe('payload rules come before every other rule (e2e)', () => {
     const admin = { 'X-Api-Key': ADMIN_KEY };
 
     it('covers every client event of the contract', () => {
-      expect([...new Set(OPEN_MODE_CASES.map((c) => c.event))].sort()).toEqual(
-        ['announce', 'auth:refresh', 'direct:history', 'message:direct', 'message:send', 'room:history', 'room:join', 'room:leave', 'typing'],
-      );
+      expect([...new Set(OPEN_MODE_CASES.map((c) => c.event))].sort()).toEqual([
+        'announce',
+        'auth:refresh',
+        'direct:history',
+        'message:direct',
+        'message:send',
+        'room:history',
+        'room:join',
+        'room:leave',
+        'typing',
+      ]);
     });
 
     it.each(OPEN_MODE_CASES)('$event ($rule): VALIDATION_FAILED before the rule', async (c) => {
@@ -269,7 +277,11 @@ describe('payload rules come before every other rule (e2e)', () => {
     it('checks credentials first on admin routes: a non-admin token with a malformed body is 403', async () => {
       const user = `Bearer ${await token('ada')}`;
       await request(server.url).post('/announcements').set('Authorization', user).send({ text: '' }).expect(403);
-      await request(server.url).post('/announcements').set('Authorization', `Bearer ${await token('root', { role: 'admin' })}`).send({ text: '' }).expect(400);
+      await request(server.url)
+        .post('/announcements')
+        .set('Authorization', `Bearer ${await token('root', { role: 'admin' })}`)
+        .send({ text: '' })
+        .expect(400);
     });
   });
 });

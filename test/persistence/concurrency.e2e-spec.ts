@@ -69,14 +69,20 @@ function bySender(senders: TestClient[], messages: Message[]): Map<TestClient, M
 describeEachDurableDatabase(`${CLIENTS} clients x ${MESSAGES_EACH} messages into one room at once`, (database) => {
   it(`stores ${TOTAL} rows with seq 1..${TOTAL}, no gap, every ack's seq unique`, async () => {
     const app = await start(await database.freshUrl());
-    const senders = await joinAll(app, range(1, CLIENTS).map((i) => `user${i}`));
+    const senders = await joinAll(
+      app,
+      range(1, CLIENTS).map((i) => `user${i}`),
+    );
     const acked = await stampede(senders);
     expect(acked).toHaveLength(TOTAL);
     expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(1, TOTAL));
     const stored = await roomHistory(app.url, ROOM);
     expect(stored.map((m) => m.seq)).toEqual(range(1, TOTAL));
     expect(new Map(stored.map((m) => [m.id, m]))).toEqual(new Map(acked.map((m) => [m.id, m])));
-    await request(app.url).get(`/rooms/${ROOM}`).expect(200).expect((res) => expect(res.body.lastSeq).toBe(TOTAL));
+    await request(app.url)
+      .get(`/rooms/${ROOM}`)
+      .expect(200)
+      .expect((res) => expect(res.body.lastSeq).toBe(TOTAL));
     await expectDeliveries(senders, bySender(senders, acked));
   });
 });
@@ -92,8 +98,14 @@ describePostgres('two gateways sharing one PostgreSQL', () => {
     schema = await TestSchema.create('cluster');
     const [east, west] = [await start(schema.url), await start(schema.url)];
     const half = CLIENTS / 2;
-    const eastSenders = await joinAll(east, range(1, half).map((i) => `east${i}`));
-    const westSenders = await joinAll(west, range(1, half).map((i) => `west${i}`));
+    const eastSenders = await joinAll(
+      east,
+      range(1, half).map((i) => `east${i}`),
+    );
+    const westSenders = await joinAll(
+      west,
+      range(1, half).map((i) => `west${i}`),
+    );
     const senders = [...eastSenders, ...westSenders];
     const acked = await stampede(senders);
     expect(acked.map((m) => m.seq).sort((a, b) => a - b)).toEqual(range(1, TOTAL));

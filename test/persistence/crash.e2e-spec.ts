@@ -98,7 +98,9 @@ describeEachDurableDatabase('crash recovery: SIGKILL of a real server process', 
     const storedClientIds = new Set(stored.map((m) => m.clientMsgId));
     const retried: Message[] = [];
     for (const i of unacked) {
-      retried.push((await adaAgain.ok<MessageSendResult>('message:send', { room: ROOM, text: `message ${i}`, clientMsgId: `m-${i}` })).message);
+      retried.push(
+        (await adaAgain.ok<MessageSendResult>('message:send', { room: ROOM, text: `message ${i}`, clientMsgId: `m-${i}` })).message,
+      );
     }
     for (const message of retried) {
       if (storedClientIds.has(message.clientMsgId)) expect(message).toEqual(stored.find((m) => m.clientMsgId === message.clientMsgId));

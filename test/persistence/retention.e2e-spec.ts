@@ -24,7 +24,13 @@ async function seed(databaseUrl: string): Promise<void> {
   if (!(store instanceof SqliteMessageStore || store instanceof PostgresMessageStore)) throw new Error('expected a durable store');
   await store.open();
   const now = new Date().toISOString();
-  for (const [text, sentAt] of [['old 1', LONG_AGO], ['old 2', LONG_AGO], ['old 3', LONG_AGO], ['new 4', now], ['new 5', now]]) {
+  for (const [text, sentAt] of [
+    ['old 1', LONG_AGO],
+    ['old 2', LONG_AGO],
+    ['old 3', LONG_AGO],
+    ['new 4', now],
+    ['new 5', now],
+  ]) {
     await store.appendRoomMessage({ id: randomUUID(), room: ROOM, from: ada, text: text!, sentAt: sentAt! });
   }
   await store.appendDirectMessage({ id: randomUUID(), from: ada, to: bob, text: 'old dm', sentAt: LONG_AGO });
@@ -51,7 +57,10 @@ describeEachDurableDatabase('HISTORY_RETENTION_DAYS', (database) => {
     };
     await eventually(async () => (await roomTexts()).length === 2, 'the start-up prune is done', undefined, 50);
     expect(await roomTexts()).toEqual(['new 4', 'new 5']);
-    await request(app.url).get(`/rooms/${ROOM}`).expect(200).expect((res) => expect(res.body.lastSeq).toBe(5));
+    await request(app.url)
+      .get(`/rooms/${ROOM}`)
+      .expect(200)
+      .expect((res) => expect(res.body.lastSeq).toBe(5));
     const reader = await connect(app.url, 'bob');
     clients.push(reader);
     const dms = await reader.ok<MessagePage<DirectMessage>>('direct:history', { with: 'ada' });

@@ -43,7 +43,10 @@ describeEachDurableDatabase('exactly-once sends by clientMsgId', (database) => {
     const carol = await client(first, 'carol', ROOM);
 
     const payload = { room: ROOM, text: 'only once', clientMsgId: 'once-1' };
-    const [a, b] = await Promise.all([ada.ok<MessageSendResult>('message:send', payload), ada.ok<MessageSendResult>('message:send', payload)]);
+    const [a, b] = await Promise.all([
+      ada.ok<MessageSendResult>('message:send', payload),
+      ada.ok<MessageSendResult>('message:send', payload),
+    ]);
     expect(a.message).toEqual(b.message);
     expect(a.message).toMatchObject({ seq: 1, clientMsgId: 'once-1', text: 'only once' });
     await Promise.all([ada, adaOtherTab, bob, carol].map((c) => c.barrier()));
@@ -75,7 +78,10 @@ describeEachDurableDatabase('exactly-once sends by clientMsgId', (database) => {
     const bob = await client(first, 'bob');
 
     const payload = { to: 'bob', text: 'psst', clientMsgId: 'dm-1' };
-    const [a, b] = await Promise.all([ada.ok<DirectSendResult>('message:direct', payload), ada.ok<DirectSendResult>('message:direct', payload)]);
+    const [a, b] = await Promise.all([
+      ada.ok<DirectSendResult>('message:direct', payload),
+      ada.ok<DirectSendResult>('message:direct', payload),
+    ]);
     expect(a.message).toEqual(b.message);
     expect(a.delivered).toBe(true);
     await Promise.all([ada, adaOtherTab, bob].map((c) => c.barrier()));

@@ -10,7 +10,12 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
 import { within } from '../support/clients.js';
 import { ROOT } from '../support/dist.js';
-import { type CheckpointerOptions, checkpointWorkerUrl, type PausableWriter, SqliteCheckpointer } from '../../src/database/sqlite-checkpointer.js';
+import {
+  type CheckpointerOptions,
+  checkpointWorkerUrl,
+  type PausableWriter,
+  SqliteCheckpointer,
+} from '../../src/database/sqlite-checkpointer.js';
 
 /** Records what the checkpointer asks of the writer. */
 class FakeWriter implements PausableWriter {

@@ -27,7 +27,14 @@ describe('SQLite file store: WAL housekeeping', () => {
   async function send(count: number): Promise<void> {
     await Promise.all(
       Array.from({ length: count }, (_, i) =>
-        store!.appendRoomMessage({ id: randomUUID(), room: `r${i % 7}`, from: ada, text: 'x'.repeat(200), sentAt: new Date().toISOString(), clientMsgId: randomUUID() }),
+        store!.appendRoomMessage({
+          id: randomUUID(),
+          room: `r${i % 7}`,
+          from: ada,
+          text: 'x'.repeat(200),
+          sentAt: new Date().toISOString(),
+          clientMsgId: randomUUID(),
+        }),
       ),
     );
   }

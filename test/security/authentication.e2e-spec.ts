@@ -205,7 +205,9 @@ describe('authentication', () => {
     afterAll(() => server.close());
 
     it('accepts a token signed with the matching private key', async () => {
-      const c = track(await connect(server.url, 'ada', { auth: { token: await sign({ sub: 'ada', role: 'admin' }, keys.privateKey, alg) } }));
+      const c = track(
+        await connect(server.url, 'ada', { auth: { token: await sign({ sub: 'ada', role: 'admin' }, keys.privateKey, alg) } }),
+      );
       expect(c.session?.user).toEqual({ id: 'ada', name: 'ada' });
     });
 
@@ -216,7 +218,8 @@ describe('authentication', () => {
       ['a token from another key pair', async () => sign({ sub: 'ada' }, keyPair().privateKey, alg)],
       [
         'the other asymmetric algorithm',
-        async () => (alg === 'RS256' ? sign({ sub: 'ada' }, ecKeyPair().privateKey, 'ES256') : sign({ sub: 'ada' }, rsaKeyPair().privateKey, 'RS256')),
+        async () =>
+          alg === 'RS256' ? sign({ sub: 'ada' }, ecKeyPair().privateKey, 'ES256') : sign({ sub: 'ada' }, rsaKeyPair().privateKey, 'RS256'),
       ],
       ['an expired token', () => sign({ sub: 'ada', exp: inSeconds(-1) }, keys.privateKey, alg)],
     ])('refuses %s', async (_name, forge) => {
@@ -254,7 +257,9 @@ describe('authentication', () => {
       const ends = [lapsing, badRefresh, foreignRefresh].map(expiry);
 
       const later = inSeconds(3600);
-      const result = await refreshed.ok<AuthRefreshResult>('auth:refresh', { token: await sign({ sub: 'refreshed', exp: later }, HS_SECRET) });
+      const result = await refreshed.ok<AuthRefreshResult>('auth:refresh', {
+        token: await sign({ sub: 'refreshed', exp: later }, HS_SECRET),
+      });
       expect(result.expiresAt).toBe(new Date(later * 1000).toISOString());
 
       const invalid = await badRefresh.request('auth:refresh', { token: unsignedToken({ sub: 'bad-refresh', exp: later }) });
@@ -287,7 +292,10 @@ describe('authentication', () => {
       const admin = await sign({ sub: 'boss', role: 'admin' }, HS_SECRET);
       const res = await request(server.url).delete('/users/target/connections').set('Authorization', `Bearer ${admin}`).expect(200);
       expect(res.body).toEqual({ disconnected: 2 });
-      await expect(within(Promise.all(closed), 'both target sockets to close')).resolves.toEqual(['io server disconnect', 'io server disconnect']);
+      await expect(within(Promise.all(closed), 'both target sockets to close')).resolves.toEqual([
+        'io server disconnect',
+        'io server disconnect',
+      ]);
       await bystander!.barrier();
       expect(bystander!.socket.connected).toBe(true);
 
@@ -302,8 +310,14 @@ describe('authentication', () => {
       const admin = await sign({ sub: 'boss', role: 'admin' }, HS_SECRET);
       for (const path of ['/rooms', '/users', '/rooms/lobby', '/rooms/lobby/messages', '/users/ada']) {
         await request(server.url).get(path).expect(401);
-        await request(server.url).get(path).set('Authorization', `Bearer ${unsignedToken({ sub: 'reader' })}`).expect(401);
-        await request(server.url).get(path).set('Authorization', `Bearer ${await sign({ sub: 'r', exp: inSeconds(-1) }, HS_SECRET)}`).expect(401);
+        await request(server.url)
+          .get(path)
+          .set('Authorization', `Bearer ${unsignedToken({ sub: 'reader' })}`)
+          .expect(401);
+        await request(server.url)
+          .get(path)
+          .set('Authorization', `Bearer ${await sign({ sub: 'r', exp: inSeconds(-1) }, HS_SECRET)}`)
+          .expect(401);
         const res = await request(server.url).get(path).set('Authorization', `Bearer ${user}`);
         expect([200, 404]).toContain(res.status);
       }
@@ -344,4 +358,3 @@ describe('authentication', () => {
     });
   });
 });
-

@@ -85,7 +85,8 @@ describe('authorization on every event (JWT mode)', () => {
     it("cannot reach another socket through a room named like that socket's id", async () => {
       // An id starting with - or _ is no valid room name; about 1 in 32 does, so try a few.
       let victim = await client('victim');
-      for (let attempt = 0; attempt < 10 && !ROOM_NAME_PATTERN.test(victim.session!.socketId); attempt += 1) victim = await client('victim');
+      for (let attempt = 0; attempt < 10 && !ROOM_NAME_PATTERN.test(victim.session!.socketId); attempt += 1)
+        victim = await client('victim');
       const room = victim.session!.socketId;
       expect(room).toMatch(ROOM_NAME_PATTERN);
       const mallory = await client('mallory-ids');
@@ -113,9 +114,15 @@ describe('authorization on every event (JWT mode)', () => {
       const denied = await request(server.url).get('/rooms/secret-plans/messages').set('Authorization', scopedBearer).expect(403);
       expect(denied.body).toMatchObject({ statusCode: 403, code: 'FORBIDDEN' });
       expect(JSON.stringify(denied.body)).not.toContain('the plan');
-      await request(server.url).get('/rooms/user:writer/messages').set('Authorization', await bearer('writer')).expect(403);
+      await request(server.url)
+        .get('/rooms/user:writer/messages')
+        .set('Authorization', await bearer('writer'))
+        .expect(403);
 
-      const allowed = await request(server.url).get('/rooms/secret-plans/messages').set('Authorization', await bearer('writer')).expect(200);
+      const allowed = await request(server.url)
+        .get('/rooms/secret-plans/messages')
+        .set('Authorization', await bearer('writer'))
+        .expect(200);
       expect(allowed.body.messages.map((m: { text: string }) => m.text)).toEqual(['the plan']);
     });
   });
@@ -132,11 +139,18 @@ describe('authorization on every event (JWT mode)', () => {
       const all = await request(server.url).get('/users').set('Authorization', scoped).expect(200);
       expect(all.body.users.find((u: { id: string }) => u.id === 'lookup-member')).toEqual(one.body);
       expect(JSON.stringify(all.body)).not.toContain('secret-lookup');
-      const paged = await request(server.url).get('/users').query({ after: 'lookup-membea', limit: 1 }).set('Authorization', scoped).expect(200);
+      const paged = await request(server.url)
+        .get('/users')
+        .query({ after: 'lookup-membea', limit: 1 })
+        .set('Authorization', scoped)
+        .expect(200);
       expect(paged.body.users).toEqual([one.body]);
       expect(JSON.stringify(paged.body)).not.toContain('secret-lookup');
 
-      const unscoped = await request(server.url).get('/users/lookup-member').set('Authorization', await bearer('lookup-admin')).expect(200);
+      const unscoped = await request(server.url)
+        .get('/users/lookup-member')
+        .set('Authorization', await bearer('lookup-admin'))
+        .expect(200);
       expect(unscoped.body.rooms).toEqual(['public-square', 'secret-lookup']);
     });
   });

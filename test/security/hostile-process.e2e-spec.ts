@@ -136,9 +136,7 @@ describe('hostile input against the server process', () => {
       const r = await rawConnected('error-event');
       r.send('42["error"]');
       const answer = await r.next((f) => typeof f === 'string' && f.includes('"exception"'), 'exception');
-      expect(socketEvents([answer])).toEqual([
-        ['exception', { event: 'error', code: 'UNKNOWN_EVENT', message: 'unknown event error' }],
-      ]);
+      expect(socketEvents([answer])).toEqual([['exception', { event: 'error', code: 'UNKNOWN_EVENT', message: 'unknown event error' }]]);
       await assertServes();
     });
 
@@ -200,8 +198,7 @@ describe('hostile input against the server process', () => {
         await sign({ sub: 'mallory' }, 'another-secret-of-at-least-32-characters!!'),
       ];
       for (const bad of refused) secrets.add(bad);
-      const directToBob = (): string =>
-        `42${JSON.stringify(['message:direct', { to: 'bob-after-refusal', text: text('after refusal') }])}`;
+      const directToBob = (): string => `42${JSON.stringify(['message:direct', { to: 'bob-after-refusal', text: text('after refusal') }])}`;
       for (const bad of refused) {
         // In the same breath as the CONNECT: the event meets a namespace that is not connected.
         const eager = await raw();
@@ -371,23 +368,24 @@ describe('hostile input against the server process', () => {
       const reader = await token('rest-reader');
       await request(server.url).get('/users').set('Authorization', `Bearer ${reader}`).expect(200);
       await request(server.url).get('/users').expect(401);
-      await request(server.url).post('/announcements').set('X-Api-Key', adminKey).send({ text: text('announcement') }).expect(201);
+      await request(server.url)
+        .post('/announcements')
+        .set('X-Api-Key', adminKey)
+        .send({ text: text('announcement') })
+        .expect(201);
       await request(server.url).post('/announcements').set('X-Api-Key', `${adminKey}x`).send({ text: 'nope' }).expect(401);
     });
 
     it('repeating the raw abuse does not grow memory, log anything unhandled or leak a secret', async () => {
       for (let round = 0; round < 5; round++) {
         await Promise.all(
-          [
-            ['42[{"toString":"foo"}]'],
-            ['4511-[]'],
-            ['4abc'],
-            ['451-["x",{"_placeholder":true,"num":"splice"}]', Buffer.from([1])],
-          ].map(async (frames) => {
-            const r = await rawConnected(`round-${round}-${randomUUID().slice(0, 6)}`);
-            r.send(...frames);
-            await r.waitClosed('abusive connection closed');
-          }),
+          [['42[{"toString":"foo"}]'], ['4511-[]'], ['4abc'], ['451-["x",{"_placeholder":true,"num":"splice"}]', Buffer.from([1])]].map(
+            async (frames) => {
+              const r = await rawConnected(`round-${round}-${randomUUID().slice(0, 6)}`);
+              r.send(...frames);
+              await r.waitClosed('abusive connection closed');
+            },
+          ),
         );
         const r = await raw();
         expect(await r.connect({ token: unsignedToken({ sub: 'none' }) })).toMatch(/^44/);
@@ -424,7 +422,9 @@ describe('an unhandled promise rejection in the server process', () => {
   let server: GatewayProcess;
 
   beforeAll(async () => {
-    server = await GatewayProcess.start({ NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(preload).toString('base64')}` });
+    server = await GatewayProcess.start({
+      NODE_OPTIONS: `--import=data:text/javascript;base64,${Buffer.from(preload).toString('base64')}`,
+    });
   }, 60_000);
 
   afterAll(async () => {
@@ -433,7 +433,8 @@ describe('an unhandled promise rejection in the server process', () => {
 
   it('is logged as an error with its stack, and the process keeps serving', async () => {
     server.signal('SIGUSR2');
-    const logged = (): Array<Record<string, unknown>> => server.entries.filter((e) => e.msg === 'unhandled promise rejection; the process keeps serving');
+    const logged = (): Array<Record<string, unknown>> =>
+      server.entries.filter((e) => e.msg === 'unhandled promise rejection; the process keeps serving');
     await eventually(() => logged().length === 1 || !server.alive, 'the rejection to be logged');
     expect(server.alive).toBe(true);
     const [entry] = logged();

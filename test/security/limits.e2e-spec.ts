@@ -56,7 +56,7 @@ describe('abuse limits', () => {
     });
     afterAll(() => server.close());
 
-    it('answers events past the burst with RATE_LIMITED and retryAfterMs, shared by the user\'s sockets', async () => {
+    it("answers events past the burst with RATE_LIMITED and retryAfterMs, shared by the user's sockets", async () => {
       const [tab1, tab2, other] = await Promise.all([client('limited'), client('limited'), client('unrelated')]);
       const acks = await Promise.all(Array.from({ length: 8 }, () => tab1.request('room:history', { room: 'r', limit: 1 })));
       expect(acks.filter((a) => a.ok)).toHaveLength(5);
@@ -98,7 +98,9 @@ describe('abuse limits', () => {
       expect(delivered).toBeGreaterThanOrEqual(5);
       expect(delivered).toBeLessThanOrEqual(5 + Math.floor(elapsedMs / 1000));
       // Typing had its own bucket: the event budget is untouched.
-      const sends = await Promise.all(Array.from({ length: 4 }, (_, i) => typist.request('message:send', { room: 'typing-room', text: `m${i}` })));
+      const sends = await Promise.all(
+        Array.from({ length: 4 }, (_, i) => typist.request('message:send', { room: 'typing-room', text: `m${i}` })),
+      );
       expect(sends.every((a) => a.ok)).toBe(true);
     });
 
@@ -131,7 +133,11 @@ describe('abuse limits', () => {
       async (transport) => {
         const big = clients[clients.push(await connect(server.url, 'big', { transports: [transport] })) - 1]!;
         const [sender, reader] = await Promise.all([client('sender'), client('reader')]);
-        await Promise.all([sender.ok('room:join', { room: 'sizes' }), reader.ok('room:join', { room: 'sizes' }), big.ok('room:join', { room: 'sizes' })]);
+        await Promise.all([
+          sender.ok('room:join', { room: 'sizes' }),
+          reader.ok('room:join', { room: 'sizes' }),
+          big.ok('room:join', { room: 'sizes' }),
+        ]);
         // Just under the limit is fine.
         await big.ok('message:send', { room: 'sizes', text: 'y'.repeat(7 * 1024) });
         const gone = new Promise<string>((resolve) => big.socket.once('disconnect', resolve));
@@ -155,7 +161,11 @@ describe('abuse limits', () => {
         return c;
       };
       const connections = async (sub: string): Promise<number> =>
-        (await request(server.url).get(`/users/${sub}`).set('Authorization', `Bearer ${await token('reader')}`)).body.connections ?? 0;
+        (
+          await request(server.url)
+            .get(`/users/${sub}`)
+            .set('Authorization', `Bearer ${await token('reader')}`)
+        ).body.connections ?? 0;
 
       beforeAll(async () => {
         server = await startApp({ MAX_CONNECTIONS_PER_USER: '3', JWT_SECRET: HS_SECRET });
@@ -185,7 +195,10 @@ describe('abuse limits', () => {
       it('does not count handshakes whose client left before they completed', async () => {
         const count = MemoryPresenceStore.prototype.connectionCount;
         let counted = 0;
-        const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connectionCount').mockImplementation(async function (this: MemoryPresenceStore, ...args) {
+        const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connectionCount').mockImplementation(async function (
+          this: MemoryPresenceStore,
+          ...args
+        ) {
           await new Promise((resolve) => setTimeout(resolve, 100));
           counted += 1;
           return count.apply(this, args);
@@ -211,7 +224,10 @@ describe('abuse limits', () => {
 
       it('holds when the presence store answers slowly (as a networked store does)', async () => {
         const register = MemoryPresenceStore.prototype.connect;
-        const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connect').mockImplementation(async function (this: MemoryPresenceStore, ...args) {
+        const spy = jest.spyOn(MemoryPresenceStore.prototype, 'connect').mockImplementation(async function (
+          this: MemoryPresenceStore,
+          ...args
+        ) {
           await new Promise((resolve) => setTimeout(resolve, 50));
           return register.apply(this, args);
         });
@@ -245,7 +261,12 @@ describe('abuse limits', () => {
         await eventually(async () => {
           const probe = RawSocket.attempt(server.url);
           const opened = await Promise.race([
-            probe.next((f) => typeof f === 'string' && f.startsWith('0{'), 'open').then(() => true, () => false),
+            probe
+              .next((f) => typeof f === 'string' && f.startsWith('0{'), 'open')
+              .then(
+                () => true,
+                () => false,
+              ),
             probe.closed.then(() => false),
           ]);
           raws.push(probe);

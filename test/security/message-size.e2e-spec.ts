@@ -61,7 +61,9 @@ describe('message size: the length rule applies to the text as sent', () => {
     expect((await root.ok<{ announcement: Announcement }>('announce', { text: LONGEST })).announcement.text).toBe(LONGEST);
     const posted = await server.http().post('/rooms/longest/messages').set(admin).send({ text: LONGEST }).expect(201);
     expect(posted.body.message.text).toBe(LONGEST);
-    expect((await server.http().post('/announcements').set(admin).send({ text: LONGEST }).expect(201)).body.announcement.text).toBe(LONGEST);
+    expect((await server.http().post('/announcements').set(admin).send({ text: LONGEST }).expect(201)).body.announcement.text).toBe(
+      LONGEST,
+    );
     const stored = await ada.ok<MessagePage<Message>>('room:history', { room: 'longest' });
     expect(stored.messages.map((m) => m.text)).toEqual([LONGEST, LONGEST]);
 

@@ -60,10 +60,7 @@ describe('origin allow-list (CORS_ORIGINS)', () => {
       async (origin) => {
         const rest = await request(server.url).get('/rooms').set('Origin', origin);
         expect(rest.headers['access-control-allow-origin']).toBeUndefined();
-        const preflight = await request(server.url)
-          .options('/rooms')
-          .set('Origin', origin)
-          .set('Access-Control-Request-Method', 'GET');
+        const preflight = await request(server.url).options('/rooms').set('Origin', origin).set('Access-Control-Request-Method', 'GET');
         expect(preflight.headers['access-control-allow-origin']).toBeUndefined();
         const polling = await pollingHandshake(server, origin);
         expect(polling.status).toBe(403);

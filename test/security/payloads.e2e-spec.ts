@@ -80,7 +80,11 @@ describe('hostile payloads', () => {
       expect(JSON.parse((ack as string).slice(3))).toMatchObject([{ ok: false, error: { code: 'FORBIDDEN' } }]);
       raw.close();
       // In REST bodies and query strings.
-      const body = await request(server.url).post('/announcements').set('X-Api-Key', 'test-admin-key').set('Content-Type', 'application/json').send(`{"text":"hi",${json.slice(1)}`);
+      const body = await request(server.url)
+        .post('/announcements')
+        .set('X-Api-Key', 'test-admin-key')
+        .set('Content-Type', 'application/json')
+        .send(`{"text":"hi",${json.slice(1)}`);
       // class-transformer drops these keys before validation sees them: accepted, ignored.
       expect(body.status).toBe(201);
       expect(Object.keys(body.body.announcement).sort()).toEqual(['from', 'id', 'sentAt', 'text']);
@@ -129,7 +133,11 @@ describe('hostile payloads', () => {
     const dm = await receiver.ok<MessagePage<DirectMessage>>('direct:history', { with: 'verbatim-sender', limit: 100 });
     expect(dm.messages).toEqual(direct);
 
-    const admin = await request(server.url).post('/announcements').set('X-Api-Key', 'test-admin-key').send({ text: HOSTILE_TEXTS[3] }).expect(201);
+    const admin = await request(server.url)
+      .post('/announcements')
+      .set('X-Api-Key', 'test-admin-key')
+      .send({ text: HOSTILE_TEXTS[3] })
+      .expect(201);
     expect(admin.body.announcement.text).toBe(HOSTILE_TEXTS[3]);
     await expect(receiver.waitFor('announcement')).resolves.toMatchObject({ text: HOSTILE_TEXTS[3] });
   });
@@ -144,10 +152,16 @@ describe('hostile payloads', () => {
     const [proto, ctor] = users as [TestClient, TestClient];
     const { message } = await proto.ok<DirectSendResult>('message:direct', { to: 'constructor', text: 'hello' });
     await expect(ctor.waitFor('message:direct')).resolves.toEqual(message);
-    await expect(ctor.ok<MessagePage<DirectMessage>>('direct:history', { with: '__proto__' })).resolves.toEqual({ messages: [message], hasMore: false });
+    await expect(ctor.ok<MessagePage<DirectMessage>>('direct:history', { with: '__proto__' })).resolves.toEqual({
+      messages: [message],
+      hasMore: false,
+    });
     await proto.ok('room:join', { room: 'toString' });
     const sent = await proto.ok<MessageSendResult>('message:send', { room: 'toString', text: 'in toString' });
-    await expect(users[3]!.ok<MessagePage<Message>>('room:history', { room: 'toString' })).resolves.toEqual({ messages: [sent.message], hasMore: false });
+    await expect(users[3]!.ok<MessagePage<Message>>('room:history', { room: 'toString' })).resolves.toEqual({
+      messages: [sent.message],
+      hasMore: false,
+    });
     const listed = await request(server.url).get('/users/__proto__').expect(200);
     expect(listed.body).toMatchObject({ id: '__proto__', connections: 1 });
     await request(server.url).get('/rooms/constructor').expect(200);
@@ -163,7 +177,10 @@ describe('hostile payloads', () => {
     // Each of these is a few KB to 30 KB, under the 100 KB body limit.
     for (const body of [`{"text":${arrays(5000)}}`, `{"text":"hi","x":${objects(5000)}}`, arrays(10_000), `{"text":${arrays(32)}}`]) {
       const res = await post(body);
-      expect({ status: res.status, body: res.body }).toEqual({ status: 400, body: { statusCode: 400, code: 'VALIDATION_FAILED', message: tooDeep } });
+      expect({ status: res.status, body: res.body }).toEqual({
+        status: 400,
+        body: { statusCode: 400, code: 'VALIDATION_FAILED', message: tooDeep },
+      });
     }
     // 32 levels in all (the body object and 31 below it) still reach validation.
     const atLimit = await post(`{"text":${arrays(31)}}`);
@@ -175,7 +192,11 @@ describe('hostile payloads', () => {
   it('a REST body that is not JSON gets a constant message that never quotes the body', async () => {
     const marker = 'secret-body-marker-7f3a';
     for (const body of [marker, `{"text":"${marker}`, `{"text":"hi",${marker}}`, `["${marker}"`, `{"text":"hi"} ${marker}`]) {
-      const res = await request(server.url).post('/announcements').set('X-Api-Key', 'test-admin-key').set('Content-Type', 'application/json').send(body);
+      const res = await request(server.url)
+        .post('/announcements')
+        .set('X-Api-Key', 'test-admin-key')
+        .set('Content-Type', 'application/json')
+        .send(body);
       expect(res.status).toBe(400);
       expect(res.body).toEqual({ statusCode: 400, code: 'VALIDATION_FAILED', message: 'request body is not valid JSON' });
       expect(res.text).not.toContain(marker.slice(0, 6));
@@ -185,7 +206,10 @@ describe('hostile payloads', () => {
   it('hostile strings in identifiers are refused, not interpreted', async () => {
     const c = await client('ids');
     for (const room of ["lobby'; DROP TABLE rooms; --", '<script>', '../../etc/passwd', 'user:ids', '__proto__', ' lobby']) {
-      await expect(c.request('room:join', { room })).resolves.toMatchObject({ ok: false, error: { code: expect.stringMatching(/VALIDATION_FAILED|FORBIDDEN/) } });
+      await expect(c.request('room:join', { room })).resolves.toMatchObject({
+        ok: false,
+        error: { code: expect.stringMatching(/VALIDATION_FAILED|FORBIDDEN/) },
+      });
     }
     for (const path of ["/rooms/x'%20OR%201=1/messages", '/rooms/%3Cscript%3E', '/users/%3Cimg%20src=x%3E']) {
       await request(server.url).get(path).expect(400);

@@ -57,7 +57,12 @@ describe('REST rate limits per client address', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('1');
     // One token at 20 per second.
-    expect(refused.body).toEqual({ statusCode: 429, code: 'RATE_LIMITED', message: 'too many requests from this address, slow down', retryAfterMs: 50 });
+    expect(refused.body).toEqual({
+      statusCode: 429,
+      code: 'RATE_LIMITED',
+      message: 'too many requests from this address, slow down',
+      retryAfterMs: 50,
+    });
     expect((await attacker.get('/users')).status).toBe(429);
     expect((await attacker.get('/rooms/lobby')).status).toBe(429);
 
@@ -85,8 +90,15 @@ describe('REST rate limits per client address', () => {
     expect(refused.status).toBe(429);
     expect(refused.headers['retry-after']).toBe('1');
     expect(refused.body).toMatchObject({ code: 'RATE_LIMITED', retryAfterMs: 100 });
-    for (const [method, path] of [['post', '/rooms/lobby/messages'], ['delete', '/users/ada/connections']] as const) {
-      const res = await request(server.url)[method](path).set('X-Forwarded-For', '203.0.113.4').set('X-Api-Key', ADMIN_KEY).send({ text: 'x' });
+    for (const [method, path] of [
+      ['post', '/rooms/lobby/messages'],
+      ['delete', '/users/ada/connections'],
+    ] as const) {
+      const res = await request(server.url)
+        [method](path)
+        .set('X-Forwarded-For', '203.0.113.4')
+        .set('X-Api-Key', ADMIN_KEY)
+        .send({ text: 'x' });
       expect(res.status).toBe(429);
     }
     // The general bucket of that address is untouched, and the admin bucket is per address.

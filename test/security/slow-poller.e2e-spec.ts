@@ -49,7 +49,8 @@ async function fillArchive(server: GatewayProcess): Promise<number> {
   try {
     await writer.ok('room:join', { room: ROOM, historyLimit: 0 });
     // One at a time: each ack carries the 1 MB message back, and the writer reads as it goes.
-    for (let i = 0; i < MESSAGES; i++) await writer.ok('message:send', { room: ROOM, text: randomBytes((MESSAGE_CHARS / 4) * 3).toString('base64') });
+    for (let i = 0; i < MESSAGES; i++)
+      await writer.ok('message:send', { room: ROOM, text: randomBytes((MESSAGE_CHARS / 4) * 3).toString('base64') });
     const page = await writer.ok<MessagePage<Message>>('room:history', { room: ROOM, limit: MESSAGES }, 20_000);
     expect(page.messages).toHaveLength(MESSAGES);
     return JSON.stringify([{ ok: true, data: page }]).length;
@@ -83,7 +84,10 @@ async function neverReadingPoller(server: GatewayProcess, username: string, opti
   expect(await poller.send(`40${JSON.stringify({ username })}`)).toBe(200);
   await poller.collect((p) => p.startsWith('42["session"'), 1, 'the session event');
   const polls = [poller.stalledPoll(options.headers)];
-  const requests = Array.from({ length: options.replies }, (_, i) => `42${i}["room:history",${JSON.stringify({ room: ROOM, limit: MESSAGES })}]`);
+  const requests = Array.from(
+    { length: options.replies },
+    (_, i) => `42${i}["room:history",${JSON.stringify({ room: ROOM, limit: MESSAGES })}]`,
+  );
   expect(await poller.send(...requests)).toBe(200);
   for (;;) {
     const poll = polls[polls.length - 1]!;
@@ -148,7 +152,10 @@ describe('a long-polling client that never reads (server process)', () => {
   describe('with POLLING_WRITE_TIMEOUT_MS', () => {
     beforeAll(async () => {
       // A limit far above one reply: only the write timeout can end this session.
-      server = await GatewayProcess.start({ ...BIG_MESSAGES, MAX_BUFFERED_BYTES: String(256 * MiB), POLLING_WRITE_TIMEOUT_MS: '1000' }, { probe: true });
+      server = await GatewayProcess.start(
+        { ...BIG_MESSAGES, MAX_BUFFERED_BYTES: String(256 * MiB), POLLING_WRITE_TIMEOUT_MS: '1000' },
+        { probe: true },
+      );
       await fillArchive(server);
     }, 60_000);
     afterAll(() => server?.stop());
@@ -161,22 +168,26 @@ describe('a long-polling client that never reads (server process)', () => {
     it.each<[string, Record<string, string>]>([
       ['uncompressed', IDENTITY],
       ['gzipped', GZIP],
-    ])('closes the session whose %s response is not taken in time, and lets go of what it held', async (name, headers) => {
-      const warmUp = await neverReadingPoller(server, `warm-up-${name}`, { replies: 1, headers, repoll: false });
-      await eventually(() => sessionGone(warmUp.poller), 'the warm-up session to be closed', 10_000);
-      hangUp(warmUp);
-      const before = retained(await server.memory());
-      const closedBefore = writeTimeouts();
+    ])(
+      'closes the session whose %s response is not taken in time, and lets go of what it held',
+      async (name, headers) => {
+        const warmUp = await neverReadingPoller(server, `warm-up-${name}`, { replies: 1, headers, repoll: false });
+        await eventually(() => sessionGone(warmUp.poller), 'the warm-up session to be closed', 10_000);
+        hangUp(warmUp);
+        const before = retained(await server.memory());
+        const closedBefore = writeTimeouts();
 
-      const attack = await neverReadingPoller(server, `never-reads-${name}`, { replies: 1, headers, repoll: false });
-      attacks.push(attack);
-      expect(attack.polls[0]!.head.includes('Content-Encoding: gzip')).toBe(headers === GZIP);
-      // Pings alone would end it only after PING_INTERVAL_MS + PING_TIMEOUT_MS (45 s).
-      await eventually(() => sessionGone(attack.poller), 'the write timeout to close the session', 10_000);
-      const after = retained(await server.memory());
-      expect(after - before).toBeLessThan(1 * MiB);
-      expect(writeTimeouts()).toBe(closedBefore + 1);
-      await request(server.url).get('/health').expect(200);
-    }, 60_000);
+        const attack = await neverReadingPoller(server, `never-reads-${name}`, { replies: 1, headers, repoll: false });
+        attacks.push(attack);
+        expect(attack.polls[0]!.head.includes('Content-Encoding: gzip')).toBe(headers === GZIP);
+        // Pings alone would end it only after PING_INTERVAL_MS + PING_TIMEOUT_MS (45 s).
+        await eventually(() => sessionGone(attack.poller), 'the write timeout to close the session', 10_000);
+        const after = retained(await server.memory());
+        expect(after - before).toBeLessThan(1 * MiB);
+        expect(writeTimeouts()).toBe(closedBefore + 1);
+        await request(server.url).get('/health').expect(200);
+      },
+      60_000,
+    );
   });
 });

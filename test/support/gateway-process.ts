@@ -132,7 +132,11 @@ export function freePort(host = '127.0.0.1'): Promise<number> {
 
 function childEnv(base: BaseEnv, env: Record<string, string | undefined>): Record<string, string> {
   const start: Record<string, string | undefined> =
-    base === 'inherit' ? { ...process.env } : base === 'test' ? { PATH: process.env.PATH, ...TEST_PROCESS_ENV } : { PATH: process.env.PATH };
+    base === 'inherit'
+      ? { ...process.env }
+      : base === 'test'
+        ? { PATH: process.env.PATH, ...TEST_PROCESS_ENV }
+        : { PATH: process.env.PATH };
   // An undefined value unsets: the child must not see the variable at all.
   return Object.fromEntries(Object.entries({ ...start, ...env }).filter((entry): entry is [string, string] => entry[1] !== undefined));
 }
@@ -216,7 +220,9 @@ export class GatewayProcess {
       );
     } catch (error) {
       await server.kill();
-      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.lines.join('\n') || server.tail}`, { cause: error });
+      throw new Error(`${error instanceof Error ? error.message : String(error)}\n${server.lines.join('\n') || server.tail}`, {
+        cause: error,
+      });
     }
     return server;
   }

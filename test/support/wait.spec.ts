@@ -23,7 +23,9 @@ describe('eventually', () => {
 
   it('rejects after the bound, naming the condition, and stops polling', async () => {
     let calls = 0;
-    await expect(eventually(() => (calls++, false), 'it never holds', 30, 1)).rejects.toThrow('timed out after 30 ms waiting until it never holds');
+    await expect(eventually(() => (calls++, false), 'it never holds', 30, 1)).rejects.toThrow(
+      'timed out after 30 ms waiting until it never holds',
+    );
     const after = calls;
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(calls).toBe(after);

@@ -183,14 +183,21 @@ class ClusterScenario {
         batch.map((id, k) => {
           const i = from + k;
           const node = nodes[i % nodes.length]!;
-          return { id, group: node.name, host: this.ctx.destination(Math.floor(i / nodes.length)), port: node.port, auth: { username: `c${i}` } };
+          return {
+            id,
+            group: node.name,
+            host: this.ctx.destination(Math.floor(i / nodes.length)),
+            port: node.port,
+            auth: { username: `c${i}` },
+          };
         }),
         400,
         120_000,
       );
       connectMs += connected.elapsedMs;
       run.opened += connected.opened;
-      if (connected.failed > 0) this.ctx.say(`cluster ${this.kind}: ${connected.failed} connections failed: ${connected.errors.join('; ')}`);
+      if (connected.failed > 0)
+        this.ctx.say(`cluster ${this.kind}: ${connected.failed} connections failed: ${connected.errors.join('; ')}`);
       const joined = await pool.join(
         batch.map((id, k) => ({ id, room: `lakh-${Math.floor((from + k) / o.clusterRoomSize)}` })),
         400,

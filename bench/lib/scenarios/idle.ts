@@ -77,7 +77,8 @@ class IdleScenario {
       200,
       60_000,
     );
-    if (connected.failed > 0) throw new Error(`${side.kind}: ${connected.failed} connections failed at ${target}: ${connected.errors.join('; ')}`);
+    if (connected.failed > 0)
+      throw new Error(`${side.kind}: ${connected.failed} connections failed at ${target}: ${connected.errors.join('; ')}`);
     side.ids.push(...ids);
     side.connected = target;
     side.connectMs += connected.elapsedMs;
@@ -120,7 +121,9 @@ class IdleScenario {
         minPings: status.minPings,
         rssAfter: side.server.rssBytes(),
       });
-      this.ctx.say(`idle hold ${side.kind}: ${status.drops[side.kind] ?? 0} drops, ${answered.joined}/${side.connected} answered after the hold`);
+      this.ctx.say(
+        `idle hold ${side.kind}: ${status.drops[side.kind] ?? 0} drops, ${answered.joined}/${side.connected} answered after the hold`,
+      );
     }
     return results;
   }
@@ -165,7 +168,12 @@ class IdleScenario {
             sides.push({ kind, server, ids: [], points: [], connected: 0, connectMs: 0, latencyP99: [] });
           }
           for (const target of steps) {
-            for (const kind of this.ctx.order(rep)) await this.grow(sides.find((s) => s.kind === kind)!, target, rep);
+            for (const kind of this.ctx.order(rep))
+              await this.grow(
+                sides.find((s) => s.kind === kind)!,
+                target,
+                rep,
+              );
           }
           for (const side of sides) {
             const rss = linearFit(side.points.map((p) => ({ x: p.connections, y: p.rss })));

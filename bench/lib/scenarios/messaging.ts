@@ -244,7 +244,13 @@ class MessagingRun {
     const ids = sides.map(() => this.pool.allocate(this.def.connections));
     const specs = interleave(
       sides.map((side, s) =>
-        ids[s]!.map((id, i) => ({ id, group: side.kind, host: this.ctx.destination(i), port: side.server.port, auth: { username: `u${i}` } })),
+        ids[s]!.map((id, i) => ({
+          id,
+          group: side.kind,
+          host: this.ctx.destination(i),
+          port: side.server.port,
+          auth: { username: `u${i}` },
+        })),
       ),
     );
     const connected = await this.pool.connect(specs, 200);
@@ -293,17 +299,34 @@ class MessagingRun {
    * Both servers' searches advance in lockstep, one step each in turn, so a change in the
    * machine's background load hits both alike.
    */
-  async saturate(sides: Side[], order: ServerKind[], start: Partial<Record<ServerKind, number>>, label: string): Promise<Record<ServerKind, WindowResult[]>> {
+  async saturate(
+    sides: Side[],
+    order: ServerKind[],
+    start: Partial<Record<ServerKind, number>>,
+    label: string,
+  ): Promise<Record<ServerKind, WindowResult[]>> {
     const o = this.ctx.options;
     const searches = order.map((kind) => new SaturationSearch(kind, start[kind] ?? this.def.startRate, o.maxSteps));
     for (const search of searches) {
       const side = sides.find((s) => s.kind === search.kind)!;
-      await this.window(side, sides.find((s) => s !== side)!, search.rate / 2, o.warmupMs);
+      await this.window(
+        side,
+        sides.find((s) => s !== side)!,
+        search.rate / 2,
+        o.warmupMs,
+      );
     }
     while (searches.some((s) => !s.done)) {
       for (const search of searches.filter((s) => !s.done)) {
         const side = sides.find((s) => s.kind === search.kind)!;
-        const step = this.judge(await this.window(side, sides.find((s) => s !== side)!, search.rate, o.stepMs));
+        const step = this.judge(
+          await this.window(
+            side,
+            sides.find((s) => s !== side)!,
+            search.rate,
+            o.stepMs,
+          ),
+        );
         this.ctx.say(`${this.def.name} ${label} ${side.kind} step ${search.steps.length + 1}: ${describe(step)}`);
         search.record(step);
         if (!step.pass) await this.pool.quiesce(10_000);
@@ -322,12 +345,24 @@ class MessagingRun {
     const raws: Record<ServerKind, RawWindow[]> = { gateway: [], reference: [] };
     for (const kind of this.ctx.order(rep)) {
       const side = sides.find((s) => s.kind === kind)!;
-      await this.window(side, sides.find((s) => s !== side)!, deliveriesPerSec, o.warmupMs);
+      await this.window(
+        side,
+        sides.find((s) => s !== side)!,
+        deliveriesPerSec,
+        o.warmupMs,
+      );
     }
     for (let slice = 0; slice < slices; slice += 1) {
       for (const kind of this.ctx.order(rep + slice)) {
         const side = sides.find((s) => s.kind === kind)!;
-        raws[kind].push(await this.measure(side, sides.find((s) => s !== side)!, deliveriesPerSec, o.fixedMs / slices));
+        raws[kind].push(
+          await this.measure(
+            side,
+            sides.find((s) => s !== side)!,
+            deliveriesPerSec,
+            o.fixedMs / slices,
+          ),
+        );
       }
     }
     return { gateway: this.judge(combine(raws.gateway)), reference: this.judge(combine(raws.reference)) };
@@ -390,7 +425,13 @@ class MessagingRun {
           if (rep === 1 && o.profile) {
             for (const kind of this.ctx.order(rep)) {
               const side = sides.find((s) => s.kind === kind)!;
-              result.profiles.push(await this.profile(side, sides.find((s) => s.kind !== kind)!, o.profileRate ?? fixed));
+              result.profiles.push(
+                await this.profile(
+                  side,
+                  sides.find((s) => s.kind !== kind)!,
+                  o.profileRate ?? fixed,
+                ),
+              );
             }
           }
         } finally {

@@ -196,12 +196,7 @@ const RULES: Record<string, Rules> = {
   announce: {
     dto: AnnounceDto,
     accepted: [{ text: 'hello all' }, { text: LONGEST_TEXT }],
-    rejected: [
-      [{}, ['text']],
-      [{ text: 1 }, ['text']],
-      ...TEXT_CASES({}),
-      [{ text: 'x', from: 'system' }, ['from']],
-    ],
+    rejected: [[{}, ['text']], [{ text: 1 }, ['text']], ...TEXT_CASES({}), [{ text: 'x', from: 'system' }, ['from']]],
   },
   'auth:refresh': {
     dto: AuthRefreshDto,
@@ -227,7 +222,12 @@ describe.each(Object.entries(RULES))('%s payload rules', (_event, rules) => {
     },
   );
 
-  it.each([['a string', 'x'], ['an array', []], ['null', null], ['nothing', undefined]])('rejects %s as payload', (_l, payload) => {
+  it.each([
+    ['a string', 'x'],
+    ['an array', []],
+    ['null', null],
+    ['nothing', undefined],
+  ])('rejects %s as payload', (_l, payload) => {
     expect(rejectedFields(rules.dto, payload)).toEqual(['(payload)']);
   });
 });

@@ -7,7 +7,11 @@ export const USERS_PAGE_DEFAULT = 100;
 export const USERS_PAGE_MAX = 500;
 
 export class UsersQuery {
-  @ApiPropertyOptional({ description: "the previous page's `next`: only users whose id sorts after it (from the first when absent or empty)", example: 'ada', pattern: USER_ID_PATTERN.source })
+  @ApiPropertyOptional({
+    description: "the previous page's `next`: only users whose id sorts after it (from the first when absent or empty)",
+    example: 'ada',
+    pattern: USER_ID_PATTERN.source,
+  })
   @IsOptional()
   // `?after=` (a client passing an empty cursor) means the first page.
   @Transform(({ value }: { value: unknown }) => (value === '' ? undefined : value))

@@ -78,7 +78,10 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       const tagged = roomInput('shape', BOB, 'tagged', { clientMsgId: 'c-1' });
       const first = await store.appendRoomMessage(plain);
       const second = await store.appendRoomMessage(tagged);
-      expect(first).toEqual({ created: true, message: { id: plain.id, room: 'shape', seq: 1, from: ADA, text: 'plain', sentAt: plain.sentAt } });
+      expect(first).toEqual({
+        created: true,
+        message: { id: plain.id, room: 'shape', seq: 1, from: ADA, text: 'plain', sentAt: plain.sentAt },
+      });
       expect(Object.keys(first.message)).toEqual(['id', 'room', 'seq', 'from', 'text', 'sentAt']);
       expect(Object.keys(second.message)).toEqual(['id', 'room', 'seq', 'from', 'text', 'sentAt', 'clientMsgId']);
       const page = await store.roomPage({ room: 'shape', limit: 10 });
@@ -88,7 +91,13 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
     });
 
     it('stores text exactly as sent', async () => {
-      const samples = ['  padded  ', 'line\nbreak\ttab', 'emoji 🎉 and ünïcödé 中文', "quote ' \" ; DROP TABLE room_messages; --", 'x'.repeat(4000)];
+      const samples = [
+        '  padded  ',
+        'line\nbreak\ttab',
+        'emoji 🎉 and ünïcödé 中文',
+        'quote \' " ; DROP TABLE room_messages; --',
+        'x'.repeat(4000),
+      ];
       for (const text of samples) await store.appendRoomMessage(roomInput('texts', ADA, text));
       await store.appendDirectMessage(directInput(ADA, BOB, samples[3]!));
       expect(texts((await store.roomPage({ room: 'texts', limit: 10 })).messages)).toEqual(samples);
@@ -96,9 +105,7 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
     });
 
     it('keeps seq unique and gap-free under 200 concurrent appends to one room', async () => {
-      const results = await Promise.all(
-        range(1, 200).map((i) => store.appendRoomMessage(roomInput('busy', i % 2 ? ADA : BOB, `m${i}`))),
-      );
+      const results = await Promise.all(range(1, 200).map((i) => store.appendRoomMessage(roomInput('busy', i % 2 ? ADA : BOB, `m${i}`))));
       expect(results.every((r) => r.created)).toBe(true);
       expect(seqs(results.map((r) => r.message)).sort((a, b) => a - b)).toEqual(range(1, 200));
       await expect(store.lastSeq('busy')).resolves.toBe(200);
@@ -150,7 +157,7 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       }
       expect(seen).toEqual(range(1, 30));
       const resumed = await store.roomSince({ room: 'live', sinceSeq: 30, limit: 100 });
-      expect(seqs(resumed.messages)).toEqual(range(31, (await store.lastSeq('live'))));
+      expect(seqs(resumed.messages)).toEqual(range(31, await store.lastSeq('live')));
     });
   });
 
@@ -194,7 +201,9 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
 
     it('dedups direct messages the same way, independently of room messages', async () => {
       const room = await store.appendRoomMessage(roomInput('both', ADA, 'room', { clientMsgId: 'k' }));
-      const attempts = await Promise.all(range(1, 4).map(() => store.appendDirectMessage(directInput(ADA, BOB, 'dm', { clientMsgId: 'k' }))));
+      const attempts = await Promise.all(
+        range(1, 4).map(() => store.appendDirectMessage(directInput(ADA, BOB, 'dm', { clientMsgId: 'k' }))),
+      );
       expect(room.created).toBe(true);
       expect(attempts.filter((a) => a.created)).toHaveLength(1);
       expect(new Set(attempts.map((a) => a.message.id)).size).toBe(1);
@@ -210,7 +219,14 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       const sent = await store.appendDirectMessage(directInput(ADA, BOB, 'hi bob', { clientMsgId: 'd1' }));
       const reply = await store.appendDirectMessage(directInput(BOB, ADA, 'hi ada'));
       await store.appendDirectMessage(directInput(ADA, CAROL, 'hi carol'));
-      expect(sent.message).toEqual({ id: sent.message.id, from: ADA, to: BOB, text: 'hi bob', sentAt: sent.message.sentAt, clientMsgId: 'd1' });
+      expect(sent.message).toEqual({
+        id: sent.message.id,
+        from: ADA,
+        to: BOB,
+        text: 'hi bob',
+        sentAt: sent.message.sentAt,
+        clientMsgId: 'd1',
+      });
       expect(Object.keys(sent.message)).toEqual(['id', 'from', 'to', 'text', 'sentAt', 'clientMsgId']);
       expect(Object.keys(reply.message)).toEqual(['id', 'from', 'to', 'text', 'sentAt']);
       const fromAda = await store.directPage({ userA: 'ada', userB: 'bob', limit: 10 });
@@ -244,7 +260,10 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       const elsewhere = await store.appendDirectMessage(directInput(ADA, CAROL, 'other'));
       await expect(store.directPage({ userA: 'ada', userB: 'bob', beforeId: 'no-such-id', limit: 5 })).resolves.toBeUndefined();
       await expect(store.directPage({ userA: 'ada', userB: 'bob', beforeId: elsewhere.message.id, limit: 5 })).resolves.toBeUndefined();
-      await expect(store.directPage({ userA: 'ada', userB: 'bob', beforeId: mine!.id, limit: 5 })).resolves.toEqual({ messages: [], hasMore: false });
+      await expect(store.directPage({ userA: 'ada', userB: 'bob', beforeId: mine!.id, limit: 5 })).resolves.toEqual({
+        messages: [],
+        hasMore: false,
+      });
       await expect(store.directPage({ userA: 'ada', userB: 'nobody', limit: 5 })).resolves.toEqual({ messages: [], hasMore: false });
     });
 
@@ -278,15 +297,20 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
 
     it('counts UTF-8 bytes of text, sender name and clientMsgId plus a fixed overhead', async () => {
       const plain = (await store.appendRoomMessage(roomInput('counted', ADA, TEXT))).message;
-      const tagged = (await store.appendRoomMessage(roomInput('counted', { id: 'zoe', name: 'Zoë 🎉' }, TEXT, { clientMsgId: 'ü-1' }))).message;
+      const tagged = (await store.appendRoomMessage(roomInput('counted', { id: 'zoe', name: 'Zoë 🎉' }, TEXT, { clientMsgId: 'ü-1' })))
+        .message;
       expect(roomMessageBytes(plain)).toBe(COUNTED);
       expect(roomMessageBytes(tagged)).toBe(MESSAGE_OVERHEAD_BYTES + 1000 + 9 + 4);
       // The store counts the same: the budget that fits both exactly takes both, one byte less only the newest.
       const both = COUNTED + roomMessageBytes(tagged);
       expect(await store.roomPage({ room: 'counted', limit: 10, maxBytes: both })).toEqual({ messages: [plain, tagged], hasMore: false });
       expect(await store.roomPage({ room: 'counted', limit: 10, maxBytes: both - 1 })).toEqual({ messages: [tagged], hasMore: true });
-      expect(await store.roomSince({ room: 'counted', sinceSeq: 0, limit: 10, maxBytes: both - 1 })).toEqual({ messages: [plain], hasMore: true });
-      const direct = (await store.appendDirectMessage(directInput({ id: 'zoe', name: 'Zoë 🎉' }, BOB, TEXT, { clientMsgId: 'ü-2' }))).message;
+      expect(await store.roomSince({ room: 'counted', sinceSeq: 0, limit: 10, maxBytes: both - 1 })).toEqual({
+        messages: [plain],
+        hasMore: true,
+      });
+      const direct = (await store.appendDirectMessage(directInput({ id: 'zoe', name: 'Zoë 🎉' }, BOB, TEXT, { clientMsgId: 'ü-2' })))
+        .message;
       const older = (await store.appendDirectMessage(directInput(BOB, ADA, 'hi'))).message;
       expect(directMessageBytes(direct)).toBe(MESSAGE_OVERHEAD_BYTES + 1000 + 9 + 3 + 4);
       expect(await store.directPage({ userA: 'zoe', userB: 'bob', limit: 10, maxBytes: directMessageBytes(direct) })).toEqual({
@@ -297,7 +321,10 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
     });
 
     it('pages back within the budget, newest first, reaching every message exactly once', async () => {
-      const all = await appendSized('budget', Array.from({ length: 10 }, () => TEXT));
+      const all = await appendSized(
+        'budget',
+        Array.from({ length: 10 }, () => TEXT),
+      );
       const seen: Message[] = [];
       let page = await store.roomPage({ room: 'budget', limit: 100, maxBytes: 3 * COUNTED });
       expect(seqs(page.messages)).toEqual([8, 9, 10]);
@@ -318,7 +345,10 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
     });
 
     it('resumes within the budget, oldest first, reaching every message exactly once', async () => {
-      const all = await appendSized('budget-resume', Array.from({ length: 10 }, () => TEXT));
+      const all = await appendSized(
+        'budget-resume',
+        Array.from({ length: 10 }, () => TEXT),
+      );
       const seen: Message[] = [];
       let sinceSeq = 0;
       for (;;) {
@@ -338,17 +368,36 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       const newest = await store.roomPage({ room: 'oversized', limit: 10, maxBytes });
       expect(newest).toEqual({ messages: all.slice(3), hasMore: true });
       expect(await store.roomPage({ room: 'oversized', beforeSeq: 4, limit: 10, maxBytes })).toEqual({ messages: [all[2]], hasMore: true });
-      expect(await store.roomPage({ room: 'oversized', beforeSeq: 3, limit: 10, maxBytes })).toEqual({ messages: all.slice(0, 2), hasMore: false });
-      expect(await store.roomSince({ room: 'oversized', sinceSeq: 2, limit: 10, maxBytes: 1 })).toEqual({ messages: [all[2]], hasMore: true });
-      expect(await store.roomSince({ room: 'oversized', sinceSeq: 2, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[2]], hasMore: true });
-      expect(await store.roomSince({ room: 'oversized', sinceSeq: 4, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[4]], hasMore: false });
-      expect(await store.roomPage({ room: 'oversized', beforeSeq: 4, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[2]], hasMore: true });
-      expect(await store.roomPage({ room: 'oversized', beforeSeq: 2, limit: 1, maxBytes: 1 })).toEqual({ messages: [all[0]], hasMore: false });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 3, limit: 10, maxBytes })).toEqual({
+        messages: all.slice(0, 2),
+        hasMore: false,
+      });
+      expect(await store.roomSince({ room: 'oversized', sinceSeq: 2, limit: 10, maxBytes: 1 })).toEqual({
+        messages: [all[2]],
+        hasMore: true,
+      });
+      expect(await store.roomSince({ room: 'oversized', sinceSeq: 2, limit: 1, maxBytes: 1 })).toEqual({
+        messages: [all[2]],
+        hasMore: true,
+      });
+      expect(await store.roomSince({ room: 'oversized', sinceSeq: 4, limit: 1, maxBytes: 1 })).toEqual({
+        messages: [all[4]],
+        hasMore: false,
+      });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 4, limit: 1, maxBytes: 1 })).toEqual({
+        messages: [all[2]],
+        hasMore: true,
+      });
+      expect(await store.roomPage({ room: 'oversized', beforeSeq: 2, limit: 1, maxBytes: 1 })).toEqual({
+        messages: [all[0]],
+        hasMore: false,
+      });
     });
 
     it('pages direct messages within the budget, reaching every message exactly once', async () => {
       const inserted: DirectMessage[] = [];
-      for (let i = 0; i < 9; i += 1) inserted.push((await store.appendDirectMessage(directInput(i % 2 ? BOB : ADA, i % 2 ? ADA : BOB, TEXT))).message);
+      for (let i = 0; i < 9; i += 1)
+        inserted.push((await store.appendDirectMessage(directInput(i % 2 ? BOB : ADA, i % 2 ? ADA : BOB, TEXT))).message);
       const maxBytes = 2 * directMessageBytes(inserted[0]!);
       const seen: DirectMessage[] = [];
       let page = (await store.directPage({ userA: 'ada', userB: 'bob', limit: 100, maxBytes }))!;
@@ -371,7 +420,7 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       const keptDirect = await appendDirect(1);
       const cutoff = new Date('2020-01-01T00:00:00.000Z');
       const batches: number[] = [];
-      for (let removed = -1; removed !== 0; ) batches.push((removed = await store.pruneOlderThan(cutoff, 3)));
+      for (let removed = -1; removed !== 0;) batches.push((removed = await store.pruneOlderThan(cutoff, 3)));
       expect(batches).toEqual([3, 3, 1, 0]);
       expect((await store.roomPage({ room: 'aged', limit: 10 })).messages).toEqual(keptRoom);
       expect((await store.directPage({ userA: 'ada', userB: 'bob', limit: 10 }))!.messages).toEqual(keptDirect);
