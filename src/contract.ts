@@ -27,6 +27,15 @@ export interface Message {
   /** ISO-8601 UTC. */
   sentAt: string;
   clientMsgId?: string;
+  /**
+   * The room's change counter when this message was last sent, edited or deleted: per room,
+   * gap-free, one step per change. Keep the highest rev seen and rejoin with sinceRev.
+   */
+  rev: number;
+  /** ISO-8601 UTC of the last edit; absent when never edited. */
+  editedAt?: string;
+  /** ISO-8601 UTC of the deletion; the message is then a tombstone: text is "". */
+  deletedAt?: string;
 }
 
 export interface DirectMessage {
@@ -66,6 +75,8 @@ export interface RoomJoinPayload {
   room: string;
   historyLimit?: number;
   sinceSeq?: number;
+  /** Resume by changes: every message whose rev > sinceRev, ordered by rev. Not with sinceSeq. */
+  sinceRev?: number;
 }
 export interface RoomJoinResult {
   room: string;
@@ -78,6 +89,12 @@ export interface RoomJoinResult {
    * the older ones come with room:history (beforeSeq = the first seq received).
    */
   hasMore?: boolean;
+  /** The caller's read marker in this room (0: nothing read). */
+  readSeq: number;
+  /** lastSeq - readSeq: deleted messages count too. */
+  unread: number;
+  /** The room's current rev. */
+  rev: number;
 }
 export interface RoomLeavePayload {
   room: string;
@@ -128,6 +145,53 @@ export interface AnnouncePayload {
 export interface AnnounceResult {
   announcement: Announcement;
 }
+export interface RoomForgetPayload {
+  room: string;
+}
+export interface RoomForgetResult {
+  room: string;
+}
+export type RoomsListPayload = Record<string, never>;
+/** One of the caller's memberships, as rooms:list and GET /users/:id/rooms list them. */
+export interface MembershipSummary {
+  room: string;
+  /** ISO-8601 UTC of the first join. */
+  joinedAt: string;
+  lastSeq: number;
+  readSeq: number;
+  unread: number;
+  /** ISO-8601 UTC of the room's newest message; null when it has none. */
+  lastMessageAt: string | null;
+}
+export interface RoomsListResult {
+  /** Newest lastMessageAt first; rooms without messages last, newest joinedAt first. */
+  rooms: MembershipSummary[];
+}
+export interface RoomReadPayload {
+  room: string;
+  seq: number;
+}
+export interface RoomReadResult {
+  room: string;
+  readSeq: number;
+  unread: number;
+}
+export interface MessageEditPayload {
+  room: string;
+  seq: number;
+  text: string;
+}
+export interface MessageEditResult {
+  message: Message;
+}
+export interface MessageDeletePayload {
+  room: string;
+  seq: number;
+}
+export interface MessageDeleteResult {
+  /** The tombstone. */
+  message: Message;
+}
 export interface AuthRefreshPayload {
   token: string;
 }
@@ -145,6 +209,11 @@ export interface ClientToServerEvents {
   typing: (payload: TypingPayload, ack: AckCallback<Record<string, never>>) => void;
   announce: (payload: AnnouncePayload, ack: AckCallback<AnnounceResult>) => void;
   'auth:refresh': (payload: AuthRefreshPayload, ack: AckCallback<AuthRefreshResult>) => void;
+  'room:forget': (payload: RoomForgetPayload, ack: AckCallback<RoomForgetResult>) => void;
+  'rooms:list': (payload: RoomsListPayload, ack: AckCallback<RoomsListResult>) => void;
+  'room:read': (payload: RoomReadPayload, ack: AckCallback<RoomReadResult>) => void;
+  'message:edit': (payload: MessageEditPayload, ack: AckCallback<MessageEditResult>) => void;
+  'message:delete': (payload: MessageDeletePayload, ack: AckCallback<MessageDeleteResult>) => void;
 }
 
 // ---- server to client payloads ----
@@ -168,6 +237,8 @@ export interface PresenceEvent {
 export interface ExceptionEvent extends ErrorBody {
   event: string;
 }
+/** The caller's marker moved on another of their sockets (or through REST). */
+export type RoomReadEvent = RoomReadResult;
 export interface DrainingEvent {
   reconnectAfterMs: number;
 }
@@ -185,6 +256,23 @@ export interface ServerToClientEvents {
   exception: (event: ExceptionEvent) => void;
   'session:expired': (event: { reason: string }) => void;
   'server:draining': (event: DrainingEvent) => void;
+  /** An edit or deletion: replace the message with this (room, seq). */
+  'message:updated': (message: Message) => void;
+  'room:read': (event: RoomReadEvent) => void;
+}
+
+/** REST: one member of a room (GET /rooms/:name/members). */
+export interface RoomMember {
+  user: User;
+  joinedAt: string;
+  readSeq: number;
+  /** The user has a connected socket (any room, any node). */
+  online: boolean;
+}
+export interface RoomMembersPage {
+  members: RoomMember[];
+  /** Cursor (`after`) of the next page; null on the last one. */
+  next: string | null;
 }
 
 /** Error a refused handshake carries: `connect_error` with `err.message === code` and `err.data`. */

@@ -48,7 +48,7 @@ function userOf(id: string): User {
 }
 
 function message(room: string, from: User): Message {
-  return { id: `m-${room}`, room, seq: 1, from, text: 'hi', sentAt: new Date(0).toISOString() };
+  return { id: `m-${room}`, room, seq: 1, from, text: 'hi', sentAt: new Date(0).toISOString(), rev: 1 };
 }
 
 describe('ChatEmitter', () => {

@@ -101,6 +101,51 @@ export const MIGRATIONS: readonly Migration[] = [
       SELECT 1;
     `,
   },
+  {
+    version: 3,
+    name: 'chat state: rev, edits and deletions, memberships and read markers',
+    // Existing messages get rev = seq and each room's rev starts at its last seq. SQLite indexes
+    // only changed messages by rev (a partial index, so a send writes no extra B-tree): a message
+    // never changed has the rev it was sent with, and those grow with seq. PostgreSQL indexes all.
+    sqlite: `
+      ALTER TABLE room_messages ADD COLUMN rev INTEGER NOT NULL DEFAULT 0;
+      ALTER TABLE room_messages ADD COLUMN edited_at TEXT;
+      ALTER TABLE room_messages ADD COLUMN deleted_at TEXT;
+      UPDATE room_messages SET rev = seq;
+      ALTER TABLE room_seqs ADD COLUMN last_rev INTEGER NOT NULL DEFAULT 0;
+      UPDATE room_seqs SET last_rev = last_seq;
+      CREATE INDEX room_messages_changed_idx ON room_messages (room, rev)
+        WHERE edited_at IS NOT NULL OR deleted_at IS NOT NULL;
+      CREATE TABLE room_members (
+        room TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        user_name TEXT NOT NULL,
+        joined_at TEXT NOT NULL,
+        read_seq INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (room, user_id)
+      ) WITHOUT ROWID;
+      CREATE INDEX room_members_user_idx ON room_members (user_id, room);
+    `,
+    postgres: `
+      ALTER TABLE room_messages ADD COLUMN rev bigint;
+      ALTER TABLE room_messages ADD COLUMN edited_at timestamptz;
+      ALTER TABLE room_messages ADD COLUMN deleted_at timestamptz;
+      UPDATE room_messages SET rev = seq;
+      ALTER TABLE room_messages ALTER COLUMN rev SET NOT NULL;
+      ALTER TABLE room_seqs ADD COLUMN last_rev bigint NOT NULL DEFAULT 0;
+      UPDATE room_seqs SET last_rev = last_seq;
+      CREATE INDEX room_messages_rev_idx ON room_messages (room, rev);
+      CREATE TABLE room_members (
+        room text NOT NULL,
+        user_id text NOT NULL,
+        user_name text NOT NULL,
+        joined_at timestamptz NOT NULL,
+        read_seq bigint NOT NULL DEFAULT 0,
+        PRIMARY KEY (room, user_id)
+      );
+      CREATE INDEX room_members_user_idx ON room_members (user_id, room);
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

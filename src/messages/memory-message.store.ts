@@ -1,5 +1,15 @@
 import { Injectable } from '@nestjs/common';
-import type { DirectMessage, Message, MessagePage } from '../contract.js';
+import type { DirectMessage, Message, MessagePage, MembershipSummary } from '../contract.js';
+import {
+  compareMembershipSummaries,
+  type MarkerMove,
+  type Membership,
+  type MembershipJoin,
+  type MembershipState,
+  MembershipStore,
+  type NewMembership,
+  type RoomMembersQuery,
+} from '../memberships/membership-store.js';
 import { pageFromNewestFirst, pageFromOldestFirst } from './message-rows.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import { directMessageBytes, roomMessageBytes } from './reply-budget.js';
@@ -7,35 +17,45 @@ import {
   type Appended,
   conversationKey,
   type DirectPageQuery,
+  type MessageChange,
   MessageStore,
   type NewDirectMessage,
   type NewRoomMessage,
+  type RoomMessageDeletion,
+  type RoomMessageEdit,
   type RoomPageQuery,
   type RoomSinceQuery,
+  type RoomSinceRevQuery,
+  type RoomState,
 } from './message-store.js';
 
 interface RoomLog {
   messages: Message[];
   lastSeq: number;
+  rev: number;
 }
 
 /** Keeps everything in process memory: for unit tests and throwaway runs only. */
 @Injectable()
-export class MemoryMessageStore extends MessageStore {
+export class MemoryMessageStore extends MessageStore implements MembershipStore {
   private readonly rooms = new Map<string, RoomLog>();
   private readonly conversations = new Map<string, DirectMessage[]>();
   private readonly roomByClientId = new Map<string, Message>();
   private readonly directByClientId = new Map<string, DirectMessage>();
+  /** room -> user id -> membership */
+  private readonly members = new Map<string, Map<string, Membership>>();
 
   async appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>> {
     const dedupKey = input.clientMsgId === undefined ? undefined : `${input.from.id}\n${input.clientMsgId}`;
     const existing = dedupKey === undefined ? undefined : this.roomByClientId.get(dedupKey);
-    if (existing) return { message: existing, created: false };
+    if (existing) return { message: this.current(existing), created: false };
     const log = this.roomLog(input.room);
     log.lastSeq += 1;
-    const message = toRoomMessage(input, log.lastSeq);
+    log.rev += 1;
+    const message = toRoomMessage(input, log.lastSeq, log.rev);
     log.messages.push(message);
     if (dedupKey !== undefined) this.roomByClientId.set(dedupKey, message);
+    this.moveMarker({ room: input.room, userId: input.from.id, readSeq: message.seq });
     return { message, created: true };
   }
 
@@ -63,8 +83,38 @@ export class MemoryMessageStore extends MessageStore {
     return pageFromOldestFirst(newer, bounds, roomMessageBytes, identity);
   }
 
+  async roomSinceRev({ room, sinceRev, ...bounds }: RoomSinceRevQuery): Promise<MessagePage<Message>> {
+    const changed = (this.rooms.get(room)?.messages ?? []).filter((m) => m.rev > sinceRev).sort((a, b) => a.rev - b.rev);
+    return pageFromOldestFirst(changed, bounds, roomMessageBytes, identity);
+  }
+
   async lastSeq(room: string): Promise<number> {
     return this.rooms.get(room)?.lastSeq ?? 0;
+  }
+
+  async roomState(room: string): Promise<RoomState> {
+    const log = this.rooms.get(room);
+    return { lastSeq: log?.lastSeq ?? 0, rev: log?.rev ?? 0 };
+  }
+
+  async roomMessage(room: string, seq: number): Promise<Message | undefined> {
+    return this.find(room, seq)?.message;
+  }
+
+  async editRoomMessage({ room, seq, authorId, text, editedAt }: RoomMessageEdit): Promise<MessageChange> {
+    const found = this.find(room, seq);
+    if (!found || found.message.deletedAt !== undefined) return { outcome: 'not-found' };
+    if (found.message.from.id !== authorId) return { outcome: 'not-author', message: found.message };
+    if (found.message.text === text) return { outcome: 'unchanged', message: found.message };
+    return { outcome: 'changed', message: this.replace(found, { ...found.message, text, editedAt }) };
+  }
+
+  async deleteRoomMessage({ room, seq, authorId, deletedAt }: RoomMessageDeletion): Promise<MessageChange> {
+    const found = this.find(room, seq);
+    if (!found) return { outcome: 'not-found' };
+    if (authorId !== undefined && found.message.from.id !== authorId) return { outcome: 'not-author', message: found.message };
+    if (found.message.deletedAt !== undefined) return { outcome: 'unchanged', message: found.message };
+    return { outcome: 'changed', message: this.replace(found, { ...found.message, text: '', deletedAt }) };
   }
 
   async directPage({ userA, userB, beforeId, ...bounds }: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined> {
@@ -89,10 +139,103 @@ export class MemoryMessageStore extends MessageStore {
 
   async ping(): Promise<void> {}
 
+  // ---- MembershipStore ----
+
+  async join({ room, user, joinedAt, maxMemberships }: NewMembership): Promise<MembershipJoin> {
+    const existing = this.members.get(room)?.get(user.id);
+    if (existing) return { outcome: 'existing', membership: { ...existing } };
+    if (this.membershipsOf(user.id).length >= maxMemberships) return { outcome: 'limit' };
+    const membership: Membership = { room, user: { ...user }, joinedAt, readSeq: 0 };
+    let roomMembers = this.members.get(room);
+    if (!roomMembers) {
+      roomMembers = new Map();
+      this.members.set(room, roomMembers);
+    }
+    roomMembers.set(user.id, membership);
+    return { outcome: 'created', membership: { ...membership } };
+  }
+
+  async forget(room: string, userId: string): Promise<boolean> {
+    const roomMembers = this.members.get(room);
+    const removed = roomMembers?.delete(userId) ?? false;
+    if (roomMembers?.size === 0) this.members.delete(room);
+    return removed;
+  }
+
+  async membershipState(room: string, userId: string): Promise<MembershipState | undefined> {
+    const membership = this.members.get(room)?.get(userId);
+    if (!membership) return undefined;
+    const { lastSeq, rev } = await this.roomState(room);
+    return { membership: { ...membership }, lastSeq, rev };
+  }
+
+  async userRooms(userId: string): Promise<MembershipSummary[]> {
+    return this.membershipsOf(userId)
+      .map((membership) => this.summary(membership))
+      .sort(compareMembershipSummaries);
+  }
+
+  async roomMembers({ room, after, limit }: RoomMembersQuery): Promise<Membership[]> {
+    const ids = [...(this.members.get(room)?.keys() ?? [])].filter((id) => after === undefined || id > after).sort(compareIds);
+    return ids.slice(0, limit).map((id) => ({ ...this.members.get(room)!.get(id)! }));
+  }
+
+  async moveMarkers(moves: readonly MarkerMove[]): Promise<void> {
+    for (const move of moves) this.moveMarker(move);
+  }
+
+  private moveMarker({ room, userId, readSeq }: MarkerMove): void {
+    const membership = this.members.get(room)?.get(userId);
+    if (membership && membership.readSeq < readSeq) membership.readSeq = readSeq;
+  }
+
+  private membershipsOf(userId: string): Membership[] {
+    const found: Membership[] = [];
+    for (const roomMembers of this.members.values()) {
+      const membership = roomMembers.get(userId);
+      if (membership) found.push(membership);
+    }
+    return found;
+  }
+
+  private summary(membership: Membership): MembershipSummary {
+    const log = this.rooms.get(membership.room);
+    const lastSeq = log?.lastSeq ?? 0;
+    const newest = log?.messages[log.messages.length - 1];
+    return {
+      room: membership.room,
+      joinedAt: membership.joinedAt,
+      lastSeq,
+      readSeq: membership.readSeq,
+      unread: Math.max(0, lastSeq - membership.readSeq),
+      lastMessageAt: newest?.sentAt ?? null,
+    };
+  }
+
+  private find(room: string, seq: number): { log: RoomLog; index: number; message: Message } | undefined {
+    const log = this.rooms.get(room);
+    const index = log?.messages.findIndex((m) => m.seq === seq) ?? -1;
+    return log && index >= 0 ? { log, index, message: log.messages[index]! } : undefined;
+  }
+
+  /** Stores the changed message with the room's next rev; the clientMsgId index follows it. */
+  private replace(found: { log: RoomLog; index: number }, changed: Message): Message {
+    found.log.rev += 1;
+    const message: Message = { ...changed, rev: found.log.rev };
+    found.log.messages[found.index] = message;
+    if (message.clientMsgId !== undefined) this.roomByClientId.set(`${message.from.id}\n${message.clientMsgId}`, message);
+    return message;
+  }
+
+  /** A repeated send returns the message as it is now (edited or a tombstone). */
+  private current(message: Message): Message {
+    return this.find(message.room, message.seq)?.message ?? message;
+  }
+
   private roomLog(room: string): RoomLog {
     let log = this.rooms.get(room);
     if (!log) {
-      log = { messages: [], lastSeq: 0 };
+      log = { messages: [], lastSeq: 0, rev: 0 };
       this.rooms.set(room, log);
     }
     return log;
@@ -106,4 +249,8 @@ function* newestFirst<T>(chronological: readonly T[], end = chronological.length
 
 function identity<T>(value: T): T {
   return value;
+}
+
+function compareIds(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -12,6 +12,9 @@ export interface RoomMessageRow {
   text: string;
   sent_at: string | Date;
   client_msg_id: string | null;
+  rev: number | string;
+  edited_at: string | Date | null;
+  deleted_at: string | Date | null;
 }
 
 export interface DirectMessageRow {
@@ -25,7 +28,7 @@ export interface DirectMessageRow {
   client_msg_id: string | null;
 }
 
-export const ROOM_MESSAGE_COLUMNS = 'id, room, seq, sender_id, sender_name, text, sent_at, client_msg_id';
+export const ROOM_MESSAGE_COLUMNS = 'id, room, seq, sender_id, sender_name, text, sent_at, client_msg_id, rev, edited_at, deleted_at';
 export const DIRECT_MESSAGE_COLUMNS = 'id, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id';
 
 export function roomMessageFromRow(row: RoomMessageRow): Message {
@@ -39,6 +42,11 @@ export function roomMessageFromRow(row: RoomMessageRow): Message {
       clientMsgId: row.client_msg_id ?? undefined,
     },
     Number(row.seq),
+    Number(row.rev),
+    {
+      editedAt: row.edited_at === null ? undefined : isoTime(row.edited_at),
+      deletedAt: row.deleted_at === null ? undefined : isoTime(row.deleted_at),
+    },
   );
 }
 

@@ -2,10 +2,18 @@ import type { DirectMessage, Message } from '../contract.js';
 import type { NewDirectMessage, NewRoomMessage } from './message-store.js';
 
 /** Builds the public shape with a stable key order and no undefined clientMsgId. */
-export function toRoomMessage(input: NewRoomMessage, seq: number): Message {
-  const message: Message = { id: input.id, room: input.room, seq, from: input.from, text: input.text, sentAt: input.sentAt };
+export function toRoomMessage(input: NewRoomMessage, seq: number, rev: number, changes?: MessageChangeTimes): Message {
+  const message: Message = { id: input.id, room: input.room, seq, from: input.from, text: input.text, sentAt: input.sentAt, rev };
   if (input.clientMsgId !== undefined) message.clientMsgId = input.clientMsgId;
+  if (changes?.editedAt !== undefined) message.editedAt = changes.editedAt;
+  if (changes?.deletedAt !== undefined) message.deletedAt = changes.deletedAt;
   return message;
+}
+
+/** When a stored message was last edited and deleted, if ever. */
+export interface MessageChangeTimes {
+  editedAt?: string;
+  deletedAt?: string;
 }
 
 export function toDirectMessage(input: NewDirectMessage): DirectMessage {

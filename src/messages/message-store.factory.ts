@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config/app-config.js';
-import { MessageStore } from './message-store.js';
+import type { MembershipStore } from '../memberships/membership-store.js';
+import type { MessageStore } from './message-store.js';
 import { SqliteMessageStore } from './sqlite-message.store.js';
 
 /**
@@ -9,7 +10,10 @@ import { SqliteMessageStore } from './sqlite-message.store.js';
  * The PostgreSQL store and its driver are imported only when named: the embedded default then
  * carries no pg code in its heap (docs/benchmarks.md: a smaller heap is shorter full GCs).
  */
-export async function createMessageStore(config: AppConfig): Promise<MessageStore> {
+/** An engine stores messages and memberships together: a send moves the sender's marker in its own transaction. */
+export type ChatStoreEngine = MessageStore & MembershipStore;
+
+export async function createMessageStore(config: AppConfig): Promise<ChatStoreEngine> {
   const { kind, location } = config.database;
   switch (kind) {
     case 'sqlite':

@@ -38,6 +38,47 @@ export interface RoomSinceQuery extends PageBounds {
   sinceSeq: number;
 }
 
+export interface RoomSinceRevQuery extends PageBounds {
+  room: string;
+  /** Every message (new, edited or deleted) whose rev > sinceRev, in rev order. */
+  sinceRev: number;
+}
+
+/** A room's counters: 0 and 0 for a room that never had a message. */
+export interface RoomState {
+  lastSeq: number;
+  rev: number;
+}
+
+export interface RoomMessageEdit {
+  room: string;
+  seq: number;
+  /** Only the author may edit: another sender's message comes back as 'not-author'. */
+  authorId: string;
+  text: string;
+  editedAt: string;
+}
+
+export interface RoomMessageDeletion {
+  room: string;
+  seq: number;
+  /** The author's id, or undefined when anyone's message may go (an admin). */
+  authorId?: string;
+  deletedAt: string;
+}
+
+/**
+ * What an edit or deletion did. changed: written with the next rev (message is the result).
+ * unchanged: nothing to do (same text, or already a tombstone); message is as stored.
+ * not-author: the message belongs to someone else; nothing written. not-found: no such (room,
+ * seq), or an edit of a tombstone.
+ */
+export type MessageChange =
+  | { outcome: 'changed'; message: Message }
+  | { outcome: 'unchanged'; message: Message }
+  | { outcome: 'not-author'; message: Message }
+  | { outcome: 'not-found' };
+
 export interface DirectPageQuery extends PageBounds {
   userA: string;
   userB: string;
@@ -51,6 +92,11 @@ export interface DirectPageQuery extends PageBounds {
  *   no duplicates, also under concurrency and across processes sharing the database.
  * - A repeated (from.id, clientMsgId) returns the stored original with created=false and
  *   changes nothing.
+ * - Every send, edit and deletion takes the room's next rev in the same transaction: gap-free
+ *   and without duplicates, like seq. Existing messages migrate with rev = seq.
+ * - appendRoomMessage also moves the sender's read marker (room_members.read_seq) forward to the
+ *   new seq in the same transaction, when the sender is a member (see MembershipStore).
+ * - A tombstone keeps id, seq, from, sentAt and clientMsgId; its text is erased from the row.
  * - A returned promise resolves only once the write is durable; a failed write rejects.
  * - Pages are chronological (ascending seq / insertion order).
  * - A page holds at most `limit` messages and stops before the message that would take its
@@ -63,8 +109,15 @@ export abstract class MessageStore {
   abstract appendDirectMessage(input: NewDirectMessage): Promise<Appended<DirectMessage>>;
   abstract roomPage(query: RoomPageQuery): Promise<MessagePage<Message>>;
   abstract roomSince(query: RoomSinceQuery): Promise<MessagePage<Message>>;
+  /** Oldest rev first; bounded like roomSince. */
+  abstract roomSinceRev(query: RoomSinceRevQuery): Promise<MessagePage<Message>>;
   /** 0 when the room never had a message. */
   abstract lastSeq(room: string): Promise<number>;
+  abstract roomState(room: string): Promise<RoomState>;
+  /** The message with this seq (a tombstone too), or undefined. */
+  abstract roomMessage(room: string, seq: number): Promise<Message | undefined>;
+  abstract editRoomMessage(edit: RoomMessageEdit): Promise<MessageChange>;
+  abstract deleteRoomMessage(deletion: RoomMessageDeletion): Promise<MessageChange>;
   /** undefined when beforeId is not a message of this conversation. */
   abstract directPage(query: DirectPageQuery): Promise<MessagePage<DirectMessage> | undefined>;
   /** Deletes up to `batchSize` messages sent before `cutoff`; returns how many went. */
@@ -79,7 +132,12 @@ export const MESSAGE_STORE_MEMBERS: StoreMembers<MessageStore> = {
   appendDirectMessage: 'async',
   roomPage: 'async',
   roomSince: 'async',
+  roomSinceRev: 'async',
   lastSeq: 'async',
+  roomState: 'async',
+  roomMessage: 'async',
+  editRoomMessage: 'async',
+  deleteRoomMessage: 'async',
   directPage: 'async',
   pruneOlderThan: 'async',
   ping: 'async',

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { PresenceModule } from '../presence/presence.module.js';
 import { createMessageStore } from './message-store.factory.js';
+import { guardMembershipStore, MembershipStore } from '../memberships/membership-store.js';
 import { guardMessageStore, MESSAGE_STORE_ENGINE, MessageStore } from './message-store.js';
 import { MessagesService } from './messages.service.js';
 import { RetentionService } from './retention.service.js';
@@ -11,9 +12,10 @@ import { RetentionService } from './retention.service.js';
   providers: [
     { provide: MESSAGE_STORE_ENGINE, inject: [AppConfig], useFactory: createMessageStore },
     { provide: MessageStore, inject: [MESSAGE_STORE_ENGINE], useFactory: guardMessageStore },
+    { provide: MembershipStore, inject: [MESSAGE_STORE_ENGINE], useFactory: guardMembershipStore },
     MessagesService,
     RetentionService,
   ],
-  exports: [MessageStore, MESSAGE_STORE_ENGINE, MessagesService],
+  exports: [MessageStore, MembershipStore, MESSAGE_STORE_ENGINE, MessagesService],
 })
 export class MessagesModule {}

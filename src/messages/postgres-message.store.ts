@@ -1,5 +1,16 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
+import type { MembershipSummary } from '../contract.js';
+import type {
+  MarkerMove,
+  Membership,
+  MembershipJoin,
+  MembershipState,
+  MembershipStore,
+  NewMembership,
+  RoomMembersQuery,
+} from '../memberships/membership-store.js';
+import type { MessageChange, RoomMessageDeletion, RoomMessageEdit, RoomSinceRevQuery, RoomState } from './message-store.js';
 import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import { DatabaseStartError, redactDatabaseUrl } from '../database/database-error.js';
 import { migratePostgres } from '../database/postgres-migrator.js';
@@ -52,7 +63,7 @@ const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
  * Rooms page by seq and DMs by an identity key; both commit in key order (room row lock,
  * per-conversation advisory lock), so a page never skips a message committed after it was read.
  */
-export class PostgresMessageStore extends MessageStore implements OnModuleInit, OnApplicationShutdown {
+export class PostgresMessageStore extends MessageStore implements MembershipStore, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PostgresMessageStore.name);
   private pool?: pg.Pool;
   private readonly gate = new QueryGate(this.options.poolSize ?? DEFAULT_POOL_SIZE, QUEUE_WAIT_MS);
@@ -109,7 +120,7 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
         ...PG.insertRoomMessage,
         values: [input.room, input.id, input.from.id, input.from.name, input.text, input.sentAt, clientMsgId],
       });
-      return { message: toRoomMessage(input, Number(rows[0]!.seq)), created: true };
+      return { message: toRoomMessage(input, Number(rows[0]!.seq), Number(rows[0]!.seq)), created: true };
     } catch (error) {
       if (clientMsgId === null || !violates(error, ROOM_CLIENT_ID_CONSTRAINT)) throw error;
       const { rows } = await pool.query<RoomMessageRow>({ ...PG.roomByClientId, values: [input.from.id, clientMsgId] });
@@ -182,6 +193,41 @@ export class PostgresMessageStore extends MessageStore implements OnModuleInit, 
   }
 
   /** Straight to the pool: readiness asks whether the database answers, not how busy we are. */
+  // ---- chat state (issue 17): filled in by the engine's own commit ----
+  roomSinceRev(_query: RoomSinceRevQuery): Promise<MessagePage<Message>> {
+    return notYet();
+  }
+  roomState(_room: string): Promise<RoomState> {
+    return notYet();
+  }
+  roomMessage(_room: string, _seq: number): Promise<Message | undefined> {
+    return notYet();
+  }
+  editRoomMessage(_edit: RoomMessageEdit): Promise<MessageChange> {
+    return notYet();
+  }
+  deleteRoomMessage(_deletion: RoomMessageDeletion): Promise<MessageChange> {
+    return notYet();
+  }
+  join(_input: NewMembership): Promise<MembershipJoin> {
+    return notYet();
+  }
+  forget(_room: string, _userId: string): Promise<boolean> {
+    return notYet();
+  }
+  membershipState(_room: string, _userId: string): Promise<MembershipState | undefined> {
+    return notYet();
+  }
+  userRooms(_userId: string): Promise<MembershipSummary[]> {
+    return notYet();
+  }
+  roomMembers(_query: RoomMembersQuery): Promise<Membership[]> {
+    return notYet();
+  }
+  moveMarkers(_moves: readonly MarkerMove[]): Promise<void> {
+    return notYet();
+  }
+
   async ping(): Promise<void> {
     if (!this.pool) throw new Error('the PostgreSQL message store is closed');
     await this.pool.query('SELECT 1');
@@ -204,4 +250,8 @@ function replyBytesOf(row: Sized<unknown>): number {
 function violates(error: unknown, constraint: string): boolean {
   const { code, constraint: violated } = error as { code?: unknown; constraint?: unknown };
   return code === UNIQUE_VIOLATION && violated === constraint;
+}
+
+function notYet(): Promise<never> {
+  return Promise.reject(new Error('chat state is not implemented by this engine yet'));
 }

@@ -62,7 +62,7 @@ describe('the counted size of a message', () => {
   const longest = (length: number): string => 'a'.repeat(length);
   const free = { text: 'héllo wörld', name: 'Zoë', clientMsgId: longest(64) };
 
-  it('is at least its JSON in an array, for ids, room and seq at their longest and text without escapes', () => {
+  it('is at least its JSON in an array, for ids, room, seq and rev at their longest, edited and deleted, and text without escapes', () => {
     const message: Message = {
       id: '0190a6c2-7b1e-7c3d-8e4f-123456789abc',
       room: longest(64),
@@ -71,6 +71,9 @@ describe('the counted size of a message', () => {
       text: free.text,
       sentAt: '2030-01-01T00:00:00.000Z',
       clientMsgId: free.clientMsgId,
+      rev: Number.MAX_SAFE_INTEGER,
+      editedAt: '2030-01-01T00:00:00.000Z',
+      deletedAt: '2030-01-01T00:00:00.000Z',
     };
     const direct: DirectMessage = {
       id: message.id,

@@ -2,9 +2,10 @@ import type { DirectMessage, Message } from '../contract.js';
 
 /**
  * What a message is counted for against MAX_REPLY_BYTES besides its free-length fields: its JSON
- * keys and punctuation, id, room, seq, user ids and sentAt, which stay under this in JSON.
+ * keys and punctuation, id, room, seq, rev, user ids, sentAt, editedAt and deletedAt, which stay under
+ * this in JSON.
  */
-export const MESSAGE_OVERHEAD_BYTES = 300;
+export const MESSAGE_OVERHEAD_BYTES = 400;
 
 /**
  * A message's counted size: the UTF-8 bytes of its free-length fields (text, sender and recipient

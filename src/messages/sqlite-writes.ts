@@ -39,7 +39,7 @@ function insertRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, i
     return originalOf(error, () => statements.roomByClientId.get(input.from.id, input.clientMsgId!), roomMessageFromRow);
   }
   seqs.used(input.room, seq);
-  return { message: toRoomMessage(input, seq), created: true };
+  return { message: toRoomMessage(input, seq, seq), created: true };
 }
 
 export function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessage): Appended<DirectMessage> {
