@@ -58,7 +58,8 @@ io.on('connection', (socket: Socket) => {
 
   socket.on('room:join', (payload: RoomJoinPayload, ack: Reply<RoomJoinResult>) => {
     void socket.join(payload.room);
-    ack({ ok: true, data: { room: payload.room, members: members(payload.room), history: [] } });
+    const lastSeq = seqByRoom.get(payload.room) ?? 0;
+    ack({ ok: true, data: { room: payload.room, members: members(payload.room), history: [], readSeq: 0, unread: lastSeq, rev: lastSeq } });
   });
 
   socket.on('message:send', (payload: MessageSendPayload, ack: Reply<MessageSendResult>) => {
@@ -71,6 +72,7 @@ io.on('connection', (socket: Socket) => {
       from: user,
       text: payload.text,
       sentAt: new Date().toISOString(),
+      rev: seq,
     };
     if (payload.clientMsgId !== undefined) message.clientMsgId = payload.clientMsgId;
     socket.to(payload.room).emit('message:new', message);
@@ -84,6 +86,7 @@ io.on('connection', (socket: Socket) => {
       to: { id: payload.to, name: payload.to },
       text: payload.text,
       sentAt: new Date().toISOString(),
+      rev: seq,
     };
     if (payload.clientMsgId !== undefined) message.clientMsgId = payload.clientMsgId;
     const recipientRoom = `user:${payload.to}`;
