@@ -86,7 +86,6 @@ io.on('connection', (socket: Socket) => {
       to: { id: payload.to, name: payload.to },
       text: payload.text,
       sentAt: new Date().toISOString(),
-      rev: seq,
     };
     if (payload.clientMsgId !== undefined) message.clientMsgId = payload.clientMsgId;
     const recipientRoom = `user:${payload.to}`;
