@@ -131,18 +131,12 @@ export const PG = {
   /** $1 room, $2 seq, $3 author id, $4 text, $5 editedAt (see changeRoomMessage). */
   editRoomMessage: {
     name: 'chat_edit_room_message',
-    text: changeRoomMessage(
-      'text = $4, edited_at = $5',
-      'message.deleted_at IS NULL AND message.sender_id = $3 AND message.text <> $4',
-    ),
+    text: changeRoomMessage('text = $4, edited_at = $5', 'message.deleted_at IS NULL AND message.sender_id = $3 AND message.text <> $4'),
   },
   /** $1 room, $2 seq, $3 author id or null (anyone's), $4 deletedAt; the text is erased. */
   deleteRoomMessage: {
     name: 'chat_delete_room_message',
-    text: changeRoomMessage(
-      "text = '', deleted_at = $4",
-      'message.deleted_at IS NULL AND ($3::text IS NULL OR message.sender_id = $3)',
-    ),
+    text: changeRoomMessage("text = '', deleted_at = $4", 'message.deleted_at IS NULL AND ($3::text IS NULL OR message.sender_id = $3)'),
   },
   /**
    * Conversations page by pk, so one conversation's rows must commit in pk order: otherwise a

@@ -132,7 +132,13 @@ describePostgres('PostgreSQL migrations', () => {
         expect([next.message.seq, next.message.rev]).toEqual([4, 4]);
         const afterPrune = await store.appendRoomMessage(roomInput('emptied', ADA, 'ten'));
         expect([afterPrune.message.seq, afterPrune.message.rev]).toEqual([10, 10]);
-        const edit = await store.editRoomMessage({ room: 'kept', seq: 1, authorId: 'ada', text: 'one, edited', editedAt: new Date().toISOString() });
+        const edit = await store.editRoomMessage({
+          room: 'kept',
+          seq: 1,
+          authorId: 'ada',
+          text: 'one, edited',
+          editedAt: new Date().toISOString(),
+        });
         expect(edit).toMatchObject({ outcome: 'changed', message: { seq: 1, rev: 5, text: 'one, edited' } });
         // A client retrying its pre-upgrade send gets the message as it is now.
         await expect(store.appendRoomMessage(roomInput('kept', ADA, 'one', { clientMsgId: 'c-1' }))).resolves.toMatchObject({

@@ -110,7 +110,7 @@ describePostgres('PostgreSQL chat state: two processes on one database', () => {
     }
     // Every message as its last change left it (its highest rev), once, in rev order.
     const latest = new Map<number, Message>(seeded.map((m) => [m.seq, m]));
-    for (const message of written) if (message.rev > latest.get(message.seq)!.rev) latest.set(message.seq, message);
+    for (const message of written) if (message.rev > (latest.get(message.seq)?.rev ?? 0)) latest.set(message.seq, message);
     const expected = [...latest.values()].sort((a, b) => a.rev - b.rev);
     expect([...latest.keys()].sort((a, b) => a - b)).toEqual(range(1, lastSeq));
     await expect(second.roomSinceRev({ room, sinceRev: 0, limit: 500 })).resolves.toEqual({ messages: expected, hasMore: false });
