@@ -6,9 +6,11 @@ import { Logger } from '@nestjs/common';
 import BetterSqlite3 from 'better-sqlite3';
 import { MemoryMessageStore } from '../../src/messages/memory-message.store.js';
 import type { ChatStoreEngine } from '../../src/messages/message-store.factory.js';
+import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { SQLITE_MEMORY, SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
 import { describeChatStateContract } from './support/chat-state-contract.js';
 import { ADA, roomInput } from './support/message-store-contract.js';
+import { describePostgres, TestSchema } from './support/postgres.js';
 
 // Store start-up lines would bury the test report.
 Logger.overrideLogger(false);
@@ -111,5 +113,37 @@ describe('SQLite file: a deleted text leaves the file', () => {
     expect(bytes.includes('long-secret-end-3a5c')).toBe(false);
     expect(bytes.includes('former-words-71c3e0')).toBe(false);
     expect(bytes.includes('z'.repeat(100))).toBe(false);
+  });
+});
+
+describePostgres('chat-state contract: PostgreSQL', () => {
+  let schema: TestSchema;
+  const openStore = async (): Promise<PostgresMessageStore> => {
+    const store = new PostgresMessageStore({ connectionString: schema.url });
+    await store.open();
+    return store;
+  };
+
+  beforeAll(async () => {
+    schema = await TestSchema.create('chatstate_contract');
+  });
+  afterAll(() => schema.drop());
+
+  describeChatStateContract({
+    create: async () => {
+      const store = await openStore();
+      await schema.truncate();
+      return store;
+    },
+    close: (store) => (store as PostgresMessageStore).close(),
+    reopen: async (store) => {
+      await (store as PostgresMessageStore).close();
+      return openStore();
+    },
+    // The schema's own connection reads the committed row, past the store.
+    rawText: async (_store, room, seq) => {
+      const rows = await schema.query<{ text: string }>('SELECT text FROM room_messages WHERE room = $1 AND seq = $2', [room, seq]);
+      return rows[0]?.text;
+    },
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import request from 'supertest';
 import type { Ack, DirectMessage, Message, MessagePage, RoomJoinResult } from '../../src/contract.js';
+import { MESSAGE_OVERHEAD_BYTES } from '../../src/messages/reply-budget.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient } from '../support/clients.js';
 import { describeEachDurableDatabase } from '../persistence/support/databases.js';
@@ -10,8 +11,8 @@ const MAX_REPLY_BYTES = 64 * 1024;
 const ROOM_MESSAGES = 60;
 const DIRECT_MESSAGES = 40;
 const LONG_TEXT = 'x'.repeat(4000);
-/** At most this many of those messages fit in one reply (each is counted 4000 + 3 + 300 bytes). */
-const PER_REPLY = Math.floor(MAX_REPLY_BYTES / (4000 + 3 + 300));
+/** At most this many of those messages fit in one reply (each is counted 4000 + 3 bytes + the overhead). */
+const PER_REPLY = Math.floor(MAX_REPLY_BYTES / (4000 + 3 + MESSAGE_OVERHEAD_BYTES));
 
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 const seqs = (messages: Message[]): number[] => messages.map((m) => m.seq);
