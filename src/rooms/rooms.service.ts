@@ -6,8 +6,9 @@ import type { Message, MessagePage, RoomJoinResult, SocketData, User } from '../
 import { MessagesService } from '../messages/messages.service.js';
 import { DEFAULT_PAGE_SIZE, MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
 import type { RoomSummary } from '../presence/presence-store.js';
+import { MembershipsService } from '../memberships/memberships.service.js';
 import { PresenceService } from '../presence/presence.service.js';
-import { assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
+import { assertAccessible, assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
 
 /** Rooms every socket is in without asking: its own id room and its user room. */
 const IMPLICIT_ROOMS = 2;
@@ -16,6 +17,13 @@ export interface JoinOutcome {
   result: RoomJoinResult;
   /** The user had no other socket in the room: member-joined is due. */
   firstForUser: boolean;
+}
+
+export interface JoinInput {
+  room: string;
+  historyLimit?: number;
+  sinceSeq?: number;
+  sinceRev?: number;
 }
 
 export interface RoomDetails {
@@ -31,29 +39,28 @@ export class RoomsService {
   constructor(
     private readonly presence: PresenceService,
     private readonly messages: MessagesService,
+    private readonly memberships: MembershipsService,
     private readonly config: AppConfig,
   ) {}
 
-  assertAccessible(identity: Pick<SocketData, 'allowedRooms'>, room: string): void {
-    assertNotReserved(room);
-    if (!isRoomAllowed(identity, room)) throw AppError.forbidden(`not allowed to access room ${room}`);
-  }
-
   /**
-   * Joins the socket first and reads history after, so a message committed in between is
-   * delivered live or found in history: a gap is impossible, a duplicate is resolved by seq.
+   * Records the membership (refused at the cap) before the socket joins. Joins the socket first
+   * and reads history after, so a message committed in between is delivered live or found in
+   * history: a gap is impossible, a duplicate is resolved by seq (or rev). The ack's rev is read
+   * before the socket joins, so it never claims a change the client cannot have seen.
    */
-  async join(client: ChatClient, input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<JoinOutcome> {
+  async join(client: ChatClient, input: JoinInput): Promise<JoinOutcome> {
     const { room } = input;
-    this.assertAccessible(client.data, room);
+    assertAccessible(client.data, room);
     const alreadyIn = client.rooms.has(chatRoom(room));
     if (!alreadyIn && client.rooms.size - IMPLICIT_ROOMS >= this.config.maxRoomsPerSocket) {
       throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
     }
+    const position = await this.memberships.enter(client.data.user, room);
     await client.join(chatRoom(room));
     const { firstForUser } = await this.presence.joinRoom(client.id, room);
     const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
-    const result: RoomJoinResult = { room, members, history: page.messages };
+    const result: RoomJoinResult = { room, members, history: page.messages, ...position };
     if (page.hasMore) result.hasMore = true;
     return { result, firstForUser };
   }
@@ -70,7 +77,7 @@ export class RoomsService {
     room: string,
     query: { beforeSeq?: number; limit?: number },
   ): Promise<MessagePage<Message>> {
-    this.assertAccessible(identity, room);
+    assertAccessible(identity, room);
     return this.messages.roomPage(room, { beforeSeq: query.beforeSeq, limit: query.limit ?? DEFAULT_PAGE_SIZE });
   }
 
@@ -92,12 +99,14 @@ export class RoomsService {
   }
 
   /**
-   * hasMore of a resume: more messages follow (join again with sinceSeq = the last seq). A plain
-   * join reports none for the last historyLimit messages, as v1 does; hasMore there means that
-   * MAX_REPLY_BYTES cut those short (older ones: room:history with beforeSeq = the first seq).
+   * hasMore of a resume: more messages follow (join again with sinceSeq = the last seq, or
+   * sinceRev = the last rev). A plain join reports none for the last historyLimit messages, as v1
+   * does; hasMore there means that MAX_REPLY_BYTES cut those short (older ones: room:history with
+   * beforeSeq = the first seq).
    */
-  private async joinHistory(input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<MessagePage<Message>> {
+  private async joinHistory(input: JoinInput): Promise<MessagePage<Message>> {
     if (input.sinceSeq !== undefined) return this.messages.roomSince(input.room, input.sinceSeq, MAX_RESUME_MESSAGES);
+    if (input.sinceRev !== undefined) return this.messages.roomSinceRev(input.room, input.sinceRev, MAX_RESUME_MESSAGES);
     const limit = input.historyLimit ?? this.config.historyLimit;
     if (limit === 0) return { messages: [], hasMore: false };
     const page = await this.messages.roomPage(input.room, { limit });
