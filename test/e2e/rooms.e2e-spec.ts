@@ -33,13 +33,16 @@ describe('rooms (e2e)', () => {
   });
 
   describe('room:join', () => {
-    it('answers { room, members, history } with the joiner among the members', async () => {
+    it('answers { room, members, history, readSeq, unread, rev } with the joiner among the members', async () => {
       const bob = await server.connect('bob');
       const ada = await server.connect('ada');
       expect(await bob.ok<RoomJoinResult>('room:join', { room: 'j1' })).toEqual({
         room: 'j1',
         members: [{ id: 'bob', name: 'bob' }],
         history: [],
+        readSeq: 0,
+        unread: 0,
+        rev: 0,
       });
       expect(await ada.ok<RoomJoinResult>('room:join', { room: 'j1' })).toEqual({
         room: 'j1',
@@ -48,6 +51,9 @@ describe('rooms (e2e)', () => {
           { id: 'bob', name: 'bob' },
         ],
         history: [],
+        readSeq: 0,
+        unread: 0,
+        rev: 0,
       });
     });
 

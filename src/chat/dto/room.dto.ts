@@ -60,7 +60,10 @@ export class RoomForgetDto {
 }
 
 /** rooms:list takes no parameters: only `{}` (any property is an unknown one). */
-export class RoomsListDto {}
+export class RoomsListDto {
+  // Types the class as the contract's empty payload (Record<string, never>); no property exists.
+  [key: string]: never;
+}
 
 export class RoomReadDto {
   @IsString()
