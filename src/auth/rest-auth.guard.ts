@@ -63,7 +63,7 @@ export class OwnerOrAdminGuard implements CanActivate {
     const { headers } = request;
     if (carriesAdminKey(headers, this.config)) return true;
     if (this.config.authMode !== 'jwt' || !bearerToken(headers)) {
-      throw AppError.unauthorized('a valid X-Api-Key header (or in JWT mode the user\'s own Bearer token) is required');
+      throw AppError.unauthorized("a valid X-Api-Key header (or in JWT mode the user's own Bearer token) is required");
     }
     const identity = await this.authenticator.authenticate({ auth: {}, headers });
     if (identity.isAdmin) return true;

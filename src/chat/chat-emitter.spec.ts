@@ -197,7 +197,7 @@ describe('ChatEmitter', () => {
     expect(receiversOf('room:read').sort()).toEqual(['reader-elsewhere', 'reader-tab']);
   });
 
-  it("leaveRoomEverywhere takes every socket of the user out of the chat room, and only those", async () => {
+  it('leaveRoomEverywhere takes every socket of the user out of the chat room, and only those', async () => {
     const ada = await peer('ada', 'ada', ['lobby', 'other']);
     const tab = await peer('ada-tab', 'ada', ['lobby']);
     const bob = await peer('bob', 'bob', ['lobby']);

@@ -31,7 +31,8 @@ async function nextMillisecond(): Promise<void> {
 }
 
 async function send(client: TestClient, room: string, text: string, clientMsgId?: string): Promise<Message> {
-  return (await client.ok<MessageSendResult>('message:send', clientMsgId === undefined ? { room, text } : { room, text, clientMsgId })).message;
+  return (await client.ok<MessageSendResult>('message:send', clientMsgId === undefined ? { room, text } : { room, text, clientMsgId }))
+    .message;
 }
 
 async function roomsOf(client: TestClient): Promise<MembershipSummary[]> {
@@ -291,7 +292,10 @@ describeEachDurableDatabase('chat state: memberships, read markers, edits and de
     await bob.ok('message:edit', { room: 'resume', seq: 2, text: 'before 2, edited twice' });
 
     const back = await client(app, 'ada');
-    const failed = failure(await back.request('room:join', { room: 'resume', sinceRev: highestRev, sinceSeq: 7 }), ErrorCode.VALIDATION_FAILED);
+    const failed = failure(
+      await back.request('room:join', { room: 'resume', sinceRev: highestRev, sinceSeq: 7 }),
+      ErrorCode.VALIDATION_FAILED,
+    );
     expect(detailFields(failed)).toEqual(['sinceRev']);
     const resumed = await back.ok<RoomJoinResult>('room:join', { room: 'resume', sinceRev: highestRev });
     const revs = resumed.history.map((message) => message.rev);
@@ -496,14 +500,20 @@ describeEachDurableDatabase('chat state: memberships, read markers, edits and de
     for (const room of ['team-a', 'team-b', 'lobby']) await ada.ok('room:join', { room });
     const bearer = async (sub: string, claims: Record<string, unknown> = {}): Promise<string> => `Bearer ${await token(sub, claims)}`;
 
-    const own = await request(app.url).get('/users/ada/rooms').set('Authorization', await bearer('ada')).expect(200);
+    const own = await request(app.url)
+      .get('/users/ada/rooms')
+      .set('Authorization', await bearer('ada'))
+      .expect(200);
     expect((own.body as RoomsListResult).rooms.map((entry) => entry.room).sort()).toEqual(['lobby', 'team-a', 'team-b']);
     const narrowed = await request(app.url)
       .get('/users/ada/rooms')
       .set('Authorization', await bearer('ada', { rooms: ['team-*'] }))
       .expect(200);
     expect((narrowed.body as RoomsListResult).rooms.map((entry) => entry.room).sort()).toEqual(['team-a', 'team-b']);
-    await request(app.url).get('/users/ada/rooms').set('Authorization', await bearer('bob')).expect(403);
+    await request(app.url)
+      .get('/users/ada/rooms')
+      .set('Authorization', await bearer('bob'))
+      .expect(403);
     await request(app.url).get('/users/ada/rooms').expect(401);
     await request(app.url).get('/users/ada/rooms').set('Authorization', 'Bearer not-a-token').expect(401);
     const asAdmin = await request(app.url)
@@ -518,7 +528,10 @@ describeEachDurableDatabase('chat state: memberships, read markers, edits and de
       .get('/rooms/lobby/members')
       .set('Authorization', await bearer('bob', { rooms: ['team-*'] }))
       .expect(403);
-    const members = await request(app.url).get('/rooms/lobby/members').set('Authorization', await bearer('bob')).expect(200);
+    const members = await request(app.url)
+      .get('/rooms/lobby/members')
+      .set('Authorization', await bearer('bob'))
+      .expect(200);
     expect((members.body as RoomMembersPage).members.map((member) => member.user.id)).toEqual(['ada']);
   });
 });
