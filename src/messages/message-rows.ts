@@ -97,6 +97,7 @@ export function pageFromOldestFirst<R, T>(
   return { messages: taken.map(toMessage), hasMore };
 }
 
-function isoTime(value: string | Date): string {
+/** PostgreSQL hands timestamptz as Date, SQLite stores the ISO text itself. */
+export function isoTime(value: string | Date): string {
   return typeof value === 'string' ? value : value.toISOString();
 }

@@ -1,6 +1,7 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import type { MembershipSummary } from '../contract.js';
+import type { DirectMessage, Message, MessagePage } from '../contract.js';
 import type {
   MarkerMove,
   Membership,
@@ -10,8 +11,7 @@ import type {
   NewMembership,
   RoomMembersQuery,
 } from '../memberships/membership-store.js';
-import type { MessageChange, RoomMessageDeletion, RoomMessageEdit, RoomSinceRevQuery, RoomState } from './message-store.js';
-import type { DirectMessage, Message, MessagePage } from '../contract.js';
+import { PostgresMemberships, type Queryable } from '../memberships/postgres-memberships.js';
 import { DatabaseStartError, redactDatabaseUrl } from '../database/database-error.js';
 import { migratePostgres } from '../database/postgres-migrator.js';
 import { QueryGate } from '../database/query-gate.js';
@@ -28,11 +28,16 @@ import {
   type Appended,
   conversationKey,
   type DirectPageQuery,
+  type MessageChange,
   MessageStore,
   type NewDirectMessage,
   type NewRoomMessage,
+  type RoomMessageDeletion,
+  type RoomMessageEdit,
   type RoomPageQuery,
   type RoomSinceQuery,
+  type RoomSinceRevQuery,
+  type RoomState,
 } from './message-store.js';
 import { DIRECT_CLIENT_ID_CONSTRAINT, PG, ROOM_CLIENT_ID_CONSTRAINT } from './postgres-statements.js';
 
@@ -51,10 +56,8 @@ const QUEUE_WAIT_MS = 30_000;
 const IDLE_TIMEOUT_MS = 30_000;
 const UNIQUE_VIOLATION = '23505';
 
-/** The pool, seen through the gate that keeps its queue empty. */
-interface GatedPool {
-  query<R extends pg.QueryResultRow = pg.QueryResultRow>(config: pg.QueryConfig): Promise<pg.QueryResult<R>>;
-}
+/** An edit or deletion that raced with other changes of its message is asked again at most this often. */
+const CHANGE_ATTEMPTS = 5;
 const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
 
 /**
@@ -67,6 +70,10 @@ export class PostgresMessageStore extends MessageStore implements MembershipStor
   private readonly logger = new Logger(PostgresMessageStore.name);
   private pool?: pg.Pool;
   private readonly gate = new QueryGate(this.options.poolSize ?? DEFAULT_POOL_SIZE, QUEUE_WAIT_MS);
+  private readonly memberships = new PostgresMemberships(
+    () => this.connected(),
+    (work) => this.inTransaction(work),
+  );
 
   constructor(private readonly options: PostgresStoreOptions) {
     super();
@@ -116,11 +123,11 @@ export class PostgresMessageStore extends MessageStore implements MembershipStor
     const pool = this.connected();
     const clientMsgId = input.clientMsgId ?? null;
     try {
-      const { rows } = await pool.query<{ seq: string }>({
+      const { rows } = await pool.query<{ seq: string; rev: string }>({
         ...PG.insertRoomMessage,
         values: [input.room, input.id, input.from.id, input.from.name, input.text, input.sentAt, clientMsgId],
       });
-      return { message: toRoomMessage(input, Number(rows[0]!.seq), Number(rows[0]!.seq)), created: true };
+      return { message: toRoomMessage(input, Number(rows[0]!.seq), Number(rows[0]!.rev)), created: true };
     } catch (error) {
       if (clientMsgId === null || !violates(error, ROOM_CLIENT_ID_CONSTRAINT)) throw error;
       const { rows } = await pool.query<RoomMessageRow>({ ...PG.roomByClientId, values: [input.from.id, clientMsgId] });
@@ -192,51 +199,123 @@ export class PostgresMessageStore extends MessageStore implements MembershipStor
     return rooms + (directs.rowCount ?? 0);
   }
 
-  /** Straight to the pool: readiness asks whether the database answers, not how busy we are. */
-  // ---- chat state (issue 17): filled in by the engine's own commit ----
-  roomSinceRev(_query: RoomSinceRevQuery): Promise<MessagePage<Message>> {
-    return notYet();
-  }
-  roomState(_room: string): Promise<RoomState> {
-    return notYet();
-  }
-  roomMessage(_room: string, _seq: number): Promise<Message | undefined> {
-    return notYet();
-  }
-  editRoomMessage(_edit: RoomMessageEdit): Promise<MessageChange> {
-    return notYet();
-  }
-  deleteRoomMessage(_deletion: RoomMessageDeletion): Promise<MessageChange> {
-    return notYet();
-  }
-  join(_input: NewMembership): Promise<MembershipJoin> {
-    return notYet();
-  }
-  forget(_room: string, _userId: string): Promise<boolean> {
-    return notYet();
-  }
-  membershipState(_room: string, _userId: string): Promise<MembershipState | undefined> {
-    return notYet();
-  }
-  userRooms(_userId: string): Promise<MembershipSummary[]> {
-    return notYet();
-  }
-  roomMembers(_query: RoomMembersQuery): Promise<Membership[]> {
-    return notYet();
-  }
-  moveMarkers(_moves: readonly MarkerMove[]): Promise<void> {
-    return notYet();
+  async roomSinceRev({ room, sinceRev, ...bounds }: RoomSinceRevQuery): Promise<MessagePage<Message>> {
+    const { rows } = await this.connected().query<Sized<RoomMessageRow>>({
+      ...PG.roomSinceRev,
+      values: [room, sinceRev, bounds.limit + 1, bounds.maxBytes ?? BEYOND_ANY_KEY],
+    });
+    return pageFromOldestFirst(rows, bounds, replyBytesOf, roomMessageFromRow);
   }
 
+  async roomState(room: string): Promise<RoomState> {
+    const { rows } = await this.connected().query<{ last_seq: string; last_rev: string }>({ ...PG.roomState, values: [room] });
+    return rows[0] ? { lastSeq: Number(rows[0].last_seq), rev: Number(rows[0].last_rev) } : { lastSeq: 0, rev: 0 };
+  }
+
+  async roomMessage(room: string, seq: number): Promise<Message | undefined> {
+    const { rows } = await this.connected().query<RoomMessageRow>({ ...PG.roomMessage, values: [room, seq] });
+    return rows[0] ? roomMessageFromRow(rows[0]) : undefined;
+  }
+
+  editRoomMessage({ room, seq, authorId, text, editedAt }: RoomMessageEdit): Promise<MessageChange> {
+    return this.changeRoomMessage(PG.editRoomMessage, [room, seq, authorId, text, editedAt], (message) => {
+      if (message.deletedAt !== undefined) return { outcome: 'not-found' };
+      if (message.from.id !== authorId) return { outcome: 'not-author', message };
+      return message.text === text ? { outcome: 'unchanged', message } : undefined;
+    });
+  }
+
+  deleteRoomMessage({ room, seq, authorId, deletedAt }: RoomMessageDeletion): Promise<MessageChange> {
+    return this.changeRoomMessage(PG.deleteRoomMessage, [room, seq, authorId ?? null, deletedAt], (message) => {
+      if (authorId !== undefined && message.from.id !== authorId) return { outcome: 'not-author', message };
+      return message.deletedAt !== undefined ? { outcome: 'unchanged', message } : undefined;
+    });
+  }
+
+  // ---- MembershipStore: see PostgresMemberships ----
+
+  join(input: NewMembership): Promise<MembershipJoin> {
+    return this.memberships.join(input);
+  }
+
+  forget(room: string, userId: string): Promise<boolean> {
+    return this.memberships.forget(room, userId);
+  }
+
+  membershipState(room: string, userId: string): Promise<MembershipState | undefined> {
+    return this.memberships.membershipState(room, userId);
+  }
+
+  userRooms(userId: string): Promise<MembershipSummary[]> {
+    return this.memberships.userRooms(userId);
+  }
+
+  roomMembers(query: RoomMembersQuery): Promise<Membership[]> {
+    return this.memberships.roomMembers(query);
+  }
+
+  moveMarkers(moves: readonly MarkerMove[]): Promise<void> {
+    return this.memberships.moveMarkers(moves);
+  }
+
+  /** Straight to the pool: readiness asks whether the database answers, not how busy we are. */
   async ping(): Promise<void> {
     if (!this.pool) throw new Error('the PostgreSQL message store is closed');
     await this.pool.query('SELECT 1');
   }
 
-  private connected(): GatedPool {
+  private connected(): Queryable {
     const pool = this.pool;
     if (!pool) throw new Error('the PostgreSQL message store is closed');
     return { query: (config) => this.gate.run(() => pool.query(config)) };
+  }
+
+  /** One pooled client from BEGIN to COMMIT; it holds its place at the gate all along. */
+  private inTransaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
+    const pool = this.pool;
+    if (!pool) return Promise.reject(new Error('the PostgreSQL message store is closed'));
+    return this.gate.run(async () => {
+      const client = await pool.connect();
+      // A connection whose ROLLBACK failed is broken: it is destroyed instead of going back to the pool.
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const result = await work(client);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        broken = await client.query('ROLLBACK').then(
+          () => undefined,
+          (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
+        );
+        throw error;
+      } finally {
+        client.release(broken);
+      }
+    });
+  }
+
+  /**
+   * Runs an edit or deletion statement (see changeRoomMessage in postgres-statements.ts). Unless
+   * it changed the row, `judge` tells from the row as the statement saw it why not; undefined
+   * means that row would have changed, so another process changed it first: asking again reads
+   * past that change.
+   */
+  private async changeRoomMessage(
+    statement: { name: string; text: string },
+    values: unknown[],
+    judge: (message: Message) => MessageChange | undefined,
+  ): Promise<MessageChange> {
+    for (let attempt = 1; attempt <= CHANGE_ATTEMPTS; attempt += 1) {
+      const { rows } = await this.connected().query<RoomMessageRow & { changed: boolean }>({ ...statement, values });
+      const row = rows[0];
+      if (!row) return { outcome: 'not-found' };
+      const message = roomMessageFromRow(row);
+      if (row.changed) return { outcome: 'changed', message };
+      const verdict = judge(message);
+      if (verdict) return verdict;
+    }
+    throw new Error(`message kept changing under ${CHANGE_ATTEMPTS} attempts to change it`);
   }
 }
 
@@ -252,6 +331,3 @@ function violates(error: unknown, constraint: string): boolean {
   return code === UNIQUE_VIOLATION && violated === constraint;
 }
 
-function notYet(): Promise<never> {
-  return Promise.reject(new Error('chat state is not implemented by this engine yet'));
-}

@@ -25,23 +25,62 @@ function withinBudget(columns: string, order: string, page: string): string {
 }
 
 /**
+ * An edit or deletion in one statement: `changed` (true) with the changed row, or else the row as
+ * the statement's snapshot saw it (changed false; no row: no such message).
+ * The room_seqs row lock comes first, as in a send, so edits, deletions and sends of a room queue
+ * on one lock and never deadlock. FOR NO KEY UPDATE returns the newest last_rev once the lock is
+ * ours, and the message UPDATE re-checks `condition` against the newest row version, so a change
+ * committed by another process while this one waited is never overwritten or counted twice. The
+ * rev is only taken when the message changes; otherwise nothing is written. When the snapshot row
+ * would have changed but the newest one did not, the store asks again (see PostgresMessageStore).
+ */
+function changeRoomMessage(assignments: string, condition: string): string {
+  return `WITH counter AS MATERIALIZED (
+            SELECT last_rev FROM room_seqs WHERE room = $1 FOR NO KEY UPDATE
+          ), changed AS (
+            UPDATE room_messages AS message SET ${assignments}, rev = counter.last_rev + 1
+            FROM counter
+            WHERE message.room = $1 AND message.seq = $2 AND ${condition}
+            RETURNING ${qualified('message', ROOM_MESSAGE_COLUMNS)}
+          ), bump AS (
+            UPDATE room_seqs SET last_rev = changed.rev FROM changed WHERE room_seqs.room = $1
+          )
+          SELECT true AS changed, ${ROOM_MESSAGE_COLUMNS} FROM changed
+          UNION ALL
+          SELECT false, ${ROOM_MESSAGE_COLUMNS} FROM room_messages
+          WHERE room = $1 AND seq = $2 AND NOT EXISTS (SELECT FROM changed)`;
+}
+
+function qualified(table: string, columns: string): string {
+  return columns
+    .split(',')
+    .map((column) => `${table}.${column.trim()}`)
+    .join(', ');
+}
+
+/**
  * Named statements: pg prepares each once per connection and then only sends parameters.
  * The room insert is one statement, so one round trip and one implicit transaction: the
- * room_seqs upsert takes the room's row lock (serializing senders across every process) and
- * the message insert uses the new value. A unique violation on (sender, client_msg_id) fails
- * the statement as a whole, so the increment rolls back with it and no seq is burned.
+ * room_seqs upsert takes the room's row lock (serializing senders, editors and deleters across
+ * every process) and the message insert uses the new seq and rev. The sender's read marker moves
+ * in the same statement. A unique violation on (sender, client_msg_id) fails the statement as a
+ * whole, so the increments and the marker roll back with it and no seq or rev is burned.
  */
 export const PG = {
+  /** $1 room, $2 id, $3 sender id, $4 sender name, $5 text, $6 sentAt, $7 clientMsgId. */
   insertRoomMessage: {
     name: 'chat_insert_room_message',
     text: `WITH next AS (
-             INSERT INTO room_seqs AS counter (room, last_seq) VALUES ($1, 1)
-             ON CONFLICT (room) DO UPDATE SET last_seq = counter.last_seq + 1
-             RETURNING last_seq
+             INSERT INTO room_seqs AS counter (room, last_seq, last_rev) VALUES ($1, 1, 1)
+             ON CONFLICT (room) DO UPDATE SET last_seq = counter.last_seq + 1, last_rev = counter.last_rev + 1
+             RETURNING last_seq, last_rev
+           ), marker AS (
+             UPDATE room_members SET read_seq = next.last_seq FROM next
+             WHERE room_members.room = $1 AND room_members.user_id = $3 AND room_members.read_seq < next.last_seq
            )
-           INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id)
-           SELECT $1, next.last_seq, $2, $3, $4, $5, $6, $7 FROM next
-           RETURNING seq`,
+           INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id, rev)
+           SELECT $1, next.last_seq, $2, $3, $4, $5, $6, $7, next.last_rev FROM next
+           RETURNING seq, rev`,
   },
   roomByClientId: {
     name: 'chat_room_by_client_id',
@@ -67,9 +106,43 @@ export const PG = {
        WHERE room = $1 AND seq > $2 ORDER BY seq ASC LIMIT $3`,
     ),
   },
+  /** $1 room, $2 sinceRev, $3 limit + 1, $4 maxBytes; reads the (room, rev) index. */
+  roomSinceRev: {
+    name: 'chat_room_since_rev',
+    text: withinBudget(
+      ROOM_MESSAGE_COLUMNS,
+      'rev ASC',
+      `SELECT ${ROOM_MESSAGE_COLUMNS}, ${ROOM_REPLY_BYTES} AS reply_bytes FROM room_messages
+       WHERE room = $1 AND rev > $2 ORDER BY rev ASC LIMIT $3`,
+    ),
+  },
   lastSeq: {
     name: 'chat_last_seq',
     text: 'SELECT last_seq FROM room_seqs WHERE room = $1',
+  },
+  roomState: {
+    name: 'chat_room_state',
+    text: 'SELECT last_seq, last_rev FROM room_seqs WHERE room = $1',
+  },
+  roomMessage: {
+    name: 'chat_room_message',
+    text: `SELECT ${ROOM_MESSAGE_COLUMNS} FROM room_messages WHERE room = $1 AND seq = $2`,
+  },
+  /** $1 room, $2 seq, $3 author id, $4 text, $5 editedAt (see changeRoomMessage). */
+  editRoomMessage: {
+    name: 'chat_edit_room_message',
+    text: changeRoomMessage(
+      'text = $4, edited_at = $5',
+      'message.deleted_at IS NULL AND message.sender_id = $3 AND message.text <> $4',
+    ),
+  },
+  /** $1 room, $2 seq, $3 author id or null (anyone's), $4 deletedAt; the text is erased. */
+  deleteRoomMessage: {
+    name: 'chat_delete_room_message',
+    text: changeRoomMessage(
+      "text = '', deleted_at = $4",
+      'message.deleted_at IS NULL AND ($3::text IS NULL OR message.sender_id = $3)',
+    ),
   },
   /**
    * Conversations page by pk, so one conversation's rows must commit in pk order: otherwise a

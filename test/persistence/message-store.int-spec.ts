@@ -142,6 +142,8 @@ describePostgres('PostgreSQL store: the byte budget is applied in the database',
     expect(roomPage.every((row) => row.reply_bytes === COUNTED)).toBe(true);
     const roomSince = await schema.query(PG.roomSince.text, ['wide', 10, 501, 3 * COUNTED]);
     expect(roomSince.map((row) => Number(row.seq))).toEqual([11, 12, 13, 14]);
+    const roomSinceRev = await schema.query(PG.roomSinceRev.text, ['wide', 20, 501, 3 * COUNTED]);
+    expect(roomSinceRev.map((row) => Number(row.rev))).toEqual([21, 22, 23, 24]);
     const direct = await schema.query(PG.directPage.text, [conversationKey('ada', 'bob'), EVERYTHING, 501, 2 * (COUNTED + 3)]);
     expect(direct).toHaveLength(3);
     // However small the budget: the first row (always taken) and the second (the hasMore probe).

@@ -8,6 +8,7 @@ import pg from 'pg';
 import { LATEST_SCHEMA_VERSION, MIGRATIONS, pendingMigrations } from '../../src/database/migrations.js';
 import { migratePostgres } from '../../src/database/postgres-migrator.js';
 import { migrateSqlite } from '../../src/database/sqlite-migrator.js';
+import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
 import { ADA, roomInput } from './support/message-store-contract.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
@@ -92,5 +93,60 @@ describePostgres('PostgreSQL migrations', () => {
     }
     const rows = await schema.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
     expect(rows.map((row) => row.version)).toEqual(ALL_VERSIONS);
+  });
+
+  it('upgrade a version-2 database with history: rev = seq, each room counts revs from its last seq, sends go on', async () => {
+    const old = await TestSchema.create('from_v2');
+    try {
+      await old.query(
+        'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      for (const migration of MIGRATIONS.filter((m) => m.version <= 2)) {
+        await old.query(migration.postgres);
+        await old.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      }
+      // As version 2 left them: room_seqs counted every message; the seq-9 room had its messages pruned.
+      await old.query(
+        `INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id) VALUES
+           ('kept', 1, 'id-1', 'ada', 'Ada', 'one', '2030-01-01T00:00:01.000Z', 'c-1'),
+           ('kept', 2, 'id-2', 'bob', 'Bob', 'two', '2030-01-01T00:00:02.000Z', NULL),
+           ('kept', 3, 'id-3', 'ada', 'Ada', 'three', '2030-01-01T00:00:03.000Z', NULL)`,
+      );
+      await old.query("INSERT INTO room_seqs VALUES ('kept', 3), ('emptied', 9)");
+
+      const store = new PostgresMessageStore({ connectionString: old.url });
+      await store.open();
+      try {
+        const history = (await store.roomPage({ room: 'kept', limit: 10 })).messages;
+        expect(history.map((m) => [m.seq, m.rev, m.text])).toEqual([
+          [1, 1, 'one'],
+          [2, 2, 'two'],
+          [3, 3, 'three'],
+        ]);
+        expect(history.every((m) => m.editedAt === undefined && m.deletedAt === undefined)).toBe(true);
+        await expect(store.roomState('kept')).resolves.toEqual({ lastSeq: 3, rev: 3 });
+        await expect(store.roomState('emptied')).resolves.toEqual({ lastSeq: 9, rev: 9 });
+        expect((await store.roomSinceRev({ room: 'kept', sinceRev: 1, limit: 10 })).messages.map((m) => m.seq)).toEqual([2, 3]);
+
+        const next = await store.appendRoomMessage(roomInput('kept', ADA, 'four'));
+        expect([next.message.seq, next.message.rev]).toEqual([4, 4]);
+        const afterPrune = await store.appendRoomMessage(roomInput('emptied', ADA, 'ten'));
+        expect([afterPrune.message.seq, afterPrune.message.rev]).toEqual([10, 10]);
+        const edit = await store.editRoomMessage({ room: 'kept', seq: 1, authorId: 'ada', text: 'one, edited', editedAt: new Date().toISOString() });
+        expect(edit).toMatchObject({ outcome: 'changed', message: { seq: 1, rev: 5, text: 'one, edited' } });
+        // A client retrying its pre-upgrade send gets the message as it is now.
+        await expect(store.appendRoomMessage(roomInput('kept', ADA, 'one', { clientMsgId: 'c-1' }))).resolves.toMatchObject({
+          created: false,
+          message: { id: 'id-1', seq: 1, rev: 5, text: 'one, edited' },
+        });
+        await expect(store.roomState('kept')).resolves.toEqual({ lastSeq: 4, rev: 5 });
+      } finally {
+        await store.close();
+      }
+      const versions = await old.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(versions.map((row) => row.version)).toEqual(ALL_VERSIONS);
+    } finally {
+      await old.drop();
+    }
   });
 });

@@ -65,9 +65,9 @@ export class TestSchema {
     return (await this.admin.query<R>(sql, values)).rows;
   }
 
-  /** Empties the message tables (migrations stay applied). */
+  /** Empties the message and membership tables (migrations stay applied). */
   async truncate(): Promise<void> {
-    await this.query('TRUNCATE room_seqs, room_messages, direct_messages RESTART IDENTITY');
+    await this.query('TRUNCATE room_seqs, room_messages, direct_messages, room_members RESTART IDENTITY');
   }
 
   async drop(): Promise<void> {
