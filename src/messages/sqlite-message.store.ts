@@ -2,7 +2,11 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import type { MembershipSummary } from '../contract.js';
+import type { DirectMessage, MembershipSummary, Message, MessagePage } from '../contract.js';
+import { DatabaseStartError } from '../database/database-error.js';
+import { type CheckpointerOptions, SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
+import { migrateSqlite } from '../database/sqlite-migrator.js';
+import { type BatchLimits, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
 import type {
   MarkerMove,
   Membership,
@@ -12,12 +16,16 @@ import type {
   NewMembership,
   RoomMembersQuery,
 } from '../memberships/membership-store.js';
-import type { MessageChange, RoomMessageDeletion, RoomMessageEdit, RoomSinceRevQuery, RoomState } from './message-store.js';
-import type { DirectMessage, Message, MessagePage } from '../contract.js';
-import { DatabaseStartError } from '../database/database-error.js';
-import { type CheckpointerOptions, SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
-import { migrateSqlite } from '../database/sqlite-migrator.js';
-import { type BatchLimits, SqliteWriteBatcher } from '../database/sqlite-write-batcher.js';
+import {
+  membershipFromRow,
+  prepareMembershipStatements,
+  readRoomMembers,
+  readUserRooms,
+  type SqliteMembershipStatements,
+  writeForget,
+  writeJoin,
+  writeMarkerMoves,
+} from '../memberships/sqlite-memberships.js';
 import {
   directMessageFromRow,
   directRowBytes,
@@ -25,20 +33,34 @@ import {
   pageFromOldestFirst,
   roomMessageFromRow,
   roomRowBytes,
+  type RoomMessageRow,
 } from './message-rows.js';
 import {
   type Appended,
   conversationKey,
   type DirectPageQuery,
+  type MessageChange,
   MessageStore,
   type NewDirectMessage,
   type NewRoomMessage,
+  type RoomMessageDeletion,
+  type RoomMessageEdit,
   type RoomPageQuery,
   type RoomSinceQuery,
+  type RoomSinceRevQuery,
+  type RoomState,
 } from './message-store.js';
 import { prepareStatements, type SqliteStatements } from './sqlite-statements.js';
-import { CommittedSeqs, RoomSeqSession } from './sqlite-write-session.js';
-import { deleteOlder, writeDirectMessage, writeRoomMessage } from './sqlite-writes.js';
+import { CommittedCounters, RoomCounterSession } from './sqlite-write-session.js';
+import {
+  deleteOlder,
+  type ErasingWrite,
+  secureDeleting,
+  writeDirectMessage,
+  writeRoomDeletion,
+  writeRoomEdit,
+  writeRoomMessage,
+} from './sqlite-writes.js';
 
 export const SQLITE_MEMORY = ':memory:';
 
@@ -85,7 +107,9 @@ const PRUNE_CHUNK = 5;
 interface Connection {
   db: Database;
   statements: SqliteStatements;
-  writes: SqliteWriteBatcher<RoomSeqSession>;
+  members: SqliteMembershipStatements;
+  erasing: ErasingWrite;
+  writes: SqliteWriteBatcher<RoomCounterSession>;
   checkpointer?: SqliteCheckpointer;
 }
 
@@ -194,39 +218,79 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
     return removed;
   }
 
-  // ---- chat state (issue 17): filled in by the engine's own commit ----
-  roomSinceRev(_query: RoomSinceRevQuery): Promise<MessagePage<Message>> {
-    return notYet();
+  /**
+   * "rev > X" in two parts, merged by rev: no (room, rev) index is written per send. Changed rows
+   * come from the partial index. An unchanged row still has the rev it was sent with, which is
+   * its seq plus the changes made before it was sent, at most C = lastRev - lastSeq in all; so an
+   * unchanged row with rev > X has seq > X - C, and the (room, seq) index starts there.
+   */
+  async roomSinceRev({ room, sinceRev, ...bounds }: RoomSinceRevQuery): Promise<MessagePage<Message>> {
+    const statements = this.statements();
+    const { last_seq: lastSeq, last_rev: lastRev } = statements.roomCounters.get(room)!;
+    // Read in full first: better-sqlite3 runs nothing else on a connection while an iterator is open.
+    const changed = statements.changedSinceRev.all(room, sinceRev, bounds.limit + 1);
+    const fromSeq = Math.max(0, sinceRev - (lastRev - lastSeq));
+    const unchanged = statements.unchangedSinceRev.iterate(room, fromSeq, sinceRev, bounds.limit + 1);
+    return pageFromOldestFirst(mergeByRev(changed, unchanged), bounds, roomRowBytes, roomMessageFromRow);
   }
-  roomState(_room: string): Promise<RoomState> {
-    return notYet();
+
+  async roomState(room: string): Promise<RoomState> {
+    const stored = this.statements().roomCounters.get(room)!;
+    return { lastSeq: stored.last_seq, rev: stored.last_rev };
   }
-  roomMessage(_room: string, _seq: number): Promise<Message | undefined> {
-    return notYet();
+
+  async roomMessage(room: string, seq: number): Promise<Message | undefined> {
+    const row = this.statements().roomMessage.get(room, seq);
+    return row === undefined ? undefined : roomMessageFromRow(row);
   }
-  editRoomMessage(_edit: RoomMessageEdit): Promise<MessageChange> {
-    return notYet();
+
+  editRoomMessage(edit: RoomMessageEdit): Promise<MessageChange> {
+    const connection = this.connection;
+    if (!connection) return Promise.reject(closedError());
+    return connection.writes.submit((session) => writeRoomEdit(connection.statements, session, edit, connection.erasing));
   }
-  deleteRoomMessage(_deletion: RoomMessageDeletion): Promise<MessageChange> {
-    return notYet();
+
+  deleteRoomMessage(deletion: RoomMessageDeletion): Promise<MessageChange> {
+    const connection = this.connection;
+    if (!connection) return Promise.reject(closedError());
+    return connection.writes.submit((session) => writeRoomDeletion(connection.statements, session, deletion, connection.erasing));
   }
-  join(_input: NewMembership): Promise<MembershipJoin> {
-    return notYet();
+
+  // ---- MembershipStore ----
+
+  /** A join of a room the user is already in is answered by a read: only a first join writes. */
+  async join(input: NewMembership): Promise<MembershipJoin> {
+    const connection = this.connected();
+    const existing = connection.members.membership.get(input.room, input.user.id);
+    if (existing !== undefined) return { outcome: 'existing', membership: membershipFromRow(existing) };
+    return connection.writes.submit(() => writeJoin(connection.members, input));
   }
-  forget(_room: string, _userId: string): Promise<boolean> {
-    return notYet();
+
+  async forget(room: string, userId: string): Promise<boolean> {
+    const connection = this.connected();
+    return connection.writes.submit(() => writeForget(connection.members, room, userId));
   }
-  membershipState(_room: string, _userId: string): Promise<MembershipState | undefined> {
-    return notYet();
+
+  async membershipState(room: string, userId: string): Promise<MembershipState | undefined> {
+    const connection = this.connected();
+    const row = connection.members.membership.get(room, userId);
+    if (row === undefined) return undefined;
+    const counters = connection.statements.roomCounters.get(room)!;
+    return { membership: membershipFromRow(row), lastSeq: counters.last_seq, rev: counters.last_rev };
   }
-  userRooms(_userId: string): Promise<MembershipSummary[]> {
-    return notYet();
+
+  async userRooms(userId: string): Promise<MembershipSummary[]> {
+    return readUserRooms(this.connected().members, userId);
   }
-  roomMembers(_query: RoomMembersQuery): Promise<Membership[]> {
-    return notYet();
+
+  async roomMembers({ room, after, limit }: RoomMembersQuery): Promise<Membership[]> {
+    return readRoomMembers(this.connected().members, room, after, limit);
   }
-  moveMarkers(_moves: readonly MarkerMove[]): Promise<void> {
-    return notYet();
+
+  async moveMarkers(moves: readonly MarkerMove[]): Promise<void> {
+    const connection = this.connected();
+    if (moves.length === 0) return;
+    await connection.writes.submit(() => writeMarkerMoves(connection.statements, moves));
   }
 
   async ping(): Promise<void> {
@@ -234,8 +298,13 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
   }
 
   private statements(): SqliteStatements {
+    return this.connected().statements;
+  }
+
+  /** The open connection; throws once the store is closed. */
+  private connected(): Connection {
     if (!this.connection) throw closedError();
-    return this.connection.statements;
+    return this.connection;
   }
 
   private connect(location: string): Connection {
@@ -247,11 +316,16 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
       db.pragma('synchronous = NORMAL');
       db.pragma(`wal_autocheckpoint = ${FALLBACK_AUTOCHECKPOINT_PAGES}`);
       db.pragma(`journal_size_limit = ${WAL_SIZE_LIMIT_BYTES}`);
+      // Space a page frees is zeroed when the page is written anyway: otherwise a page split leaves
+      // stale copies of the rows it moved, and a deleted message's text would outlive its row.
+      db.pragma('secure_delete = FAST');
       const migrated = migrateSqlite(db);
       const statements = prepareStatements(db);
       const connection: Connection = {
         db,
         statements,
+        members: prepareMembershipStatements(db),
+        erasing: secureDeleting(db),
         writes: this.batcher(db, statements),
       };
       if (isFile) connection.checkpointer = this.startCheckpointer(location, connection.writes);
@@ -263,13 +337,13 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
     }
   }
 
-  private batcher(db: Database, statements: SqliteStatements): SqliteWriteBatcher<RoomSeqSession> {
-    // One writer per file: each room's counter is read once, then counted in memory.
-    const seqs = new CommittedSeqs();
-    return new SqliteWriteBatcher(db, BATCH_LIMITS, () => new RoomSeqSession(statements, seqs));
+  private batcher(db: Database, statements: SqliteStatements): SqliteWriteBatcher<RoomCounterSession> {
+    // One writer per file: each room's counters are read once, then counted in memory.
+    const counters = new CommittedCounters();
+    return new SqliteWriteBatcher(db, BATCH_LIMITS, () => new RoomCounterSession(statements, counters));
   }
 
-  private startCheckpointer(file: string, writer: SqliteWriteBatcher<RoomSeqSession>): SqliteCheckpointer {
+  private startCheckpointer(file: string, writer: SqliteWriteBatcher<RoomCounterSession>): SqliteCheckpointer {
     return new SqliteCheckpointer(
       {
         file,
@@ -288,6 +362,12 @@ function closedError(): Error {
   return new Error('the SQLite message store is closed');
 }
 
-function notYet(): Promise<never> {
-  return Promise.reject(new Error('chat state is not implemented by this engine yet'));
+/** Both inputs in ascending rev (revs are unique in a room): one sequence in ascending rev. */
+function* mergeByRev(changed: readonly RoomMessageRow[], unchanged: Iterable<RoomMessageRow>): Generator<RoomMessageRow> {
+  let next = 0;
+  for (const row of unchanged) {
+    while (next < changed.length && Number(changed[next]!.rev) < Number(row.rev)) yield changed[next++]!;
+    yield row;
+  }
+  while (next < changed.length) yield changed[next++]!;
 }

@@ -1,28 +1,41 @@
+import type { Database } from 'better-sqlite3';
 import type { DirectMessage, Message } from '../contract.js';
 import { directMessageFromRow, roomMessageFromRow } from './message-rows.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
-import { type Appended, conversationKey, type NewDirectMessage, type NewRoomMessage } from './message-store.js';
+import {
+  type Appended,
+  conversationKey,
+  type MessageChange,
+  type NewDirectMessage,
+  type NewRoomMessage,
+  type RoomMessageDeletion,
+  type RoomMessageEdit,
+} from './message-store.js';
 import type { SqliteStatements } from './sqlite-statements.js';
-import type { RoomSeqSession } from './sqlite-write-session.js';
+import type { RoomCounterSession } from './sqlite-write-session.js';
 
 /**
  * Runs inside a group-commit transaction, like every function here. The insert goes first: a repeated (sender, clientMsgId) trips
- * the unique index, which aborts only this statement, and the original is returned instead; the
- * seq it would have used stays free. No lookup is paid on the common, first-time path. A taken
- * (room, seq) means another process wrote to this file: the counter is reloaded once.
+ * the unique index, which aborts only this statement, and the original is returned instead (as
+ * it is stored now: edited, or a tombstone); the seq and rev it would have used stay free. No
+ * lookup is paid on the common, first-time path. A taken (room, seq) means another process wrote
+ * to this file: the counters are reloaded once.
  */
-export function writeRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, input: NewRoomMessage): Appended<Message> {
+export function writeRoomMessage(statements: SqliteStatements, session: RoomCounterSession, input: NewRoomMessage): Appended<Message> {
   try {
-    return insertRoomMessage(statements, seqs, input);
+    return insertRoomMessage(statements, session, input);
   } catch (error) {
     if (!isTakenSeq(error)) throw error;
-    seqs.reload(input.room);
-    return insertRoomMessage(statements, seqs, input);
+    session.reload(input.room);
+    return insertRoomMessage(statements, session, input);
   }
 }
 
-function insertRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, input: NewRoomMessage): Appended<Message> {
-  const seq = seqs.nextSeq(input.room);
+/** The insert and the sender's marker: the only two statements a send runs. */
+function insertRoomMessage(statements: SqliteStatements, session: RoomCounterSession, input: NewRoomMessage): Appended<Message> {
+  const counters = session.counters(input.room);
+  const seq = counters.seq + 1;
+  const rev = counters.rev + 1;
   try {
     statements.insertRoomMessage.run(
       input.room,
@@ -33,13 +46,77 @@ function insertRoomMessage(statements: SqliteStatements, seqs: RoomSeqSession, i
       input.text,
       input.sentAt,
       input.clientMsgId ?? null,
+      rev,
     );
   } catch (error) {
     // Anything but a repeated clientMsgId (a taken seq included) is rethrown there.
     return originalOf(error, () => statements.roomByClientId.get(input.from.id, input.clientMsgId!), roomMessageFromRow);
   }
-  seqs.used(input.room, seq);
-  return { message: toRoomMessage(input, seq, seq), created: true };
+  counters.seq = seq;
+  counters.rev = rev;
+  statements.moveMarker.run(seq, input.room, input.from.id, seq);
+  return { message: toRoomMessage(input, seq, rev), created: true };
+}
+
+/** Only the author, never a tombstone, and the same text is no change (no rev taken). */
+export function writeRoomEdit(
+  statements: SqliteStatements,
+  session: RoomCounterSession,
+  edit: RoomMessageEdit,
+  erasing: ErasingWrite,
+): MessageChange {
+  const row = statements.roomMessage.get(edit.room, edit.seq);
+  if (row === undefined || row.deleted_at !== null) return { outcome: 'not-found' };
+  if (row.sender_id !== edit.authorId) return { outcome: 'not-author', message: roomMessageFromRow(row) };
+  if (row.text === edit.text) return { outcome: 'unchanged', message: roomMessageFromRow(row) };
+  const counters = session.counters(edit.room);
+  const rev = counters.rev + 1;
+  erasing(() => statements.editRoomMessage.run(edit.text, edit.editedAt, rev, edit.room, edit.seq));
+  counters.rev = rev;
+  return { outcome: 'changed', message: roomMessageFromRow({ ...row, text: edit.text, edited_at: edit.editedAt, rev }) };
+}
+
+/** Runs a write with the space it frees zeroed (see secureDeleting). */
+export type ErasingWrite = (write: () => void) => void;
+
+/**
+ * PRAGMA secure_delete = ON for one write: besides the freed space within pages (which the
+ * connection's FAST mode zeroes for every write), the overflow pages of a long text are zeroed
+ * when they are freed, so an edited or deleted text is gone from the file, not only from its
+ * row. Only around edits and deletions, which are rare: sends and pruning keep the connection's
+ * mode. The pragma takes effect when it is compiled, so it cannot be a prepared statement.
+ */
+export function secureDeleting(db: Database): ErasingWrite {
+  const usual = db.pragma('secure_delete', { simple: true }) as number;
+  const restore = `secure_delete = ${usual === 2 ? 'FAST' : usual}`;
+  return (write) => {
+    db.pragma('secure_delete = ON');
+    try {
+      write();
+    } finally {
+      db.pragma(restore);
+    }
+  };
+}
+
+/** The author's (or, without authorId, anyone's) message becomes a tombstone; a tombstone stays as it is. */
+export function writeRoomDeletion(
+  statements: SqliteStatements,
+  session: RoomCounterSession,
+  deletion: RoomMessageDeletion,
+  erasing: ErasingWrite,
+): MessageChange {
+  const row = statements.roomMessage.get(deletion.room, deletion.seq);
+  if (row === undefined) return { outcome: 'not-found' };
+  if (deletion.authorId !== undefined && row.sender_id !== deletion.authorId) {
+    return { outcome: 'not-author', message: roomMessageFromRow(row) };
+  }
+  if (row.deleted_at !== null) return { outcome: 'unchanged', message: roomMessageFromRow(row) };
+  const counters = session.counters(deletion.room);
+  const rev = counters.rev + 1;
+  erasing(() => statements.tombstoneRoomMessage.run(deletion.deletedAt, rev, deletion.room, deletion.seq));
+  counters.rev = rev;
+  return { outcome: 'changed', message: roomMessageFromRow({ ...row, text: '', deleted_at: deletion.deletedAt, rev }) };
 }
 
 export function writeDirectMessage(statements: SqliteStatements, input: NewDirectMessage): Appended<DirectMessage> {
@@ -70,13 +147,13 @@ function originalOf<R, M>(error: unknown, findOriginal: () => R | undefined, toM
 
 /**
  * Room messages first, then direct messages, `limit` rows at most in all, oldest first. Before a
- * room message goes, room_seqs is raised to its seq, so a room whose newest messages are pruned
- * still continues its count instead of handing out a seq again.
+ * room message goes, room_seqs is raised to its seq and rev, so a room whose newest (or newest
+ * changed) messages are pruned still continues both counts instead of handing one out again.
  */
 export function deleteOlder(statements: SqliteStatements, before: string, limit: number): number {
   const rooms = statements.oldestRoomMessages.all(limit, before);
-  for (const { rowid, room, seq } of rooms) {
-    statements.raiseRoomSeqFloor.run(room, seq);
+  for (const { rowid, room, seq, rev } of rooms) {
+    statements.raiseRoomFloors.run(room, seq, rev);
     statements.deleteRoomMessage.run(rowid);
   }
   if (rooms.length >= limit) return rooms.length;

@@ -73,6 +73,72 @@ describe('SQLite migrations', () => {
     expect(upgraded.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%sent_at%'").pluck().all()).toEqual([]);
     upgraded.close();
   });
+  it('upgrade a version-2 database with history to chat state: rev = seq, room rev = last seq, both keep counting', async () => {
+    const file = join(dir, 'from-v2.db');
+    const old = new BetterSqlite3(file);
+    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    for (const migration of MIGRATIONS.slice(0, 2)) {
+      old.exec(migration.sqlite);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, '2030-01-01T00:00:00.000Z');
+    }
+    // As version 2 left them: no counter row per send; room_seqs holds the floors pruning raised.
+    const insert = old.prepare(
+      'INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const v2Rows: Array<[string, number, string, string, string, string, string, string | null]> = [
+      ['kept', 1, 'k-1', 'ada', 'Ada', 'first', '2030-01-01T00:00:01.000Z', null],
+      ['kept', 2, 'k-2', 'bob', 'Bob', 'second', '2030-01-01T00:00:02.000Z', 'c-2'],
+      ['kept', 3, 'k-3', 'ada', 'Ada', 'third', '2030-01-01T00:00:03.000Z', null],
+      ['partly', 4, 'p-4', 'ada', 'Ada', 'after a prune', '2030-01-01T00:00:04.000Z', null],
+      ['partly', 5, 'p-5', 'ada', 'Ada', 'newest', '2030-01-01T00:00:05.000Z', null],
+    ];
+    for (const row of v2Rows) insert.run(...row);
+    old.prepare("INSERT INTO room_seqs VALUES ('partly', 3), ('emptied', 9)").run();
+    old.close();
+
+    const store = new SqliteMessageStore({ location: file });
+    store.open();
+    try {
+      const kept = (await store.roomPage({ room: 'kept', limit: 10 })).messages;
+      expect(kept).toEqual(
+        v2Rows.slice(0, 3).map(([room, seq, id, senderId, senderName, text, sentAt, clientMsgId]) => ({
+          id,
+          room,
+          seq,
+          from: { id: senderId, name: senderName },
+          text,
+          sentAt,
+          rev: seq,
+          ...(clientMsgId === null ? {} : { clientMsgId }),
+        })),
+      );
+      await expect(store.roomState('kept')).resolves.toEqual({ lastSeq: 3, rev: 3 });
+      await expect(store.roomState('partly')).resolves.toEqual({ lastSeq: 5, rev: 5 });
+      await expect(store.roomState('emptied')).resolves.toEqual({ lastSeq: 9, rev: 9 });
+      await expect(store.roomSinceRev({ room: 'kept', sinceRev: 1, limit: 10 })).resolves.toEqual({
+        messages: kept.slice(1),
+        hasMore: false,
+      });
+      const next = (await store.appendRoomMessage(roomInput('kept', ADA, 'next'))).message;
+      expect([next.seq, next.rev]).toEqual([4, 4]);
+      const edit = await store.editRoomMessage({ room: 'kept', seq: 1, authorId: 'ada', text: 'first, edited', editedAt: next.sentAt });
+      expect(edit.outcome === 'changed' && edit.message.rev).toBe(5);
+      const partly = (await store.appendRoomMessage(roomInput('partly', ADA, 'next'))).message;
+      expect([partly.seq, partly.rev]).toEqual([6, 6]);
+      const emptied = (await store.appendRoomMessage(roomInput('emptied', ADA, 'next'))).message;
+      expect([emptied.seq, emptied.rev]).toEqual([10, 10]);
+      expect((await store.join({ room: 'kept', user: ADA, joinedAt: next.sentAt, maxMemberships: 10 })).outcome).toBe('created');
+    } finally {
+      await store.close();
+    }
+    const upgraded = new BetterSqlite3(file, { readonly: true });
+    expect(upgraded.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(ALL_VERSIONS);
+    expect(upgraded.prepare('SELECT room, last_seq, last_rev FROM room_seqs ORDER BY room').all()).toEqual([
+      { room: 'emptied', last_seq: 9, last_rev: 9 },
+      { room: 'partly', last_seq: 3, last_rev: 3 },
+    ]);
+    upgraded.close();
+  });
 });
 
 describePostgres('PostgreSQL migrations', () => {

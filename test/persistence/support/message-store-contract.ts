@@ -80,10 +80,10 @@ export function describeMessageStoreContract(harness: StoreHarness): void {
       const second = await store.appendRoomMessage(tagged);
       expect(first).toEqual({
         created: true,
-        message: { id: plain.id, room: 'shape', seq: 1, from: ADA, text: 'plain', sentAt: plain.sentAt },
+        message: { id: plain.id, room: 'shape', seq: 1, from: ADA, text: 'plain', sentAt: plain.sentAt, rev: 1 },
       });
-      expect(Object.keys(first.message)).toEqual(['id', 'room', 'seq', 'from', 'text', 'sentAt']);
-      expect(Object.keys(second.message)).toEqual(['id', 'room', 'seq', 'from', 'text', 'sentAt', 'clientMsgId']);
+      expect(Object.keys(first.message)).toEqual(['id', 'room', 'seq', 'from', 'text', 'sentAt', 'rev']);
+      expect(Object.keys(second.message)).toEqual(['id', 'room', 'seq', 'from', 'text', 'sentAt', 'rev', 'clientMsgId']);
       const page = await store.roomPage({ room: 'shape', limit: 10 });
       expect(page.messages).toEqual([first.message, second.message]);
       expect(page.messages.map((m) => Object.keys(m))).toEqual([Object.keys(first.message), Object.keys(second.message)]);
