@@ -208,7 +208,7 @@ describe('rooms (e2e)', () => {
   });
 
   describe('messages', () => {
-    it('numbers messages 1, 2, 3 per room with unique ids and ISO-8601 UTC times', async () => {
+    it('numbers messages 1, 2, 3 per room with unique ids, ISO-8601 UTC times and the rev of each send', async () => {
       const ada = await server.connect('ada');
       await ada.ok('room:join', { room: 's1' });
       await ada.ok('room:join', { room: 's2' });
@@ -216,13 +216,16 @@ describe('rooms (e2e)', () => {
       const second = await fill(ada, 's2', 2);
       expect(first.map((m) => m.seq)).toEqual([1, 2, 3]);
       expect(second.map((m) => m.seq)).toEqual([1, 2]);
+      // Each send is its room's next change.
+      expect(first.map((m) => m.rev)).toEqual([1, 2, 3]);
+      expect(second.map((m) => m.rev)).toEqual([1, 2]);
       const ids = [...first, ...second].map((m) => m.id);
       expect(new Set(ids).size).toBe(5);
       for (const message of [...first, ...second]) {
         expect(typeof message.id).toBe('string');
         expect(message.sentAt).toMatch(ISO_UTC);
         expect(new Date(message.sentAt).toISOString()).toBe(message.sentAt);
-        expect(Object.keys(message).sort()).toEqual(['from', 'id', 'room', 'sentAt', 'seq', 'text']);
+        expect(Object.keys(message).sort()).toEqual(['from', 'id', 'rev', 'room', 'sentAt', 'seq', 'text']);
       }
     });
 
