@@ -171,6 +171,17 @@ describe('RoomsService (memory stores)', () => {
       await expect(codeOf(rooms.join(ada, { room: 'team-a' }))).resolves.toBeUndefined();
     });
 
+    it('holds MAX_ROOMS_PER_SOCKET for joins sent at once, while their memberships are read', async () => {
+      const ada = await connected('ada');
+      const outcomes = await Promise.all(['r1', 'r2', 'r3', 'r2'].map((room) => codeOf(rooms.join(ada, { room }))));
+      expect(outcomes).toEqual([undefined, undefined, ErrorCode.FORBIDDEN, undefined]);
+      expect([...ada.rooms].filter((room) => room.startsWith('room:')).sort()).toEqual([chatRoom('r1'), chatRoom('r2')]);
+      // Nothing stored for the refused room; the places are free again once the joins are done.
+      expect((await store.userRooms('ada')).map((entry) => entry.room).sort()).toEqual(['r1', 'r2']);
+      await rooms.leave(ada, 'r1');
+      await expect(codeOf(rooms.join(ada, { room: 'r3' }))).resolves.toBeUndefined();
+    });
+
     it('refuses a room beyond MAX_ROOMS_PER_SOCKET, but not rejoining one', async () => {
       const ada = await connected('ada');
       await rooms.join(ada, { room: 'r1' });

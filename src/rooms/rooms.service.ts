@@ -6,7 +6,7 @@ import type { Message, MessagePage, RoomJoinResult, SocketData, User } from '../
 import { MessagesService } from '../messages/messages.service.js';
 import { DEFAULT_PAGE_SIZE, MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
 import type { RoomSummary } from '../presence/presence-store.js';
-import { MembershipsService } from '../memberships/memberships.service.js';
+import { MembershipsService, type RoomPosition } from '../memberships/memberships.service.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { assertAccessible, assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
 
@@ -36,6 +36,9 @@ export interface RoomDetails {
 /** Room rules (names, access, limits) and room lookups for sockets and REST. */
 @Injectable()
 export class RoomsService {
+  /** Per socket, the rooms of its joins in flight (see holdPlace). */
+  private readonly joining = new WeakMap<ChatClient, Set<string>>();
+
   constructor(
     private readonly presence: PresenceService,
     private readonly messages: MessagesService,
@@ -52,17 +55,39 @@ export class RoomsService {
   async join(client: ChatClient, input: JoinInput): Promise<JoinOutcome> {
     const { room } = input;
     assertAccessible(client.data, room);
-    const alreadyIn = client.rooms.has(chatRoom(room));
-    if (!alreadyIn && client.rooms.size - IMPLICIT_ROOMS >= this.config.maxRoomsPerSocket) {
-      throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
+    const release = this.holdPlace(client, room);
+    let position: RoomPosition;
+    try {
+      position = await this.memberships.enter(client.data.user, room);
+      await client.join(chatRoom(room));
+    } finally {
+      release();
     }
-    const position = await this.memberships.enter(client.data.user, room);
-    await client.join(chatRoom(room));
     const { firstForUser } = await this.presence.joinRoom(client.id, room);
     const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
     const result: RoomJoinResult = { room, members, history: page.messages, ...position };
     if (page.hasMore) result.hasMore = true;
     return { result, firstForUser };
+  }
+
+  /**
+   * MAX_ROOMS_PER_SOCKET, counting the joins of this socket still waiting for their membership:
+   * each holds a place until its socket has joined, so joins sent at once cannot pass the cap
+   * together. Returns the release of the place (nothing to release for a room already held).
+   */
+  private holdPlace(client: ChatClient, room: string): () => void {
+    const target = chatRoom(room);
+    const pending = this.joining.get(client) ?? new Set<string>();
+    if (client.rooms.has(target) || pending.has(target)) return () => undefined;
+    if (client.rooms.size - IMPLICIT_ROOMS + pending.size >= this.config.maxRoomsPerSocket) {
+      throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
+    }
+    pending.add(target);
+    this.joining.set(client, pending);
+    return () => {
+      pending.delete(target);
+      if (pending.size === 0) this.joining.delete(client);
+    };
   }
 
   async leave(client: ChatClient, room: string): Promise<{ lastForUser: boolean }> {
