@@ -3,7 +3,7 @@ import { AppConfig } from '../config/app-config.js';
 import { Authenticator } from './credentials.js';
 import { JwtAuthenticator } from './jwt.authenticator.js';
 import { OpenAuthenticator } from './open.authenticator.js';
-import { AdminGuard, MetricsGuard, ReaderGuard } from './rest-auth.guard.js';
+import { AdminGuard, MetricsGuard, OwnerOrAdminGuard, ReaderGuard } from './rest-auth.guard.js';
 
 @Module({
   providers: [
@@ -16,7 +16,8 @@ import { AdminGuard, MetricsGuard, ReaderGuard } from './rest-auth.guard.js';
     ReaderGuard,
     AdminGuard,
     MetricsGuard,
+    OwnerOrAdminGuard,
   ],
-  exports: [Authenticator, ReaderGuard, AdminGuard, MetricsGuard],
+  exports: [Authenticator, ReaderGuard, AdminGuard, MetricsGuard, OwnerOrAdminGuard],
 })
 export class AuthModule {}

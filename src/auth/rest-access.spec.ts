@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { describe, expect, it } from '@jest/globals';
 import { Controller } from '@nestjs/common';
-import { AdminApi, assertRestAccessDeclared, MetricsApi, OperationsApi, ReaderApi, restAccessOf } from './rest-access.js';
+import { AdminApi, assertRestAccessDeclared, MetricsApi, OperationsApi, OwnerOrAdminApi, ReaderApi, restAccessOf } from './rest-access.js';
 
 @AdminApi()
 @Controller('a')
@@ -10,6 +10,10 @@ class AdminThings {}
 @ReaderApi()
 @Controller('r')
 class ReaderThings {}
+
+@OwnerOrAdminApi()
+@Controller('u')
+class OwnerThings {}
 
 @OperationsApi()
 @Controller('o')
@@ -27,19 +31,20 @@ class AlsoForgotten {}
 
 describe('REST access declarations', () => {
   it('records which access each decorator declares', () => {
-    expect([AdminThings, ReaderThings, OperationsThings, MetricsThings, ForgottenThings].map(restAccessOf)).toEqual([
+    expect([AdminThings, ReaderThings, OperationsThings, MetricsThings, ForgottenThings, OwnerThings].map(restAccessOf)).toEqual([
       'admin',
       'reader',
       'operations',
       'metrics',
       undefined,
+      'owner-or-admin',
     ]);
   });
 
   it('fails start-up naming every controller that declares none, which would have no auth and no rate limit', () => {
     expect(() => assertRestAccessDeclared([AdminThings, ReaderThings, OperationsThings, MetricsThings])).not.toThrow();
     expect(() => assertRestAccessDeclared([AdminThings, ForgottenThings, ReaderThings, AlsoForgotten])).toThrow(
-      'REST controllers without AdminApi, ReaderApi, OperationsApi or MetricsApi (src/auth/rest-access.ts): ForgottenThings, AlsoForgotten',
+      'REST controllers without AdminApi, OwnerOrAdminApi, ReaderApi, OperationsApi or MetricsApi (src/auth/rest-access.ts): ForgottenThings, AlsoForgotten',
     );
   });
 });

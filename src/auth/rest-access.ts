@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiForbiddenResponse, ApiSecurity, ApiTooManyRequestsRes
 import { ErrorSchema } from '../docs/api-schemas.js';
 import { API_KEY_SCHEME, BEARER_SCHEME } from '../docs/openapi.js';
 import { RestRateBucket, RestRateLimitGuard } from '../limits/rest-rate-limit.guard.js';
-import { AdminGuard, MetricsGuard, ReaderGuard } from './rest-auth.guard.js';
+import { AdminGuard, MetricsGuard, OwnerOrAdminGuard, ReaderGuard } from './rest-auth.guard.js';
 
 /**
  * Who may call a REST controller and how often, with its OpenAPI description, declared once per
@@ -17,7 +17,7 @@ import { AdminGuard, MetricsGuard, ReaderGuard } from './rest-auth.guard.js';
  * that cannot apply global guards, and start-up refuses any (see compileGateway).
  * Modules with AdminApi or ReaderApi controllers import LimitsModule and AuthModule.
  */
-export type RestAccess = 'admin' | 'reader' | 'operations' | 'metrics';
+export type RestAccess = 'admin' | 'owner-or-admin' | 'reader' | 'operations' | 'metrics';
 
 const REST_ACCESS = 'chat:rest-access';
 
@@ -35,6 +35,25 @@ export const AdminApi = (): ClassDecorator =>
     ApiBearerAuth(BEARER_SCHEME),
     ApiUnauthorizedResponse({ type: ErrorSchema, description: 'missing or wrong X-Api-Key (or admin token in JWT mode)' }),
     ApiForbiddenResponse({ type: ErrorSchema, description: 'JWT mode: a token without role admin' }),
+    ApiTooManyRequestsResponse({
+      type: ErrorSchema,
+      description: 'past ADMIN_REST_RATE_PER_SECOND / ADMIN_REST_RATE_BURST for this client address; Retry-After says when to retry',
+    }),
+  );
+
+/**
+ * Routes about one user (`/users/:id/...`): admin credentials, or in JWT mode that user's own
+ * Bearer token (OwnerOrAdminGuard), in the admin rate bucket (the admin key is checked here too).
+ */
+export const OwnerOrAdminApi = (): ClassDecorator =>
+  declare(
+    'owner-or-admin',
+    RestRateBucket('admin'),
+    UseGuards(RestRateLimitGuard, OwnerOrAdminGuard),
+    ApiSecurity(API_KEY_SCHEME),
+    ApiBearerAuth(BEARER_SCHEME),
+    ApiUnauthorizedResponse({ type: ErrorSchema, description: "no admin credentials (in JWT mode: nor the user's own token)" }),
+    ApiForbiddenResponse({ type: ErrorSchema, description: "JWT mode: another user's token without role admin" }),
     ApiTooManyRequestsResponse({
       type: ErrorSchema,
       description: 'past ADMIN_REST_RATE_PER_SECOND / ADMIN_REST_RATE_BURST for this client address; Retry-After says when to retry',
@@ -80,6 +99,6 @@ export function assertRestAccessDeclared(controllers: Iterable<Type>): void {
   const undeclared = [...controllers].filter((controller) => restAccessOf(controller) === undefined).map((controller) => controller.name);
   if (undeclared.length === 0) return;
   throw new Error(
-    `REST controllers without AdminApi, ReaderApi, OperationsApi or MetricsApi (src/auth/rest-access.ts): ${undeclared.join(', ')}`,
+    `REST controllers without AdminApi, OwnerOrAdminApi, ReaderApi, OperationsApi or MetricsApi (src/auth/rest-access.ts): ${undeclared.join(', ')}`,
   );
 }

@@ -6,7 +6,7 @@ import { type AppConfig, loadConfig } from '../config/app-config.js';
 import type { Authenticator } from './credentials.js';
 import { JwtAuthenticator } from './jwt.authenticator.js';
 import { OpenAuthenticator } from './open.authenticator.js';
-import { AdminGuard, type AuthenticatedRequest, ReaderGuard } from './rest-auth.guard.js';
+import { AdminGuard, type AuthenticatedRequest, OwnerOrAdminGuard, ReaderGuard } from './rest-auth.guard.js';
 
 // The classes under test log through Nest's Logger; their messages are not what is tested here.
 beforeAll(() => Logger.overrideLogger(false));
@@ -23,8 +23,11 @@ function token(claims: Record<string, unknown>): Promise<string> {
     .sign(new TextEncoder().encode(SECRET));
 }
 
-function context(headers: Record<string, string>): { ctx: ExecutionContext; request: AuthenticatedRequest } {
-  const request = { headers } as unknown as AuthenticatedRequest;
+function context(
+  headers: Record<string, string>,
+  params: Record<string, string> = {},
+): { ctx: ExecutionContext; request: AuthenticatedRequest } {
+  const request = { headers, params } as unknown as AuthenticatedRequest;
   const ctx = { switchToHttp: () => ({ getRequest: () => request }) } as unknown as ExecutionContext;
   return { ctx, request };
 }
@@ -99,5 +102,63 @@ describe('AdminGuard', () => {
     const noKey = loadConfig({});
     await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { 'x-api-key': '' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
     await expect(outcome(admin(new OpenAuthenticator(noKey), noKey), { 'x-api-key': 'undefined' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+  });
+});
+
+describe('OwnerOrAdminGuard (/users/:id/...)', () => {
+  async function ownerOutcome(auth: Authenticator, config: AppConfig, headers: Record<string, string>, id = 'ada') {
+    const { ctx, request } = context(headers, { id });
+    try {
+      await new OwnerOrAdminGuard(auth, config).canActivate(ctx);
+      return { allowed: true, identity: request.identity };
+    } catch (error) {
+      return { allowed: false, code: (error as { code: ErrorCode }).code };
+    }
+  }
+
+  it('lets admin credentials through in both modes, without an identity (nothing is narrowed)', async () => {
+    for (const [auth, config] of [
+      [jwt, jwtConfig],
+      [open, openConfig],
+    ] as const) {
+      await expect(ownerOutcome(auth, config, { 'x-api-key': 'api-key' })).resolves.toEqual({ allowed: true, identity: undefined });
+      await expect(ownerOutcome(auth, config, { authorization: 'Bearer api-key' })).resolves.toEqual({
+        allowed: true,
+        identity: undefined,
+      });
+      await expect(ownerOutcome(auth, config, {})).resolves.toEqual({ allowed: false, code: ErrorCode.UNAUTHORIZED });
+      await expect(ownerOutcome(auth, config, { 'x-api-key': 'api-kez' })).resolves.toEqual({
+        allowed: false,
+        code: ErrorCode.UNAUTHORIZED,
+      });
+    }
+    const adminToken = await token({ sub: 'root', role: 'admin' });
+    await expect(ownerOutcome(jwt, jwtConfig, { authorization: `Bearer ${adminToken}` })).resolves.toEqual({
+      allowed: true,
+      identity: undefined,
+    });
+  });
+
+  it("in JWT mode lets the user through with their own token and keeps the identity; another user's token is FORBIDDEN", async () => {
+    const own = await token({ sub: 'ada', rooms: ['team-*'] });
+    await expect(ownerOutcome(jwt, jwtConfig, { authorization: `Bearer ${own}` })).resolves.toEqual({
+      allowed: true,
+      identity: expect.objectContaining({ user: expect.objectContaining({ id: 'ada' }), allowedRooms: ['team-*'] }),
+    });
+    await expect(ownerOutcome(jwt, jwtConfig, { authorization: `Bearer ${own}` }, 'bob')).resolves.toEqual({
+      allowed: false,
+      code: ErrorCode.FORBIDDEN,
+    });
+    await expect(ownerOutcome(jwt, jwtConfig, { authorization: 'Bearer not-a-token' })).resolves.toEqual({
+      allowed: false,
+      code: ErrorCode.UNAUTHORIZED,
+    });
+  });
+
+  it('in open mode knows no user token: only admin credentials', async () => {
+    await expect(ownerOutcome(open, openConfig, { authorization: 'Bearer ada' })).resolves.toEqual({
+      allowed: false,
+      code: ErrorCode.UNAUTHORIZED,
+    });
   });
 });

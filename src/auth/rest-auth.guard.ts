@@ -32,14 +32,45 @@ export class ReaderGuard implements CanActivate {
  * non-admin token.
  */
 export async function assertAdmin(headers: IncomingHttpHeaders, authenticator: Authenticator, config: AppConfig): Promise<void> {
-  if (secretsEqual(headers['x-api-key'], config.adminApiKey)) return;
-  if (secretsEqual(bearerToken(headers), config.adminApiKey)) return;
+  if (carriesAdminKey(headers, config)) return;
   if (config.authMode === 'jwt' && bearerToken(headers)) {
     const identity = await authenticator.authenticate({ auth: {}, headers });
     if (identity.isAdmin) return;
     throw AppError.forbidden('an admin token is required');
   }
   throw AppError.unauthorized('a valid X-Api-Key header is required');
+}
+
+/** ADMIN_API_KEY as `X-Api-Key` or as the Bearer token. */
+function carriesAdminKey(headers: IncomingHttpHeaders, config: AppConfig): boolean {
+  return secretsEqual(headers['x-api-key'], config.adminApiKey) || secretsEqual(bearerToken(headers), config.adminApiKey);
+}
+
+/**
+ * Routes about one user (`:id`): admin credentials as for the admin endpoints, or in JWT mode that
+ * user's own Bearer token. For the user, request.identity is set (the route narrows what it shows
+ * to the token's `rooms` claim); for an admin it is not. Another user's token is FORBIDDEN.
+ */
+@Injectable()
+export class OwnerOrAdminGuard implements CanActivate {
+  constructor(
+    private readonly authenticator: Authenticator,
+    private readonly config: AppConfig,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const { headers } = request;
+    if (carriesAdminKey(headers, this.config)) return true;
+    if (this.config.authMode !== 'jwt' || !bearerToken(headers)) {
+      throw AppError.unauthorized("a valid X-Api-Key header (or in JWT mode the user's own Bearer token) is required");
+    }
+    const identity = await this.authenticator.authenticate({ auth: {}, headers });
+    if (identity.isAdmin) return true;
+    if (identity.user.id !== request.params.id) throw AppError.forbidden('a token may only look up its own user');
+    request.identity = identity;
+    return true;
+  }
 }
 
 /** Admin endpoints: ADMIN_API_KEY, or in JWT mode a Bearer token with role admin (see assertAdmin). */

@@ -1,15 +1,15 @@
 import { Body, Controller, Delete, HttpCode, Param, Post, UsePipes } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiCreatedResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AnnouncementResponseSchema, DisconnectedSchema, ErrorSchema, MessageResponseSchema } from '../docs/api-schemas.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
 import { AdminApi } from '../auth/rest-access.js';
-import type { AnnounceResult, MessageSendResult } from '../contract.js';
+import type { AnnounceResult, MessageDeleteResult, MessageSendResult } from '../contract.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
 import { UserIdParam } from '../presence/dto/user-id.param.js';
 import { ChatEmitter } from './chat-emitter.js';
 import { ChatService } from './chat.service.js';
-import { AnnouncementBody, SystemMessageBody } from './dto/admin.dto.js';
+import { AnnouncementBody, RoomMessageParam, SystemMessageBody } from './dto/admin.dto.js';
 
 /** Admin actions over REST; they deliver through the emitter like socket events do. */
 @ApiTags('admin')
@@ -29,6 +29,19 @@ export class AdminController {
   async postMessage(@Param() { name }: RoomNameParam, @Body() body: SystemMessageBody): Promise<MessageSendResult> {
     const { message, created } = await this.messages.postSystemMessage(name, body);
     if (created) this.emitter.roomMessage(message);
+    return { message };
+  }
+
+  @Delete('rooms/:name/messages/:seq')
+  @ApiOkResponse({
+    type: MessageResponseSchema,
+    description: 'the tombstone (text erased, deletedAt set), delivered as message:updated; a tombstone again is returned as is',
+  })
+  @ApiNotFoundResponse({ type: ErrorSchema, description: 'the room has no message with this seq' })
+  @HttpCode(200)
+  async deleteMessage(@Param() { name, seq }: RoomMessageParam): Promise<MessageDeleteResult> {
+    const { message, changed } = await this.messages.deleteAsAdmin({ room: name, seq });
+    if (changed) this.emitter.messageUpdated(message);
     return { message };
   }
 

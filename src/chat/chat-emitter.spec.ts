@@ -30,6 +30,8 @@ const METHOD_OF: Record<Exclude<keyof ServerToClientEvents, 'exception'>, keyof 
   'presence:offline': 'presenceOffline',
   'session:expired': 'sessionExpired',
   'server:draining': 'serverDraining',
+  'message:updated': 'messageUpdated',
+  'room:read': 'readMarker',
 };
 
 const BARRIER = 'test:barrier';
@@ -160,6 +162,52 @@ describe('ChatEmitter', () => {
       expect(receiversOf('message:new').sort()).toEqual(['ada', 'bob']);
       expect(await delivered('room')).toBe(1);
     });
+  });
+
+  describe('message:updated', () => {
+    it("from a socket: to everyone in the room but that socket, the author's other tabs included", async () => {
+      const actor = await peer('actor', 'ada', ['lobby']);
+      await peer('actor-tab', 'ada', ['lobby']);
+      await peer('member', 'bob', ['lobby']);
+      await peer('outsider', 'eve', ['other']);
+      const edited = { ...message('lobby', actor.user), text: 'edited', rev: 2, editedAt: new Date(1).toISOString() };
+      emitter.messageUpdated(edited, actor.socket);
+      await settled();
+      expect(receiversOf('message:updated').sort()).toEqual(['actor-tab', 'member']);
+      expect(peers.find((p) => p.label === 'member')!.received).toEqual([{ event: 'message:updated', payload: edited }]);
+    });
+
+    it('without a socket (admin REST): to everyone in the room', async () => {
+      await peer('ada', 'ada', ['lobby']);
+      await peer('bob', 'bob', ['lobby']);
+      await peer('outsider', 'eve');
+      emitter.messageUpdated({ ...message('lobby', userOf('ada')), text: '', rev: 2, deletedAt: new Date(1).toISOString() });
+      await settled();
+      expect(receiversOf('message:updated').sort()).toEqual(['ada', 'bob']);
+    });
+  });
+
+  it("room:read reaches the reader's other sockets, in the room or not, and nobody else", async () => {
+    const reader = await peer('reader', 'ada', ['lobby']);
+    await peer('reader-tab', 'ada', ['lobby']);
+    await peer('reader-elsewhere', 'ada');
+    await peer('member', 'bob', ['lobby']);
+    emitter.readMarker(reader.socket, { room: 'lobby', readSeq: 4, unread: 1 });
+    await settled();
+    expect(receiversOf('room:read').sort()).toEqual(['reader-elsewhere', 'reader-tab']);
+  });
+
+  it('leaveRoomEverywhere takes every socket of the user out of the chat room, and only those', async () => {
+    const ada = await peer('ada', 'ada', ['lobby', 'other']);
+    const tab = await peer('ada-tab', 'ada', ['lobby']);
+    const bob = await peer('bob', 'bob', ['lobby']);
+    emitter.leaveRoomEverywhere('ada', 'lobby');
+    expect([ada, tab].map((p) => p.socket.rooms.has(chatRoom('lobby')))).toEqual([false, false]);
+    expect(ada.socket.rooms.has(chatRoom('other'))).toBe(true);
+    expect(bob.socket.rooms.has(chatRoom('lobby'))).toBe(true);
+    emitter.roomMessage(message('lobby', bob.user));
+    await settled();
+    expect(receiversOf('message:new')).toEqual(['bob']);
   });
 
   it("direct messages reach both users' sockets but the sending one", async () => {

@@ -65,6 +65,26 @@ export class ChatEmitter {
     this.metrics.recordDelivery('room');
   }
 
+  /** message:updated (an edit or a deletion) to everyone in the room; with `actor`, to everyone but that socket. */
+  messageUpdated(message: EventPayload<'message:updated'>, actor?: ChatSocket): void {
+    const room = chatRoom(message.room);
+    if (actor) actor.to(room).emit('message:updated', message);
+    else this.server.to(room).emit('message:updated', message);
+  }
+
+  /** A moved read marker, to every other socket of the reader (every node), so badges agree. */
+  readMarker(reader: ChatSocket, event: EventPayload<'room:read'>): void {
+    reader.to(userRoom(reader.data.user.id)).emit('room:read', event);
+  }
+
+  /**
+   * room:forget: every socket of the user, on every node, leaves the chat room. Another node's
+   * sockets leave when the adapter's message reaches it, as with disconnectUser.
+   */
+  leaveRoomEverywhere(userId: string, room: string): void {
+    this.server.in(userRoom(userId)).socketsLeave(chatRoom(room));
+  }
+
   /** To every socket of both users but the sending one (the sender's other tabs see it too). */
   directMessage(message: EventPayload<'message:direct'>, sender: ChatSocket): void {
     sender.to([userRoom(message.to.id), userRoom(message.from.id)]).emit('message:direct', message);

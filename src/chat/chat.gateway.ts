@@ -18,11 +18,17 @@ import type {
   DirectMessage,
   DirectSendResult,
   Message,
+  MessageDeleteResult,
+  MessageEditResult,
   MessagePage,
   MessageSendResult,
+  RoomForgetResult,
   RoomJoinResult,
   RoomLeaveResult,
+  RoomReadResult,
+  RoomsListResult,
 } from '../contract.js';
+import { MembershipsService } from '../memberships/memberships.service.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { userRoom } from '../rooms/room-names.js';
 import { RoomsService } from '../rooms/rooms.service.js';
@@ -31,8 +37,17 @@ import { ChatServerSetup } from './chat-server-setup.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
 import type { SocketEventTable } from './compiled-gateway.js';
 import { ChatService } from './chat.service.js';
-import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './dto/message.dto.js';
-import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './dto/room.dto.js';
+import {
+  AnnounceDto,
+  AuthRefreshDto,
+  DirectHistoryDto,
+  DirectSendDto,
+  MessageDeleteDto,
+  MessageEditDto,
+  MessageSendDto,
+  TypingDto,
+} from './dto/message.dto.js';
+import { RoomForgetDto, RoomHistoryDto, RoomJoinDto, RoomLeaveDto, RoomReadDto, RoomsListDto } from './dto/room.dto.js';
 import { PresenceTracker } from './presence-tracker.js';
 import { SessionService } from './session.service.js';
 
@@ -52,6 +67,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly chat: ChatService,
     private readonly rooms: RoomsService,
     private readonly messages: MessagesService,
+    private readonly memberships: MembershipsService,
   ) {}
 
   afterInit(server: ChatServer): void {
@@ -128,6 +144,43 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return ok({ announcement });
   }
 
+  /** Ends the membership; every socket of the user leaves the room, member-left goes out once. */
+  @SubscribeMessage('room:forget')
+  async forget(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomForgetDto): Promise<Ack<RoomForgetResult>> {
+    const { user } = socket.data;
+    const { wasIn } = await this.memberships.forget(user, dto.room);
+    this.emitter.leaveRoomEverywhere(user.id, dto.room);
+    if (wasIn) this.emitter.memberLeft({ room: dto.room, user });
+    return ok({ room: dto.room });
+  }
+
+  @SubscribeMessage('rooms:list')
+  async listRooms(@ConnectedSocket() socket: ChatSocket, @MessageBody() _dto: RoomsListDto): Promise<Ack<RoomsListResult>> {
+    return ok({ rooms: await this.memberships.rooms(socket.data.user.id, socket.data) });
+  }
+
+  @SubscribeMessage('room:read')
+  async read(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomReadDto): Promise<Ack<RoomReadResult>> {
+    const { result, moved } = await this.memberships.read(socket, dto);
+    if (moved) this.emitter.readMarker(socket, result);
+    return ok(result);
+  }
+
+  @SubscribeMessage('message:edit')
+  async edit(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: MessageEditDto): Promise<Ack<MessageEditResult>> {
+    const { message, changed } = await this.messages.edit(socket, dto);
+    // As with message:send, the acting socket learns of the change through its ack only.
+    if (changed) this.emitter.messageUpdated(message, socket);
+    return ok({ message });
+  }
+
+  @SubscribeMessage('message:delete')
+  async deleteMessage(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: MessageDeleteDto): Promise<Ack<MessageDeleteResult>> {
+    const { message, changed } = await this.messages.delete(socket, dto);
+    if (changed) this.emitter.messageUpdated(message, socket);
+    return ok({ message });
+  }
+
   @SubscribeMessage('auth:refresh')
   async refresh(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: AuthRefreshDto): Promise<Ack<AuthRefreshResult>> {
     return ok(await this.sessions.refresh(socket, dto.token));
@@ -153,5 +206,10 @@ export const CHAT_EVENTS: SocketEventTable<ChatGateway> = {
     typing: { method: 'typing', dto: TypingDto },
     announce: { method: 'announce', dto: AnnounceDto },
     'auth:refresh': { method: 'refresh', dto: AuthRefreshDto },
+    'room:forget': { method: 'forget', dto: RoomForgetDto },
+    'rooms:list': { method: 'listRooms', dto: RoomsListDto },
+    'room:read': { method: 'read', dto: RoomReadDto },
+    'message:edit': { method: 'edit', dto: MessageEditDto },
+    'message:delete': { method: 'deleteMessage', dto: MessageDeleteDto },
   },
 };

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { LimitsModule } from '../limits/limits.module.js';
+import { MembershipsModule } from '../memberships/memberships.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { RoomsModule } from '../rooms/rooms.module.js';
 import { PresenceModule } from '../presence/presence.module.js';
@@ -16,7 +17,7 @@ import { PresenceTracker } from './presence-tracker.js';
 import { SessionService } from './session.service.js';
 
 @Module({
-  imports: [AuthModule, LimitsModule, PresenceModule, RoomsModule, MessagesModule],
+  imports: [AuthModule, LimitsModule, PresenceModule, RoomsModule, MessagesModule, MembershipsModule],
   controllers: [AdminController],
   providers: [
     ChatGateway,

@@ -1,6 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppConfig } from '../config/app-config.js';
 import { DrainState } from '../health/drain-state.js';
+import { MembershipsService } from '../memberships/memberships.service.js';
 import { ChatEmitter } from './chat-emitter.js';
 import { ChatInboundPolicy } from './inbound-event.policy.js';
 import { PresenceTracker } from './presence-tracker.js';
@@ -22,6 +23,7 @@ export class DrainService {
     private readonly emitter: ChatEmitter,
     private readonly presence: PresenceTracker,
     private readonly inbound: ChatInboundPolicy,
+    private readonly memberships: MembershipsService,
     private readonly config: AppConfig,
   ) {}
 
@@ -43,6 +45,8 @@ export class DrainService {
     const remaining = sockets.size;
     this.emitter.disconnectLocalSockets();
     await this.presence.settled();
+    // The last room:read moves of the closed sockets, before the process is let go.
+    await this.memberships.flushMarkers();
     this.logger.log({ closedByServer: remaining }, 'drained');
   }
 }

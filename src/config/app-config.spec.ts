@@ -91,6 +91,12 @@ describe('loadConfig', () => {
     });
   });
 
+  it('caps memberships at 1000 rooms per user unless MAX_MEMBERSHIPS_PER_USER says otherwise', () => {
+    expect(loadConfig({}).maxMembershipsPerUser).toBe(1000);
+    expect(loadConfig({ MAX_MEMBERSHIPS_PER_USER: '1' }).maxMembershipsPerUser).toBe(1);
+    expect(loadConfig({ MAX_MEMBERSHIPS_PER_USER: '1000000' }).maxMembershipsPerUser).toBe(1_000_000);
+  });
+
   it('treats a blank variable as unset', () => {
     expect(loadConfig({ PORT: '  ', ADMIN_API_KEY: '' })).toMatchObject({ port: 3000, adminApiKey: undefined });
   });
@@ -119,6 +125,9 @@ describe('loadConfig', () => {
     ['HANDSHAKE_RATE_BURST', '0'],
     ['POLLING_WRITE_TIMEOUT_MS', '999'],
     ['POLLING_WRITE_TIMEOUT_MS', '600001'],
+    ['MAX_MEMBERSHIPS_PER_USER', '0'],
+    ['MAX_MEMBERSHIPS_PER_USER', '1000001'],
+    ['MAX_MEMBERSHIPS_PER_USER', 'many'],
   ])('refuses %s=%j, naming the variable and echoing the value', (name, value) => {
     const problems = problemsOf({ [name]: value });
     expect(problems).toHaveLength(1);

@@ -75,6 +75,8 @@ export class AppConfig {
   readonly maxConnectionsPerAddress!: number;
   readonly trustProxy!: boolean;
   readonly maxRoomsPerSocket!: number;
+  /** Rooms one user may be a member of (stored memberships, not joined sockets). */
+  readonly maxMembershipsPerUser!: number;
   readonly maxBufferedBytes!: number;
   /** A long-polling response not fully written to the network within this closes its session. */
   readonly pollingWriteTimeoutMs!: number;
@@ -236,6 +238,7 @@ export function loadConfig(source: Env, options: { stdoutIsTerminal?: boolean } 
     maxConnectionsPerAddress: env.int('MAX_CONNECTIONS_PER_ADDRESS', 0, 0, 10_000_000),
     trustProxy: env.bool('TRUST_PROXY', false),
     maxRoomsPerSocket: env.int('MAX_ROOMS_PER_SOCKET', 100, 1, 100_000),
+    maxMembershipsPerUser: env.int('MAX_MEMBERSHIPS_PER_USER', 1000, 1, 1_000_000),
     maxBufferedBytes: env.int('MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     pollingWriteTimeoutMs: env.int('POLLING_WRITE_TIMEOUT_MS', 30_000, 1_000, 600_000),
     handshakeRateLimit: {

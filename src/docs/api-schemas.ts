@@ -18,6 +18,12 @@ export class MessageSchema {
   @ApiProperty({ example: 'hello' }) text!: string;
   @ApiProperty({ example: '2026-01-01T12:00:00.000Z', format: 'date-time' }) sentAt!: string;
   @ApiPropertyOptional({ example: 'c-123' }) clientMsgId?: string;
+  @ApiProperty({ example: 57, description: "the room's change counter when this message was last sent, edited or deleted" })
+  rev!: number;
+  @ApiPropertyOptional({ example: '2026-01-01T12:05:00.000Z', format: 'date-time', description: 'the last edit; absent when never edited' })
+  editedAt?: string;
+  @ApiPropertyOptional({ example: '2026-01-01T12:09:00.000Z', format: 'date-time', description: 'a tombstone: text is ""' })
+  deletedAt?: string;
 }
 
 export class MessagePageSchema {
@@ -56,6 +62,42 @@ export class UserPageSchema {
     nullable: true,
     example: 'bob',
     description: 'pass as `after` for the next page (the last id of this one); null on the last page',
+  })
+  next!: string | null;
+}
+
+export class MembershipSummarySchema {
+  @ApiProperty({ example: 'lobby' }) room!: string;
+  @ApiProperty({ example: '2026-01-01T11:00:00.000Z', format: 'date-time', description: 'the first join' }) joinedAt!: string;
+  @ApiProperty({ example: 42, description: 'seq of the newest message, 0 when none' }) lastSeq!: number;
+  @ApiProperty({ example: 40, description: 'the read marker (0: nothing read)' }) readSeq!: number;
+  @ApiProperty({ example: 2, description: 'lastSeq - readSeq; deleted messages count too' }) unread!: number;
+  @ApiProperty({ type: String, nullable: true, format: 'date-time', description: "the room's newest message; null when none" })
+  lastMessageAt!: string | null;
+}
+
+export class MembershipListSchema {
+  @ApiProperty({
+    type: [MembershipSummarySchema],
+    description: 'newest lastMessageAt first; rooms without messages last, newest joinedAt first',
+  })
+  rooms!: MembershipSummarySchema[];
+}
+
+export class RoomMemberSchema {
+  @ApiProperty({ type: UserSchema }) user!: UserSchema;
+  @ApiProperty({ format: 'date-time', description: 'the first join' }) joinedAt!: string;
+  @ApiProperty({ example: 40 }) readSeq!: number;
+  @ApiProperty({ description: 'connected now (any room, any node)' }) online!: boolean;
+}
+
+export class RoomMembersPageSchema {
+  @ApiProperty({ type: [RoomMemberSchema], description: 'by user id' }) members!: RoomMemberSchema[];
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    example: 'bob',
+    description: 'pass as `after` for the next page (the last user id of this one); null on the last page',
   })
   next!: string | null;
 }

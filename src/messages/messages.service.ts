@@ -3,17 +3,28 @@ import type { ChatClient } from '../common/chat-client.js';
 import { AppError } from '../common/app-error.js';
 import { AppConfig } from '../config/app-config.js';
 import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
-import { assertJoined, assertNotReserved } from '../rooms/room-names.js';
+import { assertAccessible, assertJoined, assertNotReserved } from '../rooms/room-names.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { SYSTEM_USER } from '../auth/user-id.js';
 import { newMessageStamp } from './message-id.js';
 import { DEFAULT_PAGE_SIZE } from './page-sizes.js';
-import { type Appended, MessageStore } from './message-store.js';
+import { type Appended, type MessageChange, MessageStore, type RoomState } from './message-store.js';
 
 /** As the DTOs validated it: the text rule (IsMessageText) is not checked again here. */
 export interface TextInput {
   text: string;
   clientMsgId?: string;
+}
+
+/** An edit or deletion as done: changed is false for a retry that found it done already (nothing to emit). */
+export interface ChangeOutcome {
+  message: Message;
+  changed: boolean;
+}
+
+export interface MessageRef {
+  room: string;
+  seq: number;
 }
 
 export interface DirectSendOutcome extends Appended<DirectMessage> {
@@ -88,12 +99,73 @@ export class MessagesService {
     return this.store.roomSince({ room, sinceSeq, limit, maxBytes });
   }
 
+  /** Every message whose rev > sinceRev (new, edited, deleted), oldest change first. */
+  roomSinceRev(room: string, sinceRev: number, limit: number): Promise<MessagePage<Message>> {
+    const maxBytes = this.config.maxReplyBytes;
+    return this.store.roomSinceRev({ room, sinceRev, limit, maxBytes });
+  }
+
   lastSeq(room: string): Promise<number> {
     return this.store.lastSeq(room);
+  }
+
+  roomState(room: string): Promise<RoomState> {
+    return this.store.roomState(room);
+  }
+
+  /** Only the author, from a socket in the room; the same text again changes nothing (a retry). */
+  async edit(client: ChatClient, input: MessageRef & { text: string }): Promise<ChangeOutcome> {
+    assertJoined(client, input.room, 'editing in it');
+    const editedAt = new Date().toISOString();
+    const change = await this.store.editRoomMessage({ ...input, authorId: client.data.user.id, editedAt });
+    return changeOutcome(change, {
+      notAuthor: 'only its author may edit a message',
+      notFound: `room ${input.room} has no message ${input.seq} to edit (it does not exist or was deleted)`,
+    });
+  }
+
+  /**
+   * The author, or an admin socket; no joined socket is needed (a message can be taken back from
+   * anywhere the room is accessible). A tombstone deleted again is returned as it is.
+   */
+  async delete(client: ChatClient, input: MessageRef): Promise<ChangeOutcome> {
+    assertAccessible(client.data, input.room);
+    const authorId = client.data.isAdmin ? undefined : client.data.user.id;
+    const change = await this.store.deleteRoomMessage({ ...input, authorId, deletedAt: new Date().toISOString() });
+    return changeOutcome(change, deletionRefusals(input));
+  }
+
+  /** Admin REST path: any message of a non-reserved room. */
+  async deleteAsAdmin(input: MessageRef): Promise<ChangeOutcome> {
+    assertNotReserved(input.room);
+    const change = await this.store.deleteRoomMessage({ ...input, deletedAt: new Date().toISOString() });
+    return changeOutcome(change, deletionRefusals(input));
   }
 
   private async appendToRoom(room: string, from: User, input: TextInput): Promise<Appended<Message>> {
     const { id, sentAt } = newMessageStamp();
     return this.store.appendRoomMessage({ id, sentAt, room, from, text: input.text, clientMsgId: input.clientMsgId });
+  }
+}
+
+interface Refusals {
+  notAuthor: string;
+  notFound: string;
+}
+
+function deletionRefusals({ room, seq }: MessageRef): Refusals {
+  return { notAuthor: 'only its author or an admin may delete a message', notFound: `room ${room} has no message ${seq}` };
+}
+
+function changeOutcome(change: MessageChange, refusals: Refusals): ChangeOutcome {
+  switch (change.outcome) {
+    case 'changed':
+      return { message: change.message, changed: true };
+    case 'unchanged':
+      return { message: change.message, changed: false };
+    case 'not-author':
+      throw AppError.forbidden(refusals.notAuthor);
+    case 'not-found':
+      throw AppError.notFound(refusals.notFound);
   }
 }

@@ -100,6 +100,16 @@ export class MemoryPresenceStore extends PresenceStore {
     return { lastForUser: this.removeFromRoom(socket, room) };
   }
 
+  async leaveRoomEverywhere(userId: string, room: string): Promise<{ wasIn: boolean }> {
+    const entry = this.usersById.get(userId);
+    if (!entry?.rooms.has(room)) return { wasIn: false };
+    for (const socketId of entry.sockets) {
+      const socket = this.sockets.get(socketId);
+      if (socket?.rooms.has(room)) this.removeFromRoom(socket, room);
+    }
+    return { wasIn: true };
+  }
+
   async roomMembers(room: string): Promise<User[]> {
     const members = this.roomMembersByRoom.get(room);
     if (!members) return [];
@@ -131,6 +141,10 @@ export class MemoryPresenceStore extends PresenceStore {
 
   async connectionCount(userId: string): Promise<number> {
     return this.usersById.get(userId)?.sockets.size ?? 0;
+  }
+
+  async online(userIds: readonly string[]): Promise<boolean[]> {
+    return userIds.map((id) => this.usersById.has(id));
   }
 
   async connectedName(userId: string): Promise<string | undefined> {

@@ -83,7 +83,14 @@ export abstract class PresenceStore {
   abstract join(socketId: string, room: string): Promise<{ firstForUser: boolean }>;
   /** lastForUser: the user has no other socket in the room. */
   abstract leave(socketId: string, room: string): Promise<{ lastForUser: boolean }>;
+  /**
+   * Every socket of the user, on every node, leaves the room (room:forget). wasIn: the user had a
+   * socket in it, so room:member-left is due, once, whatever the number of sockets.
+   */
+  abstract leaveRoomEverywhere(userId: string, room: string): Promise<{ wasIn: boolean }>;
   abstract roomMembers(room: string): Promise<User[]>;
+  /** For each id, in order: whether the user has a connection (any node). */
+  abstract online(userIds: readonly string[]): Promise<boolean[]>;
   /** Rooms with at least one connected member, sorted by name. */
   abstract rooms(): Promise<RoomSummary[]>;
   /** One page of connected users by id; the work per call is bounded by `limit`, not by how many are connected. */
@@ -105,7 +112,9 @@ export const PRESENCE_STORE_MEMBERS: StoreMembers<PresenceStore> = {
   settleOffline: 'async',
   join: 'async',
   leave: 'async',
+  leaveRoomEverywhere: 'async',
   roomMembers: 'async',
+  online: 'async',
   rooms: 'async',
   users: 'async',
   user: 'async',

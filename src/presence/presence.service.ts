@@ -102,6 +102,16 @@ export class PresenceService implements OnApplicationShutdown {
     return this.presence.leave(socketId, room);
   }
 
+  /** room:forget: every socket of the user, on every node; wasIn: room:member-left is due. */
+  leaveRoomEverywhere(userId: string, room: string): Promise<{ wasIn: boolean }> {
+    return this.presence.leaveRoomEverywhere(userId, room);
+  }
+
+  /** For each id, in order: connected on any node. */
+  online(userIds: readonly string[]): Promise<boolean[]> {
+    return this.presence.online(userIds);
+  }
+
   /** Chat rooms with at least one connected member, cluster-wide. */
   rooms(): Promise<RoomSummary[]> {
     return this.presence.rooms();

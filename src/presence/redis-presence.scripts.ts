@@ -177,6 +177,33 @@ if leave_room(p, sid, uid, room) then return 1 end
 return 0
 `;
 
+/**
+ * ARGV: prefix, uid, room. Every socket of the user leaves the room. Returns {was_in(0|1), {sids
+ * that left}}: was_in is 1 when the user had a socket in it (member-left is due).
+ */
+export const LEAVE_EVERYWHERE_SCRIPT = `${LEAVE_ROOM}
+local p, uid, room = ARGV[1], ARGV[2], ARGV[3]
+local was_in = 0
+local left = {}
+for _, sid in ipairs(redis.call('SMEMBERS', p .. ':u{' .. uid .. '}:socks')) do
+  if redis.call('SISMEMBER', p .. ':s{' .. sid .. '}:rooms', room) == 1 then
+    table.insert(left, sid)
+    if leave_room(p, sid, uid, room) then was_in = 1 end
+  end
+end
+return {was_in, left}
+`;
+
+/** ARGV: prefix, uid, uid, ... Returns {1 or 0, ...}: whether each user has a socket. */
+export const ONLINE_SCRIPT = `
+local p = ARGV[1]
+local out = {}
+for i = 2, #ARGV do
+  out[i - 1] = redis.call('EXISTS', p .. ':u{' .. ARGV[i] .. '}:socks')
+end
+return out
+`;
+
 /** ARGV: prefix, room. Returns {uid, name, uid, name, ...}. */
 export const MEMBERS_SCRIPT = `
 local p, room = ARGV[1], ARGV[2]

@@ -18,8 +18,10 @@ import {
   CONNECT_SCRIPT,
   DISCONNECT_SCRIPT,
   JOIN_SCRIPT,
+  LEAVE_EVERYWHERE_SCRIPT,
   LEAVE_SCRIPT,
   MEMBERS_SCRIPT,
+  ONLINE_SCRIPT,
   RESTORE_OFFLINE_SCRIPT,
   ROOMS_SCRIPT,
   SETTLE_OFFLINE_SCRIPT,
@@ -35,6 +37,8 @@ const SCRIPTS = {
   presenceRestoreOffline: RESTORE_OFFLINE_SCRIPT,
   presenceJoin: JOIN_SCRIPT,
   presenceLeave: LEAVE_SCRIPT,
+  presenceLeaveEverywhere: LEAVE_EVERYWHERE_SCRIPT,
+  presenceOnline: ONLINE_SCRIPT,
   presenceMembers: MEMBERS_SCRIPT,
   presenceRooms: ROOMS_SCRIPT,
   presenceUser: USER_SCRIPT,
@@ -47,6 +51,7 @@ type RawDisconnect = [string, string, number, string[], string?];
 type RawUser = [string, string, number, string[]];
 type RawUserPage = [RawUser[], string | null];
 type RawSweep = [RawDisconnect[], number];
+type RawLeaveEverywhere = [number, string[]];
 const SWEEP_BATCH = 500;
 const RESYNC_RETRY_MS = 2000;
 
@@ -163,6 +168,23 @@ export class RedisPresenceStore extends PresenceStore implements OnApplicationBo
   async leave(socketId: string, room: string): Promise<{ lastForUser: boolean }> {
     this.local.get(socketId)?.rooms.delete(room);
     return { lastForUser: (await this.run<number>('presenceLeave', socketId, room)) === 1 };
+  }
+
+  /**
+   * This node's record of its own sockets follows; another node's sockets leave its socket.io
+   * room through the adapter and its record keeps the room until they close, which only matters
+   * to a re-registration after a Redis outage (the room is registered again for them there).
+   */
+  async leaveRoomEverywhere(userId: string, room: string): Promise<{ wasIn: boolean }> {
+    const [wasIn, socketIds] = await this.run<RawLeaveEverywhere>('presenceLeaveEverywhere', userId, room);
+    for (const socketId of socketIds) this.local.get(socketId)?.rooms.delete(room);
+    return { wasIn: wasIn === 1 };
+  }
+
+  async online(userIds: readonly string[]): Promise<boolean[]> {
+    if (userIds.length === 0) return [];
+    const flags = await this.run<number[]>('presenceOnline', ...userIds);
+    return flags.map((flag) => flag === 1);
   }
 
   async roomMembers(room: string): Promise<User[]> {

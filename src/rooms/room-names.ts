@@ -41,6 +41,12 @@ export function isRoomAllowed(identity: Pick<SocketData, 'allowedRooms'>, room: 
   return allowed.some((entry) => (entry.endsWith('*') ? room.startsWith(entry.slice(0, -1)) : entry === room));
 }
 
+/** Refuses a reserved room, and one outside the identity's `rooms` claim. */
+export function assertAccessible(identity: Pick<SocketData, 'allowedRooms'>, room: string): void {
+  assertNotReserved(room);
+  if (!isRoomAllowed(identity, room)) throw AppError.forbidden(`not allowed to access room ${room}`);
+}
+
 /**
  * Refuses unless the socket joined the room with room:join. Every socket also sits in its
  * reserved user room, which must not count as joined: sending or typing there is FORBIDDEN.

@@ -9,6 +9,8 @@ import { MemoryPresenceStore } from '../presence/memory-presence.store.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { chatRoom } from './room-names.js';
 import { MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
+import { MembershipsService } from '../memberships/memberships.service.js';
+import { ReadMarkerBuffer } from '../memberships/read-marker-buffer.js';
 import { RoomsService } from './rooms.service.js';
 
 async function codeOf(action: Promise<unknown>): Promise<ErrorCode | undefined> {
@@ -25,13 +27,16 @@ describe('RoomsService (memory stores)', () => {
   let presence: MemoryPresenceStore;
   let messages: MessagesService;
   let rooms: RoomsService;
+  let store: MemoryMessageStore;
 
   function build(env: Record<string, string> = {}): void {
-    const config = loadConfig({ HISTORY_LIMIT: '3', MAX_ROOMS_PER_SOCKET: '2', ...env });
+    const config = loadConfig({ HISTORY_LIMIT: '3', MAX_ROOMS_PER_SOCKET: '2', MAX_MEMBERSHIPS_PER_USER: '3', ...env });
     presence = new MemoryPresenceStore();
     const presenceService = new PresenceService(presence, config);
-    messages = new MessagesService(new MemoryMessageStore(), presenceService, config);
-    rooms = new RoomsService(presenceService, messages, config);
+    store = new MemoryMessageStore();
+    messages = new MessagesService(store, presenceService, config);
+    const memberships = new MembershipsService(store, store, new ReadMarkerBuffer(store), presenceService, config);
+    rooms = new RoomsService(presenceService, messages, memberships, config);
   }
 
   async function connected(userId: string, options: { allowedRooms?: string[] } = {}): Promise<FakeChatClient> {
@@ -61,6 +66,9 @@ describe('RoomsService (memory stores)', () => {
           { id: 'bob', name: 'bob' },
         ],
         history: [],
+        readSeq: 0,
+        unread: 0,
+        rev: 0,
       });
     });
 
@@ -112,6 +120,46 @@ describe('RoomsService (memory stores)', () => {
       expect(rest.result.hasMore).toBeUndefined();
     });
 
+    it('records the membership once and tells the marker, unread and the room rev', async () => {
+      await post('lobby', 4);
+      const tab1 = await connected('ada');
+      const first = await rooms.join(tab1, { room: 'lobby' });
+      expect(first.result).toMatchObject({ readSeq: 0, unread: 4, rev: 4 });
+      const [membership] = await store.roomMembers({ room: 'lobby', limit: 10 });
+      await store.moveMarkers([{ room: 'lobby', userId: 'ada', readSeq: 3 }]);
+      const again = await rooms.join(await connected('ada'), { room: 'lobby' });
+      expect(again.result).toMatchObject({ readSeq: 3, unread: 1, rev: 4 });
+      // The first join's record stays: a later join writes nothing.
+      expect(await store.roomMembers({ room: 'lobby', limit: 10 })).toEqual([{ ...membership, readSeq: 3 }]);
+    });
+
+    it('refuses a join past MAX_MEMBERSHIPS_PER_USER before the socket joins, but not a room already a membership', async () => {
+      for (const room of ['r1', 'r2', 'r3']) await rooms.join(await connected('ada'), { room });
+      const ada = await connected('ada');
+      const refused = rooms.join(ada, { room: 'r4' });
+      await expect(refused).rejects.toThrow('at most 3 rooms');
+      await expect(codeOf(rooms.join(ada, { room: 'r4' }))).resolves.toBe(ErrorCode.FORBIDDEN);
+      expect(ada.rooms.has(chatRoom('r4'))).toBe(false);
+      expect(await presence.roomMembers('r4')).toEqual([]);
+      await expect(codeOf(rooms.join(ada, { room: 'r2' }))).resolves.toBeUndefined();
+    });
+
+    it('resumes by rev: every new, edited or deleted message after sinceRev, in rev order', async () => {
+      await post('lobby', 3);
+      const author = await connected('ada');
+      await rooms.join(author, { room: 'lobby' });
+      await messages.sendToRoom(author, { room: 'lobby', text: 'mine' });
+      await messages.edit(author, { room: 'lobby', seq: 4, text: 'mine, fixed' });
+      await messages.deleteAsAdmin({ room: 'lobby', seq: 2 });
+      const { result } = await rooms.join(await connected('bob'), { room: 'lobby', sinceRev: 3 });
+      expect(result.history.map((m) => [m.seq, m.rev, m.text])).toEqual([
+        [4, 5, 'mine, fixed'],
+        [2, 6, ''],
+      ]);
+      expect(result.rev).toBe(6);
+      expect(result.hasMore).toBeUndefined();
+    });
+
     it.each(['user:ada', 'user:bob', 'system:alerts'])('refuses reserved room %s', async (room) => {
       const ada = await connected('ada');
       await expect(codeOf(rooms.join(ada, { room }))).resolves.toBe(ErrorCode.FORBIDDEN);
@@ -121,6 +169,17 @@ describe('RoomsService (memory stores)', () => {
       const ada = await connected('ada', { allowedRooms: ['team-*'] });
       await expect(codeOf(rooms.join(ada, { room: 'lobby' }))).resolves.toBe(ErrorCode.FORBIDDEN);
       await expect(codeOf(rooms.join(ada, { room: 'team-a' }))).resolves.toBeUndefined();
+    });
+
+    it('holds MAX_ROOMS_PER_SOCKET for joins sent at once, while their memberships are read', async () => {
+      const ada = await connected('ada');
+      const outcomes = await Promise.all(['r1', 'r2', 'r3', 'r2'].map((room) => codeOf(rooms.join(ada, { room }))));
+      expect(outcomes).toEqual([undefined, undefined, ErrorCode.FORBIDDEN, undefined]);
+      expect([...ada.rooms].filter((room) => room.startsWith('room:')).sort()).toEqual([chatRoom('r1'), chatRoom('r2')]);
+      // Nothing stored for the refused room; the places are free again once the joins are done.
+      expect((await store.userRooms('ada')).map((entry) => entry.room).sort()).toEqual(['r1', 'r2']);
+      await rooms.leave(ada, 'r1');
+      await expect(codeOf(rooms.join(ada, { room: 'r3' }))).resolves.toBeUndefined();
     });
 
     it('refuses a room beyond MAX_ROOMS_PER_SOCKET, but not rejoining one', async () => {

@@ -6,8 +6,9 @@ import type { Message, MessagePage, RoomJoinResult, SocketData, User } from '../
 import { MessagesService } from '../messages/messages.service.js';
 import { DEFAULT_PAGE_SIZE, MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
 import type { RoomSummary } from '../presence/presence-store.js';
+import { MembershipsService, type RoomPosition } from '../memberships/memberships.service.js';
 import { PresenceService } from '../presence/presence.service.js';
-import { assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
+import { assertAccessible, assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
 
 /** Rooms every socket is in without asking: its own id room and its user room. */
 const IMPLICIT_ROOMS = 2;
@@ -16,6 +17,13 @@ export interface JoinOutcome {
   result: RoomJoinResult;
   /** The user had no other socket in the room: member-joined is due. */
   firstForUser: boolean;
+}
+
+export interface JoinInput {
+  room: string;
+  historyLimit?: number;
+  sinceSeq?: number;
+  sinceRev?: number;
 }
 
 export interface RoomDetails {
@@ -28,34 +36,58 @@ export interface RoomDetails {
 /** Room rules (names, access, limits) and room lookups for sockets and REST. */
 @Injectable()
 export class RoomsService {
+  /** Per socket, the rooms of its joins in flight (see holdPlace). */
+  private readonly joining = new WeakMap<ChatClient, Set<string>>();
+
   constructor(
     private readonly presence: PresenceService,
     private readonly messages: MessagesService,
+    private readonly memberships: MembershipsService,
     private readonly config: AppConfig,
   ) {}
 
-  assertAccessible(identity: Pick<SocketData, 'allowedRooms'>, room: string): void {
-    assertNotReserved(room);
-    if (!isRoomAllowed(identity, room)) throw AppError.forbidden(`not allowed to access room ${room}`);
+  /**
+   * Records the membership (refused at the cap) before the socket joins. Joins the socket first
+   * and reads history after, so a message committed in between is delivered live or found in
+   * history: a gap is impossible, a duplicate is resolved by seq (or rev). The ack's rev is read
+   * before the socket joins, so it never claims a change the client cannot have seen.
+   */
+  async join(client: ChatClient, input: JoinInput): Promise<JoinOutcome> {
+    const { room } = input;
+    assertAccessible(client.data, room);
+    const release = this.holdPlace(client, room);
+    let position: RoomPosition;
+    try {
+      position = await this.memberships.enter(client.data.user, room);
+      await client.join(chatRoom(room));
+    } finally {
+      release();
+    }
+    const { firstForUser } = await this.presence.joinRoom(client.id, room);
+    const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
+    const result: RoomJoinResult = { room, members, history: page.messages, ...position };
+    if (page.hasMore) result.hasMore = true;
+    return { result, firstForUser };
   }
 
   /**
-   * Joins the socket first and reads history after, so a message committed in between is
-   * delivered live or found in history: a gap is impossible, a duplicate is resolved by seq.
+   * MAX_ROOMS_PER_SOCKET, counting the joins of this socket still waiting for their membership:
+   * each holds a place until its socket has joined, so joins sent at once cannot pass the cap
+   * together. Returns the release of the place (nothing to release for a room already held).
    */
-  async join(client: ChatClient, input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<JoinOutcome> {
-    const { room } = input;
-    this.assertAccessible(client.data, room);
-    const alreadyIn = client.rooms.has(chatRoom(room));
-    if (!alreadyIn && client.rooms.size - IMPLICIT_ROOMS >= this.config.maxRoomsPerSocket) {
+  private holdPlace(client: ChatClient, room: string): () => void {
+    const target = chatRoom(room);
+    const pending = this.joining.get(client) ?? new Set<string>();
+    if (client.rooms.has(target) || pending.has(target)) return () => undefined;
+    if (client.rooms.size - IMPLICIT_ROOMS + pending.size >= this.config.maxRoomsPerSocket) {
       throw AppError.forbidden(`a connection may join at most ${this.config.maxRoomsPerSocket} rooms`);
     }
-    await client.join(chatRoom(room));
-    const { firstForUser } = await this.presence.joinRoom(client.id, room);
-    const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
-    const result: RoomJoinResult = { room, members, history: page.messages };
-    if (page.hasMore) result.hasMore = true;
-    return { result, firstForUser };
+    pending.add(target);
+    this.joining.set(client, pending);
+    return () => {
+      pending.delete(target);
+      if (pending.size === 0) this.joining.delete(client);
+    };
   }
 
   async leave(client: ChatClient, room: string): Promise<{ lastForUser: boolean }> {
@@ -70,7 +102,7 @@ export class RoomsService {
     room: string,
     query: { beforeSeq?: number; limit?: number },
   ): Promise<MessagePage<Message>> {
-    this.assertAccessible(identity, room);
+    assertAccessible(identity, room);
     return this.messages.roomPage(room, { beforeSeq: query.beforeSeq, limit: query.limit ?? DEFAULT_PAGE_SIZE });
   }
 
@@ -92,12 +124,14 @@ export class RoomsService {
   }
 
   /**
-   * hasMore of a resume: more messages follow (join again with sinceSeq = the last seq). A plain
-   * join reports none for the last historyLimit messages, as v1 does; hasMore there means that
-   * MAX_REPLY_BYTES cut those short (older ones: room:history with beforeSeq = the first seq).
+   * hasMore of a resume: more messages follow (join again with sinceSeq = the last seq, or
+   * sinceRev = the last rev). A plain join reports none for the last historyLimit messages, as v1
+   * does; hasMore there means that MAX_REPLY_BYTES cut those short (older ones: room:history with
+   * beforeSeq = the first seq).
    */
-  private async joinHistory(input: { room: string; historyLimit?: number; sinceSeq?: number }): Promise<MessagePage<Message>> {
+  private async joinHistory(input: JoinInput): Promise<MessagePage<Message>> {
     if (input.sinceSeq !== undefined) return this.messages.roomSince(input.room, input.sinceSeq, MAX_RESUME_MESSAGES);
+    if (input.sinceRev !== undefined) return this.messages.roomSinceRev(input.room, input.sinceRev, MAX_RESUME_MESSAGES);
     const limit = input.historyLimit ?? this.config.historyLimit;
     if (limit === 0) return { messages: [], hasMore: false };
     const page = await this.messages.roomPage(input.room, { limit });

@@ -2,7 +2,7 @@ import ts from 'typescript';
 
 /** A structural summary of a TypeScript type or a JSON schema, enough to tell whether they agree. */
 export type Shape =
-  | { kind: 'string' | 'number' | 'boolean' | 'true' | 'false' }
+  | { kind: 'string' | 'number' | 'boolean' | 'true' | 'false' | 'null' }
   | { kind: 'enum'; values: string[] }
   | { kind: 'array'; items: Shape }
   | { kind: 'object'; props: Record<string, { optional: boolean; shape: Shape }> }
@@ -64,8 +64,9 @@ export class ContractReader {
     return this.checker.getTypeAtLocation(declaration);
   }
 
+  /** Keeps `null` (a nullable field is part of the shape); `undefined` of optional members is dropped by unionShape. */
   private typeOf(symbol: ts.Symbol): ts.Type {
-    return this.checker.getNonNullableType(this.checker.getTypeOfSymbolAtLocation(symbol, this.source));
+    return this.checker.getTypeOfSymbolAtLocation(symbol, this.source);
   }
 
   /** AckCallback<T> is (response: Ack<T>) => void: the shape is that of the Ack<T> envelope. */
@@ -80,6 +81,7 @@ export class ContractReader {
     if (type.isUnion()) return this.unionShape(type);
     if (type.flags & ts.TypeFlags.StringLiteral) return { kind: 'enum', values: [(type as ts.StringLiteralType).value] };
     if (type.flags & ts.TypeFlags.String) return { kind: 'string' };
+    if (type.flags & ts.TypeFlags.Null) return { kind: 'null' };
     if (type.flags & ts.TypeFlags.Number) return { kind: 'number' };
     if (type.flags & ts.TypeFlags.BooleanLiteral) return { kind: this.checker.typeToString(type) === 'true' ? 'true' : 'false' };
     if (this.checker.isArrayType(type)) {
@@ -151,6 +153,8 @@ export class SchemaReader {
         return { kind: 'number' };
       case 'boolean':
         return { kind: 'boolean' };
+      case 'null':
+        return { kind: 'null' };
       case 'array':
         return { kind: 'array', items: this.shapeOf(schema.items) };
       case 'object':

@@ -43,7 +43,7 @@ describe('admin REST (e2e)', () => {
       const res = await server.http().post('/rooms/ops/messages').set('X-Api-Key', ADMIN_KEY).send({ text: 'maintenance' }).expect(201);
       const message = res.body.message as Message;
       expect(res.body).toEqual({
-        message: { id: expect.any(String), room: 'ops', seq: 2, from: SYSTEM, text: 'maintenance', sentAt: expect.any(String) },
+        message: { id: expect.any(String), room: 'ops', seq: 2, from: SYSTEM, text: 'maintenance', sentAt: expect.any(String), rev: 2 },
       });
       for (const c of [adaTab1, adaTab2, bob]) {
         await expect(c.waitFor('message:new', c === adaTab1 ? 1 : 2)).resolves.toEqual(message);

@@ -28,11 +28,16 @@ describe('socket event dispatch in the real application', () => {
       'announce',
       'auth:refresh',
       'direct:history',
+      'message:delete',
       'message:direct',
+      'message:edit',
       'message:send',
+      'room:forget',
       'room:history',
       'room:join',
       'room:leave',
+      'room:read',
+      'rooms:list',
       'typing',
     ]);
   });

@@ -29,6 +29,7 @@ describe('message:send (e2e)', () => {
       from: { id: 'ada', name: 'ada' },
       text: 'hi all',
       sentAt: expect.any(String),
+      rev: 1,
     });
     await expect(adaTab2!.waitFor('message:new')).resolves.toEqual(message);
     await expect(bob!.waitFor('message:new')).resolves.toEqual(message);

@@ -48,12 +48,16 @@ describe('OpenAPI document (e2e)', () => {
         '/metrics',
         '/rooms',
         '/rooms/{name}',
+        '/rooms/{name}/members',
         '/rooms/{name}/messages',
+        '/rooms/{name}/messages/{seq}',
         '/users',
         '/users/{id}',
         '/users/{id}/connections',
+        '/users/{id}/rooms',
       ].sort(),
     );
+    expect(Object.keys(document.paths['/rooms/{name}/messages/{seq}']!)).toEqual(['delete']);
     expect(Object.keys(document.paths['/rooms/{name}/messages']!).sort()).toEqual(['get', 'post']);
     expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer']);
   });
@@ -65,11 +69,31 @@ describe('OpenAPI document (e2e)', () => {
       ['/rooms/{name}/messages', '/rooms/doc-room/messages', '200'],
       ['/users', '/users', '200'],
       ['/users/{id}', '/users/doc-ada', '200'],
+      ['/rooms/{name}/members', '/rooms/doc-room/members', '200'],
+      ['/users/{id}/rooms', '/users/doc-ada/rooms', '200'],
     ];
     for (const [path, url, status] of cases) {
-      const body = (await request(server.url).get(url).expect(Number(status))).body as Record<string, unknown>;
+      const body = (await request(server.url).get(url).set('X-Api-Key', 'test-admin-key').expect(Number(status))).body as Record<
+        string,
+        unknown
+      >;
       expect(Object.keys(body).sort()).toEqual(documentedKeys(path, 'get', status));
     }
+    // The nested shapes too: a message (rev), a membership and a member carry what is documented.
+    const schemaKeys = (name: string): string[] => Object.keys(document.components.schemas[name]!.properties ?? {}).sort();
+    const rooms = (await request(server.url).get('/users/doc-ada/rooms').set('X-Api-Key', 'test-admin-key').expect(200)).body as {
+      rooms: Array<Record<string, unknown>>;
+    };
+    expect(Object.keys(rooms.rooms[0]!).sort()).toEqual(schemaKeys('MembershipSummarySchema'));
+    const members = (await request(server.url).get('/rooms/doc-room/members').expect(200)).body as {
+      members: Array<Record<string, unknown>>;
+    };
+    expect(Object.keys(members.members[0]!).sort()).toEqual(schemaKeys('RoomMemberSchema'));
+    const deleted = await request(server.url).delete('/rooms/doc-room/messages/1').set('X-Api-Key', 'test-admin-key').expect(200);
+    expect(Object.keys(deleted.body as object)).toEqual(documentedKeys('/rooms/{name}/messages/{seq}', 'delete', '200'));
+    const tombstone = (deleted.body as { message: Record<string, unknown> }).message;
+    for (const key of Object.keys(tombstone)) expect(schemaKeys('MessageSchema')).toContain(key);
+    expect(schemaKeys('MessageSchema')).toEqual(expect.arrayContaining(['rev', 'editedAt', 'deletedAt']));
     const notFound = (await request(server.url).get('/rooms/nothing-here').expect(404)).body as Record<string, unknown>;
     const errorKeys = Object.keys(document.components.schemas.ErrorSchema!.properties ?? {});
     for (const key of Object.keys(notFound)) expect(errorKeys).toContain(key);

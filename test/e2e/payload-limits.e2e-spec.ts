@@ -37,6 +37,8 @@ describe('MAX_MESSAGE_LENGTH holds per app, with two apps in one process (e2e)',
       app.root = await connect(app.running!.url, 'root', { auth: { username: 'root', adminKey: ADMIN_KEY } });
       clients.push(app.ada, app.root);
       await app.ada.ok('room:join', { room: 'limits' });
+      // seq 1, ada's: what the message:edit below edits.
+      await app.ada.ok('message:send', { room: 'limits', text: 'seed' });
     }
   });
 
@@ -54,6 +56,7 @@ describe('MAX_MESSAGE_LENGTH holds per app, with two apps in one process (e2e)',
 
   const socketSends = (app: LimitedApp, text: string): Array<Promise<Ack<unknown>>> => [
     app.ada!.request('message:send', { room: 'limits', text }),
+    app.ada!.request('message:edit', { room: 'limits', seq: 1, text }),
     app.ada!.request('message:direct', { to: 'bob', text }),
     app.root!.request('announce', { text }),
   ];

@@ -95,6 +95,9 @@ describe('interop with a Python socket.io client (e2e)', () => {
             { id: 'py-user', name: 'py-user' },
           ],
           history: [],
+          readSeq: 0,
+          unread: 0,
+          rev: 0,
         },
       });
       await expect(node.waitFor('room:member-joined')).resolves.toEqual({ room: 'interop', user: { id: 'py-user', name: 'py-user' } });
@@ -113,6 +116,7 @@ describe('interop with a Python socket.io client (e2e)', () => {
         text: 'hello from python',
         sentAt: expect.any(String),
         clientMsgId: 'py-1',
+        rev: fromNode.rev + 1,
       });
 
       const invalid = await python.step('invalid');

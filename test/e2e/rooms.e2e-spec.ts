@@ -33,13 +33,16 @@ describe('rooms (e2e)', () => {
   });
 
   describe('room:join', () => {
-    it('answers { room, members, history } with the joiner among the members', async () => {
+    it('answers { room, members, history, readSeq, unread, rev } with the joiner among the members', async () => {
       const bob = await server.connect('bob');
       const ada = await server.connect('ada');
       expect(await bob.ok<RoomJoinResult>('room:join', { room: 'j1' })).toEqual({
         room: 'j1',
         members: [{ id: 'bob', name: 'bob' }],
         history: [],
+        readSeq: 0,
+        unread: 0,
+        rev: 0,
       });
       expect(await ada.ok<RoomJoinResult>('room:join', { room: 'j1' })).toEqual({
         room: 'j1',
@@ -48,6 +51,9 @@ describe('rooms (e2e)', () => {
           { id: 'bob', name: 'bob' },
         ],
         history: [],
+        readSeq: 0,
+        unread: 0,
+        rev: 0,
       });
     });
 
@@ -202,7 +208,7 @@ describe('rooms (e2e)', () => {
   });
 
   describe('messages', () => {
-    it('numbers messages 1, 2, 3 per room with unique ids and ISO-8601 UTC times', async () => {
+    it('numbers messages 1, 2, 3 per room with unique ids, ISO-8601 UTC times and the rev of each send', async () => {
       const ada = await server.connect('ada');
       await ada.ok('room:join', { room: 's1' });
       await ada.ok('room:join', { room: 's2' });
@@ -210,13 +216,16 @@ describe('rooms (e2e)', () => {
       const second = await fill(ada, 's2', 2);
       expect(first.map((m) => m.seq)).toEqual([1, 2, 3]);
       expect(second.map((m) => m.seq)).toEqual([1, 2]);
+      // Each send is its room's next change.
+      expect(first.map((m) => m.rev)).toEqual([1, 2, 3]);
+      expect(second.map((m) => m.rev)).toEqual([1, 2]);
       const ids = [...first, ...second].map((m) => m.id);
       expect(new Set(ids).size).toBe(5);
       for (const message of [...first, ...second]) {
         expect(typeof message.id).toBe('string');
         expect(message.sentAt).toMatch(ISO_UTC);
         expect(new Date(message.sentAt).toISOString()).toBe(message.sentAt);
-        expect(Object.keys(message).sort()).toEqual(['from', 'id', 'room', 'sentAt', 'seq', 'text']);
+        expect(Object.keys(message).sort()).toEqual(['from', 'id', 'rev', 'room', 'sentAt', 'seq', 'text']);
       }
     });
 

@@ -17,6 +17,8 @@ const TOO_LONG = 'x'.repeat(MAX_MESSAGE_LENGTH + 1);
 interface OrderCase {
   event: string;
   rule: string;
+  /** Who sends it (default ada): cases that leave stored state behind (memberships) get a user of their own. */
+  user?: string;
   /** Run first on the same socket (to fill a cap, say). */
   setup?: (client: TestClient) => Promise<void>;
   wellFormed: unknown;
@@ -55,6 +57,20 @@ const OPEN_MODE_CASES: OrderCase[] = [
     refusedAs: ErrorCode.FORBIDDEN,
     malformed: { room: 'second', sinceSeq: -1 },
     fields: ['sinceSeq'],
+  },
+  {
+    event: 'room:join',
+    rule: 'MAX_MEMBERSHIPS_PER_USER reached',
+    user: 'member-of-one',
+    setup: async (client) => {
+      // The membership stays after the socket leaves; the socket's own room cap is free again.
+      await client.ok('room:join', { room: 'kept' });
+      await client.ok('room:leave', { room: 'kept' });
+    },
+    wellFormed: { room: 'second' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'second', sinceRev: -1 },
+    fields: ['sinceRev'],
   },
   {
     event: 'room:leave',
@@ -138,6 +154,71 @@ const OPEN_MODE_CASES: OrderCase[] = [
     fields: ['text'],
   },
   {
+    event: 'room:forget',
+    rule: 'reserved room',
+    wellFormed: { room: 'user:bob' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'user:bob', seq: 1 },
+    fields: ['seq'],
+  },
+  {
+    event: 'room:read',
+    rule: 'not a member',
+    wellFormed: { room: 'elsewhere', seq: 0 },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'elsewhere', seq: -1 },
+    fields: ['seq'],
+  },
+  {
+    event: 'room:read',
+    rule: 'seq past the last message',
+    user: 'reader',
+    setup: async (client) => {
+      await client.ok('room:join', { room: 'readable' });
+    },
+    wellFormed: { room: 'readable', seq: 5 },
+    refusedAs: ErrorCode.VALIDATION_FAILED,
+    refusedFields: ['seq'],
+    malformed: { room: 'readable', seq: 5, upTo: 5 },
+    fields: ['upTo'],
+  },
+  {
+    event: 'message:edit',
+    rule: 'not joined',
+    wellFormed: { room: 'elsewhere', seq: 1, text: 'fixed' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'elsewhere', seq: 1, text: TOO_LONG },
+    fields: ['text'],
+  },
+  {
+    event: 'message:edit',
+    rule: 'no such message',
+    user: 'editor',
+    setup: async (client) => {
+      await client.ok('room:join', { room: 'editable' });
+    },
+    wellFormed: { room: 'editable', seq: 1, text: 'fixed' },
+    refusedAs: ErrorCode.NOT_FOUND,
+    malformed: { room: 'editable', seq: 0, text: 'fixed' },
+    fields: ['seq'],
+  },
+  {
+    event: 'message:delete',
+    rule: 'reserved room',
+    wellFormed: { room: 'user:bob', seq: 1 },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'user:bob', seq: 1, text: '' },
+    fields: ['text'],
+  },
+  {
+    event: 'message:delete',
+    rule: 'no such message',
+    wellFormed: { room: 'elsewhere', seq: 1 },
+    refusedAs: ErrorCode.NOT_FOUND,
+    malformed: { room: 'elsewhere', seq: 1.5 },
+    fields: ['seq'],
+  },
+  {
     event: 'auth:refresh',
     rule: 'open mode',
     wellFormed: { token: 'some-token' },
@@ -149,25 +230,55 @@ const OPEN_MODE_CASES: OrderCase[] = [
 
 describe('payload rules come before every other rule (e2e)', () => {
   describe('open mode', () => {
-    const server = e2eApp({ MAX_MESSAGE_LENGTH: String(MAX_MESSAGE_LENGTH), MAX_ROOMS_PER_SOCKET: '1' });
+    const server = e2eApp({ MAX_MESSAGE_LENGTH: String(MAX_MESSAGE_LENGTH), MAX_ROOMS_PER_SOCKET: '1', MAX_MEMBERSHIPS_PER_USER: '1' });
     const admin = { 'X-Api-Key': ADMIN_KEY };
 
-    it('covers every client event of the contract', () => {
+    it('covers every client event of the contract that has a rule besides its payload', () => {
+      // rooms:list has none: any caller may list their own memberships.
       expect([...new Set(OPEN_MODE_CASES.map((c) => c.event))].sort()).toEqual([
         'announce',
         'auth:refresh',
         'direct:history',
+        'message:delete',
         'message:direct',
+        'message:edit',
         'message:send',
+        'room:forget',
         'room:history',
         'room:join',
         'room:leave',
+        'room:read',
         'typing',
       ]);
     });
 
     it.each(OPEN_MODE_CASES)('$event ($rule): VALIDATION_FAILED before the rule', async (c) => {
-      await expectOrder(await server.connect('ada'), c);
+      await expectOrder(await server.connect(c.user ?? 'ada'), c);
+    });
+
+    it('writes nothing for a malformed chat-state event that a rule would have let through', async () => {
+      const writer = await server.connect('writer');
+      await writer.ok('room:join', { room: 'stateful' });
+      const { message } = await writer.ok<{ message: { seq: number; rev: number } }>('message:send', { room: 'stateful', text: 'kept' });
+      const listener = await server.connect('listener');
+      await listener.ok('room:join', { room: 'stateful' });
+      const refusals: Array<[string, unknown]> = [
+        ['room:read', { room: 'stateful', seq: message.seq, at: 'now' }],
+        ['message:edit', { room: 'stateful', seq: message.seq, text: TOO_LONG }],
+        ['message:edit', { room: 'stateful', seq: message.seq, text: 'changed', clientMsgId: 'x' }],
+        ['message:delete', { room: 'stateful', seq: String(message.seq) }],
+        ['room:forget', { room: 'stateful', everywhere: true }],
+        ['rooms:list', { room: 'stateful' }],
+        ['room:join', { room: 'another', sinceRev: 0, sinceSeq: 0 }],
+      ];
+      for (const [event, payload] of refusals) failure(await writer.request(event, payload), ErrorCode.VALIDATION_FAILED);
+      await listener.barrier();
+      expect(listener.events('message:updated')).toEqual([]);
+      expect(listener.events('room:member-left')).toEqual([]);
+      const { rooms } = await writer.ok<{ rooms: Array<{ room: string; readSeq: number }> }>('rooms:list', {});
+      expect(rooms.map(({ room, readSeq }) => ({ room, readSeq }))).toEqual([{ room: 'stateful', readSeq: message.seq }]);
+      const history = (await server.http().get('/rooms/stateful/messages').expect(200)).body as { messages: unknown[] };
+      expect(history.messages).toEqual([message]);
     });
 
     it('stores and delivers nothing for a malformed message to a room the sender has not joined', async () => {
@@ -201,9 +312,20 @@ describe('payload rules come before every other rule (e2e)', () => {
         expect(detailFields(res.body)).toEqual(['limit']);
       });
 
+      it('GET /rooms/<reserved>/members and DELETE /rooms/<reserved>/messages/<seq> with bad input are 400, not 403', async () => {
+        await server.http().get('/rooms/user:bob/members').expect(403);
+        const members = await server.http().get('/rooms/user:bob/members').query({ limit: 501 }).expect(400);
+        expect(detailFields(members.body)).toEqual(['limit']);
+        await server.http().delete('/rooms/user:bob/messages/1').set(admin).expect(403);
+        const deletion = await server.http().delete('/rooms/user:bob/messages/0').set(admin).expect(400);
+        expect(detailFields(deletion.body)).toEqual(['seq']);
+      });
+
       it('checks credentials first, as the handshake does for sockets: no admin key and a malformed body is 401', async () => {
         await server.http().post('/rooms/user:bob/messages').send({ text: TOO_LONG }).expect(401);
         await server.http().post('/announcements').send({ text: '' }).expect(401);
+        await server.http().delete('/rooms/user:bob/messages/x').expect(401);
+        await server.http().get('/users/not%20an%20id/rooms').expect(401);
       });
     });
   });
@@ -248,6 +370,22 @@ describe('payload rules come before every other rule (e2e)', () => {
         fields: ['beforeSeq'],
       },
       {
+        event: 'room:read',
+        rule: "outside the token's rooms claim",
+        wellFormed: { room: 'lobby', seq: 0 },
+        refusedAs: ErrorCode.FORBIDDEN,
+        malformed: { room: 'lobby', seq: null },
+        fields: ['seq'],
+      },
+      {
+        event: 'message:delete',
+        rule: "outside the token's rooms claim",
+        wellFormed: { room: 'lobby', seq: 1 },
+        refusedAs: ErrorCode.FORBIDDEN,
+        malformed: { room: 'lobby', seq: -1 },
+        fields: ['seq'],
+      },
+      {
         event: 'auth:refresh',
         rule: 'a token that does not verify',
         wellFormed: { token: 'not-a-jwt' },
@@ -272,6 +410,16 @@ describe('payload rules come before every other rule (e2e)', () => {
       await request(server.url).get('/rooms/lobby/messages').set('Authorization', bearer).expect(403);
       const res = await request(server.url).get('/rooms/lobby/messages').query({ beforeSeq: 'x' }).set('Authorization', bearer).expect(400);
       expect(detailFields(res.body)).toEqual(['beforeSeq']);
+    });
+
+    it("GET /users/:id/rooms checks credentials first: another user's token with a malformed id is 403, an admin's is 400", async () => {
+      const user = `Bearer ${await token('ada')}`;
+      await request(server.url).get('/users/not%20an%20id/rooms').set('Authorization', user).expect(403);
+      const res = await request(server.url)
+        .get('/users/not%20an%20id/rooms')
+        .set('Authorization', `Bearer ${await token('root', { role: 'admin' })}`)
+        .expect(400);
+      expect(detailFields(res.body)).toEqual(['id']);
     });
 
     it('checks credentials first on admin routes: a non-admin token with a malformed body is 403', async () => {

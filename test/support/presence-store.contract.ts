@@ -81,6 +81,46 @@ export function describePresenceStoreContract(name: string, create: () => Promis
       expect(await store.rooms()).toEqual([]);
     });
 
+    it('takes every socket of a user out of a room at once, and says whether the user was in it', async () => {
+      await store.connect('a1', ada);
+      await store.connect('a2', ada);
+      await store.connect('a3', ada);
+      await store.connect('b1', bob);
+      await store.join('a1', 'lobby');
+      await store.join('a2', 'lobby');
+      await store.join('a2', 'other');
+      await store.join('b1', 'lobby');
+      expect(await store.leaveRoomEverywhere('ada', 'lobby')).toEqual({ wasIn: true });
+      expect(await store.roomMembers('lobby')).toEqual([bob]);
+      expect(await store.user('ada')).toEqual({ id: 'ada', name: 'ada', connections: 3, rooms: ['other'] });
+      expect(await store.leaveRoomEverywhere('ada', 'lobby')).toEqual({ wasIn: false });
+      expect(await store.leaveRoomEverywhere('carol', 'lobby')).toEqual({ wasIn: false });
+      // The sockets left for good: leaving or disconnecting later reports nothing more for the room.
+      expect(await store.leave('a1', 'lobby')).toEqual({ lastForUser: false });
+      expect(await store.disconnect('a2')).toEqual({ user: ada, lastConnection: false, leftRooms: ['other'] });
+      expect(await store.join('a3', 'lobby')).toEqual({ firstForUser: true });
+      expect(await store.rooms()).toEqual([{ name: 'lobby', memberCount: 2 }]);
+    });
+
+    it('drops a room that only the forgetting user was in', async () => {
+      await store.connect('a1', ada);
+      await store.join('a1', 'lobby');
+      expect(await store.leaveRoomEverywhere('ada', 'lobby')).toEqual({ wasIn: true });
+      expect(await store.rooms()).toEqual([]);
+      expect(await store.roomMembers('lobby')).toEqual([]);
+    });
+
+    it('tells for a batch of ids, in order, who is connected', async () => {
+      expect(await store.online([])).toEqual([]);
+      await store.connect('a1', ada);
+      await store.connect('a2', ada);
+      expect(await store.online(['bob', 'ada', 'carol', 'ada'])).toEqual([false, true, false, true]);
+      await store.disconnect('a1');
+      expect(await store.online(['ada'])).toEqual([true]);
+      await store.disconnect('a2');
+      expect(await store.online(['ada'])).toEqual([false]);
+    });
+
     it('lists users and rooms sorted', async () => {
       await store.connect('b1', bob);
       await store.connect('a1', ada);

@@ -1,7 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 import { IsOmittable } from '../../common/is-omittable.js';
 import { IsMessageText } from '../../messages/message-text.js';
+import { RoomNameParam } from '../../rooms/dto/room-name.param.js';
 
 export class SystemMessageBody {
   @ApiProperty({ example: 'The room closes at 18:00', description: '1..MAX_MESSAGE_LENGTH characters as sent, not only whitespace' })
@@ -21,4 +23,13 @@ export class AnnouncementBody {
   @IsString()
   @IsMessageText()
   text!: string;
+}
+
+export class RoomMessageParam extends RoomNameParam {
+  @ApiProperty({ example: 42, minimum: 1 })
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seq!: number;
 }

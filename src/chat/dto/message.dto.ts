@@ -81,3 +81,29 @@ export class AuthRefreshDto {
   @Length(1, 8192)
   token!: string;
 }
+
+export class MessageEditDto {
+  @IsString()
+  @Matches(ROOM_NAME_PATTERN, ROOM_RULE)
+  room!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seq!: number;
+
+  @IsString()
+  @IsMessageText()
+  text!: string;
+}
+
+export class MessageDeleteDto {
+  @IsString()
+  @Matches(ROOM_NAME_PATTERN, ROOM_RULE)
+  room!: string;
+
+  @IsInt()
+  @Min(1)
+  @Max(Number.MAX_SAFE_INTEGER)
+  seq!: number;
+}

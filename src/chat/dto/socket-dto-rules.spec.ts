@@ -5,8 +5,17 @@ import type { ErrorBody } from '../../contract.js';
 import { ErrorCode } from '../../common/error-code.js';
 import { WsValidationPipe } from '../../common/ws-validation.pipe.js';
 import { loadConfig } from '../../config/app-config.js';
-import { AnnounceDto, AuthRefreshDto, DirectHistoryDto, DirectSendDto, MessageSendDto, TypingDto } from './message.dto.js';
-import { RoomHistoryDto, RoomJoinDto, RoomLeaveDto } from './room.dto.js';
+import {
+  AnnounceDto,
+  AuthRefreshDto,
+  DirectHistoryDto,
+  DirectSendDto,
+  MessageDeleteDto,
+  MessageEditDto,
+  MessageSendDto,
+  TypingDto,
+} from './message.dto.js';
+import { RoomForgetDto, RoomHistoryDto, RoomJoinDto, RoomLeaveDto, RoomReadDto, RoomsListDto } from './room.dto.js';
 
 const MAX_MESSAGE_LENGTH = 20;
 const pipe = new WsValidationPipe(loadConfig({ MAX_MESSAGE_LENGTH: String(MAX_MESSAGE_LENGTH) }));
@@ -81,6 +90,9 @@ const RULES: Record<string, Rules> = {
       { room: 'lobby', sinceSeq: 0 },
       { room: 'lobby', sinceSeq: 123456 },
       { room: 'lobby', historyLimit: 10, sinceSeq: 3 },
+      { room: 'lobby', sinceRev: 0 },
+      { room: 'lobby', sinceRev: Number.MAX_SAFE_INTEGER },
+      { room: 'lobby', historyLimit: 10, sinceRev: 7 },
     ],
     rejected: [
       ...ROOM_NAME_CASES({}),
@@ -93,6 +105,13 @@ const RULES: Record<string, Rules> = {
       [{ room: 'lobby', sinceSeq: 0.5 }, ['sinceSeq']],
       [{ room: 'lobby', sinceSeq: '3' }, ['sinceSeq']],
       [{ room: 'lobby', sinceSeq: 2 ** 60 }, ['sinceSeq']],
+      [{ room: 'lobby', sinceRev: -1 }, ['sinceRev']],
+      [{ room: 'lobby', sinceRev: 1.5 }, ['sinceRev']],
+      [{ room: 'lobby', sinceRev: '3' }, ['sinceRev']],
+      [{ room: 'lobby', sinceRev: null }, ['sinceRev']],
+      [{ room: 'lobby', sinceRev: 2 ** 60 }, ['sinceRev']],
+      [{ room: 'lobby', sinceRev: 3, sinceSeq: 3 }, ['sinceRev']],
+      [{ room: 'lobby', sinceRev: 0, sinceSeq: 0 }, ['sinceRev']],
       [{ room: 'lobby', extra: 1 }, ['extra']],
     ],
   },
@@ -197,6 +216,78 @@ const RULES: Record<string, Rules> = {
     dto: AnnounceDto,
     accepted: [{ text: 'hello all' }, { text: LONGEST_TEXT }],
     rejected: [[{}, ['text']], [{ text: 1 }, ['text']], ...TEXT_CASES({}), [{ text: 'x', from: 'system' }, ['from']]],
+  },
+  'room:forget': {
+    dto: RoomForgetDto,
+    accepted: [{ room: 'lobby' }, { room: LONGEST_ROOM }, { room: 'user:ada' }],
+    rejected: [...ROOM_NAME_CASES({}), [{ room: 'lobby', user: 'bob' }, ['user']]],
+  },
+  'rooms:list': {
+    dto: RoomsListDto,
+    accepted: [{}],
+    rejected: [
+      [{ room: 'lobby' }, ['room']],
+      [{ limit: 10 }, ['limit']],
+      [{ user: 'bob', after: null }, ['after', 'user']],
+    ],
+  },
+  'room:read': {
+    dto: RoomReadDto,
+    accepted: [
+      { room: 'lobby', seq: 0 },
+      { room: 'lobby', seq: 1 },
+      { room: 'lobby', seq: Number.MAX_SAFE_INTEGER },
+    ],
+    rejected: [
+      ...ROOM_NAME_CASES({ seq: 1 }),
+      [{ room: 'lobby' }, ['seq']],
+      [{ room: 'lobby', seq: -1 }, ['seq']],
+      [{ room: 'lobby', seq: 1.5 }, ['seq']],
+      [{ room: 'lobby', seq: '1' }, ['seq']],
+      [{ room: 'lobby', seq: null }, ['seq']],
+      [{ room: 'lobby', seq: 2 ** 60 }, ['seq']],
+      [{ room: 'lobby', seq: 1, user: 'bob' }, ['user']],
+      [{}, ['room', 'seq']],
+    ],
+  },
+  'message:edit': {
+    dto: MessageEditDto,
+    accepted: [
+      { room: 'lobby', seq: 1, text: 'fixed' },
+      { room: 'lobby', seq: Number.MAX_SAFE_INTEGER, text: LONGEST_TEXT },
+    ],
+    rejected: [
+      ...ROOM_NAME_CASES({ seq: 1, text: 'hi' }),
+      [{ room: 'lobby', text: 'hi' }, ['seq']],
+      [{ room: 'lobby', seq: 0, text: 'hi' }, ['seq']],
+      [{ room: 'lobby', seq: 2.5, text: 'hi' }, ['seq']],
+      [{ room: 'lobby', seq: '2', text: 'hi' }, ['seq']],
+      [{ room: 'lobby', seq: null, text: 'hi' }, ['seq']],
+      [{ room: 'lobby', seq: 2 ** 60, text: 'hi' }, ['seq']],
+      [{ room: 'lobby', seq: 1 }, ['text']],
+      [{ room: 'lobby', seq: 1, text: null }, ['text']],
+      [{ room: 'lobby', seq: 1, text: 7 }, ['text']],
+      ...TEXT_CASES({ room: 'lobby', seq: 1 }),
+      [{ room: 'lobby', seq: 1, text: 'hi', clientMsgId: 'c' }, ['clientMsgId']],
+      [{ room: 'lobby', seq: 1, text: 'hi', from: { id: 'bob', name: 'bob' } }, ['from']],
+    ],
+  },
+  'message:delete': {
+    dto: MessageDeleteDto,
+    accepted: [
+      { room: 'lobby', seq: 1 },
+      { room: 'lobby', seq: Number.MAX_SAFE_INTEGER },
+    ],
+    rejected: [
+      ...ROOM_NAME_CASES({ seq: 1 }),
+      [{ room: 'lobby' }, ['seq']],
+      [{ room: 'lobby', seq: 0 }, ['seq']],
+      [{ room: 'lobby', seq: -3 }, ['seq']],
+      [{ room: 'lobby', seq: 1.25 }, ['seq']],
+      [{ room: 'lobby', seq: true }, ['seq']],
+      [{ room: 'lobby', seq: null }, ['seq']],
+      [{ room: 'lobby', seq: 1, text: '' }, ['text']],
+    ],
   },
   'auth:refresh': {
     dto: AuthRefreshDto,
