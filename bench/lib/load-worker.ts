@@ -42,8 +42,11 @@ const latestSeq = new Map<number, number>();
 const lastReadSeq = new Map<number, number>();
 /** `room:read` requests awaiting their ack, per connection: ack id -> send time (µs) and phase. */
 const pendingReads = new Map<number, Map<number, { sentAt: number; phase: number }>>();
-/** Round-robin position over the readers, kept across windows so every reader gets its turn. */
-let readTurn = 0;
+/**
+ * Round-robin position over each server's readers, kept across windows (which alternate between
+ * the servers) so every reader gets its turn once per cycle, however short the windows.
+ */
+const readTurns = new Map<string, number>();
 
 let phase = 0;
 let stats = freshStats(0);
@@ -269,6 +272,8 @@ function runSends(request: Extract<WorkerRequest, { kind: 'send' }>): Promise<Se
   for (const reader of readers) if (!latestSeq.has(reader.id)) latestSeq.set(reader.id, 0);
   let expected = 0;
   let turn = 0;
+  const group = readers.length > 0 ? (groupOf.get(readers[0]!.id) ?? 'unknown') : 'none';
+  let readTurn = readTurns.get(group) ?? 0;
   let readsSent = 0;
   let readsAdvancing = 0;
   return new Promise<SendResult>((resolve) => {
@@ -291,6 +296,7 @@ function runSends(request: Extract<WorkerRequest, { kind: 'send' }>): Promise<Se
         reads.done += 1;
       }
       if (now >= endAt) {
+        readTurns.set(group, readTurn);
         resolve({
           sent: sends.done,
           expected,

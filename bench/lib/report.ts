@@ -239,7 +239,8 @@ function readsTable(result: MessagingResult): string[] {
         `| ${run.repetition} | ${kind} | ${num(r.sentPerSec, '/s')} | ${r.sent > 0 ? `${Math.round((r.advancing / r.sent) * 100)}%` : '-'} | ${r.acksOk} | ${r.acksFailed > 0 ? `**${r.acksFailed}**` : 0} | ${r.unanswered} | ` +
           `${r.ackLatency.p50Ms} | ${r.ackLatency.p99Ms} | ${num(run.cpuMicrosPerDelivery, 'us')} | ${num(without.cpuMicrosPerDelivery, 'us')} | ${num(cpuMicrosPerRead(run, without), 'us')} |`,
       );
-      for (const error of r.ackErrors.slice(0, 2)) errors.push(`- ${kind}, repetition ${run.repetition}, refused: \`${error}\``);
+      for (const error of [...new Set(r.ackErrors)].slice(0, 2))
+        errors.push(`- ${kind}, repetition ${run.repetition}, refused: \`${error}\``);
     }
   }
   return [...lines, '', ...(errors.length ? [...errors, ''] : [])];
