@@ -21,6 +21,8 @@ import type {
   MessageSendResult,
   RoomJoinPayload,
   RoomJoinResult,
+  RoomReadPayload,
+  RoomReadResult,
   User,
 } from '../src/contract.js';
 
@@ -77,6 +79,12 @@ io.on('connection', (socket: Socket) => {
     if (payload.clientMsgId !== undefined) message.clientMsgId = payload.clientMsgId;
     socket.to(payload.room).emit('message:new', message);
     ack({ ok: true, data: { message } });
+  });
+
+  // Keeps no markers: the ack echoes the seq, so the benchmark's reads cost a bare socket.io round trip here.
+  socket.on('room:read', (payload: RoomReadPayload, ack: Reply<RoomReadResult>) => {
+    const unread = Math.max(0, (seqByRoom.get(payload.room) ?? 0) - payload.seq);
+    ack({ ok: true, data: { room: payload.room, readSeq: payload.seq, unread } });
   });
 
   socket.on('message:direct', (payload: DirectSendPayload, ack: Reply<DirectSendResult>) => {

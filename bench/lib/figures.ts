@@ -1,6 +1,12 @@
 import type { ClusterResult } from './scenarios/cluster.js';
 import type { IdleResult } from './scenarios/idle.js';
-import type { MessagingName, MessagingResult, SaturationRun, WindowResult } from './scenarios/messaging.js';
+import {
+  cpuMicrosPerRead,
+  type MessagingName,
+  type MessagingResult,
+  type SaturationRun,
+  type WindowResult,
+} from './scenarios/messaging.js';
 import type { ServerKind } from './servers.js';
 import { median, round, type Spread, spread } from './stats.js';
 
@@ -35,6 +41,7 @@ export interface Check {
 export interface ScenarioResults {
   fanout?: MessagingResult;
   rooms?: MessagingResult;
+  reads?: MessagingResult;
   direct?: MessagingResult;
   idle?: IdleResult;
   cluster?: ClusterResult;
@@ -177,7 +184,76 @@ function sharedLoadCpu(saturation: Record<ServerKind, SaturationRun[]>): Record<
   return values;
 }
 
-export const MESSAGING_SCENARIOS = ['fanout', 'rooms', 'direct'] as const;
+/**
+ * What `room:read` costs: CPU per delivered message with and without the reads (slices of the
+ * same fixed-load window on the same processes), the CPU per read that difference makes, and
+ * how fast reads are answered.
+ */
+function readFigures(result: MessagingResult): Figure[] {
+  const withoutReads = result.fixedLoad.withoutReads;
+  if (!withoutReads) return [];
+  const fixed = result.fixedLoad.runs;
+  const perRead = (kind: ServerKind): Array<{ repetition: number; value: number }> =>
+    fixed[kind].map((run) => {
+      const without = withoutReads[kind].find((w) => w.repetition === run.repetition);
+      return { repetition: run.repetition, value: without ? cpuMicrosPerRead(run, without) : Number.NaN };
+    });
+  const readAck = (pick: (w: WindowResult) => number) => perServer(fixed, (w) => (w.reads ? pick(w) : Number.NaN));
+  return [
+    figure(
+      'cpu-without-reads.reads',
+      'reads',
+      `CPU per delivered message with the reads off (${result.title})`,
+      'us',
+      'lower',
+      perServer(withoutReads, (w) => w.cpuMicrosPerDelivery),
+    ),
+    figure('cpu-per-read.reads', 'reads', `CPU per room:read (${result.title})`, 'us', 'lower', {
+      gateway: perRead('gateway'),
+      reference: perRead('reference'),
+    }),
+    figure(
+      'read-ack-p50.reads',
+      'reads',
+      `room:read ack latency p50 at fixed load (${result.title})`,
+      'ms',
+      'lower',
+      readAck((w) => w.reads!.ackLatency.p50Ms),
+    ),
+    figure(
+      'read-ack-p99.reads',
+      'reads',
+      `room:read ack latency p99 at fixed load (${result.title})`,
+      'ms',
+      'lower',
+      readAck((w) => w.reads!.ackLatency.p99Ms),
+    ),
+  ];
+}
+
+/** Every `room:read` of the fixed load must be answered, and answered without an error, or its cost means nothing. */
+function readAckCheck(result: MessagingResult): Check {
+  const runs = [...result.fixedLoad.runs.gateway, ...result.fixedLoad.runs.reference];
+  const side = (kind: ServerKind): string => {
+    const reads = result.fixedLoad.runs[kind].flatMap((r) => (r.reads ? [r.reads] : []));
+    const total = (pick: (r: (typeof reads)[number]) => number): number => reads.reduce((s, r) => s + pick(r), 0);
+    const error = reads.flatMap((r) => r.ackErrors)[0];
+    return (
+      `${kind} ${total((r) => r.acksOk)}/${total((r) => r.sent)} ok, ${total((r) => r.acksFailed)} refused, ${total((r) => r.unanswered)} unanswered` +
+      (error ? ` (${error})` : '')
+    );
+  };
+  const clean = runs.length > 0 && runs.every((r) => r.reads && r.reads.sent > 0 && r.reads.acksFailed === 0 && r.reads.unanswered === 0);
+  return {
+    id: 'read-acks',
+    label: `room:read acks at the fixed load (${result.title})`,
+    value: result.error ? `failed: ${result.error}` : `${side('gateway')}; ${side('reference')}`,
+    target: 'every room:read acked ok',
+    status: runs.length === 0 ? 'missing' : clean ? 'pass' : 'fail',
+  };
+}
+
+export const MESSAGING_SCENARIOS = ['fanout', 'rooms', 'reads', 'direct'] as const;
 
 /** The messaging scenarios that ran, in report order. */
 export function messagingResults(results: ScenarioResults): MessagingResult[] {
@@ -188,7 +264,7 @@ export function computeFigures(results: ScenarioResults): Figure[] {
   const figures: Figure[] = [];
   for (const name of MESSAGING_SCENARIOS) {
     const result = results[name];
-    if (result) figures.push(...messagingFigures(name, result));
+    if (result) figures.push(...messagingFigures(name, result), ...readFigures(result));
   }
   const idle = results.idle;
   if (idle) {
@@ -224,6 +300,7 @@ export function computeFigures(results: ScenarioResults): Figure[] {
 
 export function computeChecks(results: ScenarioResults, expectedIdle: number, expectedCluster: number): Check[] {
   const checks: Check[] = [];
+  if (results.reads) checks.push(readAckCheck(results.reads));
   const hold = results.idle?.hold.find((h) => h.server === 'gateway');
   if (results.idle) {
     checks.push({

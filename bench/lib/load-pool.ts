@@ -4,6 +4,8 @@ import { Histogram, type HistogramData } from './histogram.js';
 import type {
   ConnectSpec,
   PhaseStats,
+  ReaderSpec,
+  SendResult,
   SenderSpec,
   WorkerEnvelope,
   WorkerReply,
@@ -78,6 +80,26 @@ export interface PhaseSummary {
   acksOk: number;
   acksFailed: number;
   ackErrors: string[];
+  reads: ReadSummary;
+}
+
+/** The `room:read` requests of a window and their acks (all zero in a window without reads). */
+export interface ReadSummary {
+  sent: number;
+  /** Reads with a seq above the reader's previous read (a repeated seq moves no marker). */
+  advancing: number;
+  skipped: number;
+  acksOk: number;
+  /** Error acks: counted, never mixed into the sends' acks. */
+  acksFailed: number;
+  ackErrors: string[];
+  ackLatency: Histogram;
+}
+
+/** Readers and how often each of them sends `room:read`. */
+export interface ReadLoad {
+  readers: ReaderSpec[];
+  perReaderPerSec: number;
 }
 
 /**
@@ -172,37 +194,54 @@ export class LoadPool {
   }
 
   /**
-   * Offers `ratePerSec` sends (spread over the senders) for `durationMs`, then waits until every
-   * expected delivery arrived or `drainMs` passed, and returns what the phase saw.
+   * Offers `ratePerSec` sends (spread over the senders), and the reads of `readLoad` when given,
+   * for `durationMs`, then waits until every expected delivery and ack arrived or `drainMs`
+   * passed, and returns what the phase saw.
    */
-  async measure(senders: SenderSpec[], ratePerSec: number, durationMs: number, drainMs: number, textBytes: number): Promise<PhaseSummary> {
+  async measure(
+    senders: SenderSpec[],
+    ratePerSec: number,
+    durationMs: number,
+    drainMs: number,
+    textBytes: number,
+    readLoad?: ReadLoad,
+  ): Promise<PhaseSummary> {
     const phase = await this.newPhase();
     const perWorker = this.split(senders);
+    const readersPerWorker = this.split(readLoad?.readers ?? []);
     const sendResults = await Promise.all(
       this.workers.map((w, i) => {
         const own = perWorker[i]!;
+        const readers = readersPerWorker[i]!;
+        if (own.length === 0 && readers.length === 0) return undefined;
         const share = senders.length === 0 ? 0 : (ratePerSec * own.length) / senders.length;
-        return own.length ? w.call({ kind: 'send', phase, senders: own, ratePerSec: share, durationMs, textBytes }) : undefined;
+        const readsPerSec = readers.length * (readLoad?.perReaderPerSec ?? 0);
+        return w.call({ kind: 'send', phase, senders: own, ratePerSec: share, durationMs, textBytes, readers, readsPerSec });
       }),
     );
-    const sent = sendResults.reduce((s, r) => s + (r?.sent ?? 0), 0);
-    const expected = sendResults.reduce((s, r) => s + (r?.expected ?? 0), 0);
+    const total = (pick: (r: SendResult) => number): number => sendResults.reduce((s, r) => s + (r ? pick(r) : 0), 0);
+    const sent = total((r) => r.sent);
+    const expected = total((r) => r.expected);
+    const readsSent = total((r) => r.readsSent);
     const drainUntil = performance.now() + drainMs;
     while (performance.now() < drainUntil) {
       const counters = await Promise.all(this.workers.map((w) => w.call({ kind: 'counters' })));
       const delivered = counters.reduce((s, c) => s + c.delivered, 0);
       const acks = counters.reduce((s, c) => s + c.acks, 0);
-      if (delivered >= expected && acks >= sent) break;
+      const readAcks = counters.reduce((s, c) => s + c.readAcks, 0);
+      if (delivered >= expected && acks >= sent && readAcks >= readsSent) break;
       await sleep(25);
     }
     const collected = await Promise.all(this.workers.map((w) => w.call({ kind: 'collect' })));
     // Anything arriving from now on belongs to a finished phase.
     await this.newPhase();
+    const merged = mergePhase(collected);
     return {
       sent,
       expected,
-      skipped: sendResults.reduce((s, r) => s + (r?.skipped ?? 0), 0),
-      ...mergePhase(collected),
+      skipped: total((r) => r.skipped),
+      ...merged,
+      reads: { ...merged.reads, sent: readsSent, advancing: total((r) => r.readsAdvancing), skipped: total((r) => r.readsSkipped) },
     };
   }
 
@@ -212,7 +251,7 @@ export class LoadPool {
     expected: number,
     trigger: () => Promise<void>,
     waitMs: number,
-  ): Promise<Omit<PhaseSummary, 'sent' | 'expected' | 'skipped'>> {
+  ): Promise<Omit<PhaseSummary, 'sent' | 'expected' | 'skipped' | 'reads'>> {
     await Promise.all(this.workers.map((w) => w.call({ kind: 'phase', phase })));
     await trigger();
     const until = performance.now() + waitMs;
@@ -288,7 +327,9 @@ export class LoadPool {
   }
 }
 
-function mergePhase(parts: PhaseStats[]): Omit<PhaseSummary, 'sent' | 'expected' | 'skipped'> {
+function mergePhase(
+  parts: PhaseStats[],
+): Omit<PhaseSummary, 'sent' | 'expected' | 'skipped' | 'reads'> & { reads: Omit<ReadSummary, 'sent' | 'advancing' | 'skipped'> } {
   const otherEvents: Record<string, number> = {};
   for (const p of parts) for (const [k, v] of Object.entries(p.otherEvents)) otherEvents[k] = (otherEvents[k] ?? 0) + v;
   const histogram = (pick: (p: PhaseStats) => HistogramData): Histogram => Histogram.from(parts.map(pick));
@@ -301,5 +342,11 @@ function mergePhase(parts: PhaseStats[]): Omit<PhaseSummary, 'sent' | 'expected'
     acksOk: parts.reduce((s, p) => s + p.acksOk, 0),
     acksFailed: parts.reduce((s, p) => s + p.acksFailed, 0),
     ackErrors: parts.flatMap((p) => p.ackErrors).slice(0, 5),
+    reads: {
+      acksOk: parts.reduce((s, p) => s + p.readAcksOk, 0),
+      acksFailed: parts.reduce((s, p) => s + p.readAcksFailed, 0),
+      ackErrors: parts.flatMap((p) => p.readAckErrors).slice(0, 5),
+      ackLatency: histogram((p) => p.readAckLatency),
+    },
   };
 }

@@ -23,11 +23,28 @@ export type SenderSpec =
       userCount: number;
     };
 
+/** A connection that moves its read marker with `room:read { room, seq }` (seq: the latest it received). */
+export interface ReaderSpec {
+  id: number;
+  /** The connection's only room: the latest seq it tracks is that of every `message:new` it gets. */
+  room: string;
+}
+
 export type WorkerRequest =
   | { kind: 'connect'; specs: ConnectSpec[]; concurrency: number; timeoutMs: number }
   | { kind: 'join'; joins: Array<{ id: number; room: string }>; concurrency: number; timeoutMs: number }
   | { kind: 'phase'; phase: number }
-  | { kind: 'send'; phase: number; senders: SenderSpec[]; ratePerSec: number; durationMs: number; textBytes: number }
+  | {
+      kind: 'send';
+      phase: number;
+      senders: SenderSpec[];
+      ratePerSec: number;
+      durationMs: number;
+      textBytes: number;
+      /** `room:read` requests spread over `readers` at `readsPerSec` in all, beside the sends. */
+      readers: ReaderSpec[];
+      readsPerSec: number;
+    }
   | { kind: 'counters' }
   | { kind: 'collect' }
   | { kind: 'status' }
@@ -54,12 +71,18 @@ export interface SendResult {
   expected: number;
   /** Sends skipped because this process fell behind its schedule by more than 250 ms. */
   skipped: number;
+  readsSent: number;
+  /** Reads whose seq was above the reader's previous one: the others move no marker. */
+  readsAdvancing: number;
+  /** Reads skipped for the same reason as sends. */
+  readsSkipped: number;
   elapsedMs: number;
 }
 
 export interface Counters {
   delivered: number;
   acks: number;
+  readAcks: number;
 }
 
 export interface PhaseStats {
@@ -75,6 +98,11 @@ export interface PhaseStats {
   acksOk: number;
   acksFailed: number;
   ackErrors: string[];
+  /** Acks of `room:read` requests sent in this phase, kept apart from the sends' acks. */
+  readAcksOk: number;
+  readAcksFailed: number;
+  readAckErrors: string[];
+  readAckLatency: HistogramData;
 }
 
 export interface WorkerStatus {

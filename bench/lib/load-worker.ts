@@ -9,6 +9,7 @@ import type {
   Counters,
   JoinResult,
   PhaseStats,
+  ReaderSpec,
   SendResult,
   SenderSpec,
   WorkerEnvelope,
@@ -25,6 +26,7 @@ const MESSAGE_DIRECT = Buffer.from('["message:direct",');
 const ANNOUNCEMENT = Buffer.from('["announcement",');
 const TEXT_KEY = Buffer.from('"text":"');
 const ACK_OK = Buffer.from('[{"ok":true');
+const SEQ_KEY = Buffer.from('"seq":');
 const TILDE = 0x7e;
 const CHAR_0 = 0x30;
 /** A load process stalled longer than this (descheduled on a busy machine) skips the backlog instead of bursting it. */
@@ -34,13 +36,27 @@ const clients = new Map<number, SioClient>();
 const groupOf = new Map<number, string>();
 const drops = new Map<string, number>();
 const dropReasons = new Map<string, number>();
+/** Latest `message:new` seq per reading connection (each reader is in one room). */
+const latestSeq = new Map<number, number>();
+/** The seq each reader last sent in `room:read`: a read that repeats it moves no marker. */
+const lastReadSeq = new Map<number, number>();
+/** `room:read` requests awaiting their ack, per connection: ack id -> send time (µs) and phase. */
+const pendingReads = new Map<number, Map<number, { sentAt: number; phase: number }>>();
+/**
+ * Round-robin position over each server's readers, kept across windows (which alternate between
+ * the servers) so every reader gets its turn once per cycle, however short the windows.
+ */
+const readTurns = new Map<string, number>();
 
 let phase = 0;
 let stats = freshStats(0);
 
-function freshStats(forPhase: number): PhaseStats & { latencyHistogram: Histogram; ackHistogram: Histogram } {
+type LiveStats = PhaseStats & { latencyHistogram: Histogram; ackHistogram: Histogram; readAckHistogram: Histogram };
+
+function freshStats(forPhase: number): LiveStats {
   const latencyHistogram = new Histogram();
   const ackHistogram = new Histogram();
+  const readAckHistogram = new Histogram();
   return {
     phase: forPhase,
     messageNew: 0,
@@ -53,8 +69,13 @@ function freshStats(forPhase: number): PhaseStats & { latencyHistogram: Histogra
     acksOk: 0,
     acksFailed: 0,
     ackErrors: [],
+    readAcksOk: 0,
+    readAcksFailed: 0,
+    readAckErrors: [],
+    readAckLatency: readAckHistogram.data(),
     latencyHistogram,
     ackHistogram,
+    readAckHistogram,
   };
 }
 
@@ -72,6 +93,33 @@ function stamp(body: Buffer): { sentAt: number; phase: number } | undefined {
   return { sentAt, phase: messagePhase };
 }
 
+/** Reads the digits after `"seq":` (the first one: a message's own seq); undefined when absent. */
+function seqOf(body: Buffer): number | undefined {
+  const at = body.indexOf(SEQ_KEY);
+  if (at < 0) return undefined;
+  let index = at + SEQ_KEY.length;
+  let seq = 0;
+  while (index < body.length && body[index]! >= CHAR_0 && body[index]! <= CHAR_0 + 9) seq = seq * 10 + (body[index++]! - CHAR_0);
+  return seq;
+}
+
+function trackSeq(clientId: number, body: Buffer): void {
+  const seq = seqOf(body);
+  if (seq !== undefined && seq > (latestSeq.get(clientId) ?? 0)) latestSeq.set(clientId, seq);
+}
+
+/** Counts a `room:read` ack in the phase its request was sent in; later ones are left unanswered there. */
+function countReadAck(read: { sentAt: number; phase: number }, body: Buffer): void {
+  if (read.phase !== phase) return;
+  if (startsWith(body, ACK_OK)) {
+    stats.readAcksOk += 1;
+    stats.readAckHistogram.record(epochMicros() - read.sentAt);
+  } else {
+    stats.readAcksFailed += 1;
+    if (stats.readAckErrors.length < 5) stats.readAckErrors.push(body.toString('utf8', 0, Math.min(body.length, 300)));
+  }
+}
+
 function countDelivery(body: Buffer): boolean {
   const tag = stamp(body);
   if (!tag) return false;
@@ -84,8 +132,9 @@ function countDelivery(body: Buffer): boolean {
 }
 
 const handlers: SioHandlers = {
-  onEvent(_client, packet) {
+  onEvent(client, packet) {
     if (startsWith(packet, MESSAGE_NEW)) {
+      if (latestSeq.has(client.id)) trackSeq(client.id, packet);
       if (countDelivery(packet)) stats.messageNew += 1;
     } else if (startsWith(packet, MESSAGE_DIRECT)) {
       if (countDelivery(packet)) stats.messageDirect += 1;
@@ -97,7 +146,13 @@ const handlers: SioHandlers = {
       stats.otherEvents[name] = (stats.otherEvents[name] ?? 0) + 1;
     }
   },
-  onAck(_client, _id, body) {
+  onAck(client, id, body) {
+    const reads = pendingReads.get(client.id);
+    const read = reads?.get(id);
+    if (read) {
+      reads!.delete(id);
+      return countReadAck(read, body);
+    }
     if (startsWith(body, ACK_OK)) {
       stats.acksOk += 1;
       const tag = stamp(body);
@@ -176,33 +231,82 @@ function sendOne(sender: SenderSpec, sequence: number, text: string): number {
   return 1;
 }
 
+/** `room:read { room, seq }` with the latest seq the connection received. */
+function readOne(reader: ReaderSpec, forPhase: number): 'closed' | 'advanced' | 'repeated' {
+  const client = clients.get(reader.id);
+  if (!client?.connected) return 'closed';
+  const seq = latestSeq.get(reader.id) ?? 0;
+  const advanced = seq > (lastReadSeq.get(reader.id) ?? 0);
+  lastReadSeq.set(reader.id, seq);
+  const id = client.emit('room:read', `{"room":${JSON.stringify(reader.room)},"seq":${seq}}`, true);
+  let reads = pendingReads.get(reader.id);
+  if (!reads) pendingReads.set(reader.id, (reads = new Map()));
+  reads.set(id, { sentAt: epochMicros(), phase: forPhase });
+  return advanced ? 'advanced' : 'repeated';
+}
+
+/** How many of a schedule of `ratePerSec` are due after `elapsedMs`, capped at what a stall of MAX_LAG_MS would owe. */
+class Schedule {
+  done = 0;
+  skipped = 0;
+  private readonly maxBurst: number;
+
+  constructor(private readonly ratePerSec: number) {
+    this.maxBurst = Math.max(1, Math.ceil((ratePerSec * MAX_LAG_MS) / 1000));
+  }
+
+  due(elapsedMs: number): number {
+    const due = Math.floor((this.ratePerSec * elapsedMs) / 1000) - this.done - this.skipped;
+    if (due <= this.maxBurst) return due;
+    this.skipped += due - this.maxBurst;
+    return this.maxBurst;
+  }
+}
+
 function runSends(request: Extract<WorkerRequest, { kind: 'send' }>): Promise<SendResult> {
-  const { senders, ratePerSec, durationMs, textBytes } = request;
+  const { senders, ratePerSec, durationMs, textBytes, readers, readsPerSec } = request;
   const started = performance.now();
   const endAt = started + durationMs;
-  const maxBurst = Math.max(1, Math.ceil((ratePerSec * MAX_LAG_MS) / 1000));
-  let sent = 0;
-  let skipped = 0;
+  const sends = new Schedule(ratePerSec);
+  const reads = new Schedule(readers.length > 0 ? readsPerSec : 0);
+  for (const reader of readers) if (!latestSeq.has(reader.id)) latestSeq.set(reader.id, 0);
   let expected = 0;
   let turn = 0;
+  const group = readers.length > 0 ? (groupOf.get(readers[0]!.id) ?? 'unknown') : 'none';
+  let readTurn = readTurns.get(group) ?? 0;
+  let readsSent = 0;
+  let readsAdvancing = 0;
   return new Promise<SendResult>((resolve) => {
     const tick = (): void => {
       const now = performance.now();
       const elapsed = Math.min(now, endAt) - started;
-      let due = Math.floor((ratePerSec * elapsed) / 1000) - sent - skipped;
-      if (due > maxBurst) {
-        skipped += due - maxBurst;
-        due = maxBurst;
-      }
+      const due = sends.due(elapsed);
       for (let k = 0; k < due && senders.length > 0; k += 1) {
         const sender = senders[turn % senders.length]!;
         const text = messageText(epochMicros(), request.phase, textBytes);
         expected += sendOne(sender, Math.floor(turn / senders.length), text);
         turn += 1;
-        sent += 1;
+        sends.done += 1;
       }
-      if (now >= endAt) resolve({ sent, expected, skipped, elapsedMs: now - started });
-      else setTimeout(tick, 1);
+      const readsDue = reads.due(elapsed);
+      for (let k = 0; k < readsDue; k += 1) {
+        const read = readOne(readers[readTurn++ % readers.length]!, request.phase);
+        if (read !== 'closed') readsSent += 1;
+        if (read === 'advanced') readsAdvancing += 1;
+        reads.done += 1;
+      }
+      if (now >= endAt) {
+        readTurns.set(group, readTurn);
+        resolve({
+          sent: sends.done,
+          expected,
+          skipped: sends.skipped,
+          readsSent,
+          readsAdvancing,
+          readsSkipped: reads.skipped,
+          elapsedMs: now - started,
+        });
+      } else setTimeout(tick, 1);
     };
     tick();
   });
@@ -232,6 +336,9 @@ async function closeGroup(group: string | undefined): Promise<{ closed: number }
     client.close();
     clients.delete(id);
     groupOf.delete(id);
+    latestSeq.delete(id);
+    lastReadSeq.delete(id);
+    pendingReads.delete(id);
     closed += 1;
     // Yield now and then so a mass close does not starve the IPC channel.
     if (closed % 2000 === 0) await sleep(0);
@@ -255,12 +362,18 @@ async function handle(request: WorkerRequest): Promise<unknown> {
       const counters: Counters = {
         delivered: stats.messageNew + stats.messageDirect + stats.announcement,
         acks: stats.acksOk + stats.acksFailed,
+        readAcks: stats.readAcksOk + stats.readAcksFailed,
       };
       return counters;
     }
     case 'collect': {
-      const { latencyHistogram, ackHistogram, ...rest } = stats;
-      const collected: PhaseStats = { ...rest, latency: latencyHistogram.data(), ackLatency: ackHistogram.data() };
+      const { latencyHistogram, ackHistogram, readAckHistogram, ...rest } = stats;
+      const collected: PhaseStats = {
+        ...rest,
+        latency: latencyHistogram.data(),
+        ackLatency: ackHistogram.data(),
+        readAckLatency: readAckHistogram.data(),
+      };
       return collected;
     }
     case 'status':

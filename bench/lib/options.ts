@@ -1,7 +1,7 @@
 import { join, resolve } from 'node:path';
 import { GATEWAY_ENTRY, REPO_ROOT } from './servers.js';
 
-export const SCENARIOS = ['validate', 'fanout', 'rooms', 'direct', 'idle', 'cluster'] as const;
+export const SCENARIOS = ['validate', 'fanout', 'rooms', 'reads', 'direct', 'idle', 'cluster'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchOptions {
@@ -29,6 +29,8 @@ export interface BenchOptions {
   fanoutSenders: number;
   roomCount: number;
   roomSize: number;
+  /** `reads` scenario: `room:read` requests per second from each member of the rooms (`--read-rate`). */
+  readsPerUserPerSec: number;
   directUsers: number;
   idleSteps: number[];
   holdSeconds: number;
@@ -85,6 +87,7 @@ const FULL: Omit<
   fanoutSenders: 20,
   roomCount: 200,
   roomSize: 10,
+  readsPerUserPerSec: 1,
   directUsers: 2000,
   idleSteps: [1000, 2000, 4000, 6000, 8000, 10_000, 12_500, 15_000],
   holdSeconds: 300,
@@ -142,6 +145,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --no-profile  --no-heap-snapshots
   --profile-rate N        offer N deliveries/s while profiling (default: the fixed load)
   --fixed-rate N          fixed load of N deliveries/s, no saturation search (A/B runs of one change)
+  --read-rate N           reads scenario: room:read requests per second from each room member (default 1)
   --gateway-env KEY=VALUE extra gateway environment (repeatable)
   --gateway-entry FILE    gateway build to run (default dist/main.js of this checkout)
   --reference-with-gateway-modules
@@ -244,6 +248,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         break;
       case '--fixed-rate':
         options.fixedRate = positive(next(), flag);
+        break;
+      case '--read-rate':
+        options.readsPerUserPerSec = positive(next(), flag);
         break;
       case '--no-heap-snapshots':
         options.heapSnapshots = false;

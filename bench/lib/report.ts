@@ -6,7 +6,7 @@ import { type Check, type Figure, messagingResults, type ScenarioResults, type S
 import type { HeapDiff } from './heap.js';
 import type { BenchOptions } from './options.js';
 import { escapeXml, type ProfileSummary } from './profile.js';
-import type { MessagingResult } from './scenarios/messaging.js';
+import { cpuMicrosPerRead, type MessagingResult } from './scenarios/messaging.js';
 import { gatewayRootOf, REPO_ROOT } from './servers.js';
 import type { Spread } from './stats.js';
 import type { Validation } from './validate.js';
@@ -213,8 +213,37 @@ function messagingSection(result: MessagingResult): string {
       );
     }
   }
-  lines.push('');
+  lines.push('', ...readsTable(result));
   return lines.join('\n');
+}
+
+/** The reads scenario's pairs: the same fixed load with and without `room:read`, and what the reads cost. */
+function readsTable(result: MessagingResult): string[] {
+  const withoutReads = result.fixedLoad.withoutReads;
+  if (!withoutReads) return [];
+  const lines = [
+    'room:read at the fixed load. Each server ran the same load with the reads on and off in alternating slices of its window; ' +
+      'CPU per room:read is the extra server CPU of the reads-on slices (beyond their deliveries at the reads-off CPU per delivery) divided by the reads sent; ' +
+      "advancing reads carried a seq above the reader's previous read (the others move no marker):",
+    '',
+    '| Repetition | Server | room:read/s | Advancing | Acked ok | Refused | Unanswered | Ack p50 ms | Ack p99 ms | CPU us/delivery, reads on | CPU us/delivery, reads off | CPU us per room:read |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const errors: string[] = [];
+  for (const kind of ['gateway', 'reference'] as const) {
+    for (const run of result.fixedLoad.runs[kind]) {
+      const without = withoutReads[kind].find((w) => w.repetition === run.repetition);
+      const r = run.reads;
+      if (!r || !without) continue;
+      lines.push(
+        `| ${run.repetition} | ${kind} | ${num(r.sentPerSec, '/s')} | ${r.sent > 0 ? `${Math.round((r.advancing / r.sent) * 100)}%` : '-'} | ${r.acksOk} | ${r.acksFailed > 0 ? `**${r.acksFailed}**` : 0} | ${r.unanswered} | ` +
+          `${r.ackLatency.p50Ms} | ${r.ackLatency.p99Ms} | ${num(run.cpuMicrosPerDelivery, 'us')} | ${num(without.cpuMicrosPerDelivery, 'us')} | ${num(cpuMicrosPerRead(run, without), 'us')} |`,
+      );
+      for (const error of [...new Set(r.ackErrors)].slice(0, 2))
+        errors.push(`- ${kind}, repetition ${run.repetition}, refused: \`${error}\``);
+    }
+  }
+  return [...lines, '', ...(errors.length ? [...errors, ''] : [])];
 }
 
 function idleSection(results: ScenarioResults): string {

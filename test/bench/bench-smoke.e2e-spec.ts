@@ -30,13 +30,35 @@ interface Figure {
   status: string;
 }
 
+interface ReadWindow {
+  sent: number;
+  advancing: number;
+  acksOk: number;
+  acksFailed: number;
+  unanswered: number;
+  ackErrors: string[];
+  ackLatency: { count: number };
+}
+
+interface FixedRun {
+  repetition: number;
+  delivered: number;
+  reads?: ReadWindow;
+}
+
+interface MessagingScenario {
+  error?: string;
+  saturation: Record<string, Array<{ steps: Array<{ reads?: ReadWindow }> }>>;
+  fixedLoad: { runs: Record<string, FixedRun[]>; withoutReads?: Record<string, FixedRun[]> };
+}
+
 interface Results {
   schema: number;
   mode: string;
   validation?: { passed: boolean; extraEvents: string[] };
-  scenarios: Record<string, { error?: string } | undefined>;
+  scenarios: Record<string, MessagingScenario | undefined>;
   figures: Figure[];
-  checks: Array<{ id: string; status: string }>;
+  checks: Array<{ id: string; status: string; value: string }>;
   environment: { machine: { cores: number }; versions: Record<string, string> };
 }
 
@@ -101,7 +123,7 @@ describe('benchmark harness (quick smoke run)', () => {
   it('runs every single-node scenario against both servers without a harness error', () => {
     expect(results.schema).toBe(1);
     expect(results.mode).toBe('quick');
-    for (const name of ['fanout', 'rooms', 'direct', 'idle']) {
+    for (const name of ['fanout', 'rooms', 'reads', 'direct', 'idle']) {
       expect(results.scenarios[name]).toBeDefined();
       expect(results.scenarios[name]?.error).toBeUndefined();
     }
@@ -111,7 +133,7 @@ describe('benchmark harness (quick smoke run)', () => {
     const ids = results.figures.map((f) => f.id).sort();
     expect(ids).toEqual(
       [
-        ...['fanout', 'rooms', 'direct'].flatMap((s) => [
+        ...['fanout', 'rooms', 'reads', 'direct'].flatMap((s) => [
           `cpu.${s}`,
           `cpu-shared-load.${s}`,
           `saturation.${s}`,
@@ -119,6 +141,10 @@ describe('benchmark harness (quick smoke run)', () => {
           `latency-p99.${s}`,
           `latency-p999.${s}`,
         ]),
+        'cpu-without-reads.reads',
+        'cpu-per-read.reads',
+        'read-ack-p50.reads',
+        'read-ack-p99.reads',
         'memory-rss.idle',
         'memory-heap.idle',
         'connect-rate.idle',
@@ -134,11 +160,12 @@ describe('benchmark harness (quick smoke run)', () => {
       expect(figure.gateway.values).toHaveLength(1);
       expect(figure.reference.values).toHaveLength(1);
       expect(figure.ratio.values).toHaveLength(1);
-      // A tiny window can record zero CPU ticks; JSON then carries null instead of a number.
+      // A tiny window can record zero CPU ticks (and the reads' extra CPU can come out below zero
+      // for the reference); JSON then carries null instead of a number.
       expect(figure.ratio.median === null || typeof figure.ratio.median === 'number').toBe(true);
       expect(['pass', 'fail', 'info', 'missing']).toContain(figure.status);
     }
-    expect(results.checks.map((c) => c.id)).toEqual(['idle-hold']);
+    expect(results.checks.map((c) => c.id)).toEqual(['read-acks', 'idle-hold']);
     expect(results.environment.machine.cores).toBeGreaterThan(0);
     expect(results.environment.versions['socket.io']).toMatch(/^\d+\.\d+\.\d+/);
   });
@@ -152,7 +179,33 @@ describe('benchmark harness (quick smoke run)', () => {
     const chart = readFileSync(join(outDir, `${stem}.svg`), 'utf8');
     expect(chart.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(chart.trimEnd().endsWith('</svg>')).toBe(true);
-    expect(files.filter((f) => f.includes('-flame-gateway-'))).toHaveLength(3);
+    expect(report).toContain('| CPU us/delivery, reads on | CPU us/delivery, reads off | CPU us per room:read |');
+    expect(files.filter((f) => f.includes('-flame-gateway-'))).toHaveLength(4);
+  });
+
+  it('moves read markers in the reads scenario: every member sends room:read with the latest seq it received, each answered without an error', () => {
+    const reads = results.scenarios.reads!;
+    for (const kind of ['gateway', 'reference']) {
+      const [withReads] = reads.fixedLoad.runs[kind]!;
+      const [withoutReads] = reads.fixedLoad.withoutReads![kind]!;
+      expect(withoutReads!.repetition).toBe(withReads!.repetition);
+      expect(withoutReads!.reads).toBeUndefined();
+      const r = withReads!.reads!;
+      expect(r.sent).toBeGreaterThan(0);
+      // Reads carry the latest seq received, so some move the marker forward; in windows this
+      // short, only the first rooms get messages, so it is counted over all of the scenario's windows.
+      const windows = [...reads.saturation[kind]!.flatMap((run) => run.steps), withReads!];
+      expect(windows.reduce((sum, w) => sum + (w.reads?.advancing ?? 0), 0)).toBeGreaterThan(0);
+      expect({ kind, ok: r.acksOk, refused: r.acksFailed, unanswered: r.unanswered, errors: r.ackErrors }).toEqual({
+        kind,
+        ok: r.sent,
+        refused: 0,
+        unanswered: 0,
+        errors: [],
+      });
+      expect(r.ackLatency.count).toBe(r.sent);
+    }
+    expect(results.checks.find((c) => c.id === 'read-acks')).toMatchObject({ status: 'pass' });
   });
 
   it("preloads the gateway's module graph into a process for --reference-with-gateway-modules, and refuses without the file", async () => {

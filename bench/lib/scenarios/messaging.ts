@@ -3,13 +3,13 @@ import { type RunContext, errorMessage, workersFor } from '../context.js';
 import { type CpuUsage, cpuMark, cpuSince } from '../cpu-window.js';
 import { Histogram, type LatencySummary } from '../histogram.js';
 import { interleave } from '../interleave.js';
-import { LoadPool, type PhaseSummary } from '../load-pool.js';
-import type { SenderSpec } from '../load-protocol.js';
+import { LoadPool, type PhaseSummary, type ReadLoad } from '../load-pool.js';
+import type { ReaderSpec, SenderSpec } from '../load-protocol.js';
 import { type ProfileSummary, summarizeProfile } from '../profile.js';
 import { gatewayRootOf, type ServerKind, type ServerProcess } from '../servers.js';
 import { median, round } from '../stats.js';
 
-export type MessagingName = 'fanout' | 'rooms' | 'direct';
+export type MessagingName = 'fanout' | 'rooms' | 'reads' | 'direct';
 
 export interface MessagingDefinition {
   name: MessagingName;
@@ -19,7 +19,26 @@ export interface MessagingDefinition {
   fanout: number;
   /** Deliveries per second the saturation search starts at. */
   startRate: number;
-  plan(ids: number[]): { joins: Array<{ id: number; room: string }>; senders: SenderSpec[] };
+  /** `room:read` requests per second from each reader the plan names (scenarios with readers). */
+  readsPerReaderPerSec?: number;
+  plan(ids: number[]): { joins: Array<{ id: number; room: string }>; senders: SenderSpec[]; readers?: ReaderSpec[] };
+}
+
+/** The `room:read` requests of a window: how many went out and how they were answered. */
+export interface ReadWindow {
+  sent: number;
+  sentPerSec: number;
+  /** Reads with a seq above the reader's previous read; a repeated seq moves no marker and costs the server less. */
+  advancing: number;
+  /** Not sent because the load process fell behind its schedule (like skipped sends). */
+  skipped: number;
+  acksOk: number;
+  /** Error acks (e.g. a server without the event answers with one): reported, never hidden. */
+  acksFailed: number;
+  /** Sent in the window, no ack by the end of its drain. */
+  unanswered: number;
+  ackErrors: string[];
+  ackLatency: LatencySummary;
 }
 
 export interface WindowResult {
@@ -36,6 +55,8 @@ export interface WindowResult {
   ackLatency: LatencySummary;
   acksFailed: number;
   ackErrors: string[];
+  /** Present in windows that offered `room:read` requests beside the sends. */
+  reads?: ReadWindow;
   cpuMicrosPerDelivery: number;
   serverCores: number;
   /** Share of the server's CPU time spent in the kernel. */
@@ -66,7 +87,15 @@ export interface MessagingResult {
   connectionsPerServer: number;
   fanout: number;
   saturation: Record<ServerKind, SaturationRun[]>;
-  fixedLoad: { deliveriesPerSec: number; runs: Record<ServerKind, FixedRun[]> };
+  fixedLoad: {
+    deliveriesPerSec: number;
+    runs: Record<ServerKind, FixedRun[]>;
+    /**
+     * Scenarios with readers: the same load without `room:read`, measured in slices alternating
+     * with the `runs` ones on the same server processes, so the reads' cost is the difference.
+     */
+    withoutReads?: Record<ServerKind, FixedRun[]>;
+  };
   profiles: ProfileSummary[];
   error?: string;
 }
@@ -75,10 +104,30 @@ interface Side {
   kind: ServerKind;
   server: ServerProcess;
   senders: SenderSpec[];
+  readers: ReaderSpec[];
+}
+
+/**
+ * Server CPU per `room:read`: what the window with reads cost beyond its deliveries at the
+ * no-reads window's CPU per delivery, divided by the reads sent. NaN without reads.
+ */
+export function cpuMicrosPerRead(withReads: WindowResult, withoutReads: WindowResult): number {
+  const reads = withReads.reads?.sent ?? 0;
+  if (reads === 0) return Number.NaN;
+  return ((withReads.cpuMicrosPerDelivery - withoutReads.cpuMicrosPerDelivery) * withReads.delivered) / reads;
 }
 
 export function messagingDefinitions(ctx: RunContext): Record<MessagingName, MessagingDefinition> {
   const o = ctx.options;
+  /** Consecutive connections share a room; every member sends, and reads (when the scenario reads) in its room. */
+  const roomPlan = (ids: number[]): ReturnType<MessagingDefinition['plan']> => {
+    const room = (i: number): string => `room-${Math.floor(i / o.roomSize)}`;
+    return {
+      joins: ids.map((id, i) => ({ id, room: room(i) })),
+      senders: ids.map((id, i) => ({ id, kind: 'room', room: room(i), fanout: o.roomSize - 1 })),
+      readers: ids.map((id, i) => ({ id, room: room(i) })),
+    };
+  };
   return {
     fanout: {
       name: 'fanout',
@@ -98,12 +147,18 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
       fanout: o.roomSize - 1,
       startRate: o.mode === 'quick' ? 100 : 8000,
       plan: (ids) => {
-        const room = (i: number): string => `room-${Math.floor(i / o.roomSize)}`;
-        return {
-          joins: ids.map((id, i) => ({ id, room: room(i) })),
-          senders: ids.map((id, i) => ({ id, kind: 'room', room: room(i), fanout: o.roomSize - 1 })),
-        };
+        const { joins, senders } = roomPlan(ids);
+        return { joins, senders };
       },
+    },
+    reads: {
+      name: 'reads',
+      title: `${o.roomCount} rooms of ${o.roomSize}, room:read ${o.readsPerUserPerSec}/s per member`,
+      connections: o.roomCount * o.roomSize,
+      fanout: o.roomSize - 1,
+      startRate: o.mode === 'quick' ? 100 : 8000,
+      readsPerReaderPerSec: o.readsPerUserPerSec,
+      plan: roomPlan,
     },
     direct: {
       name: 'direct',
@@ -122,6 +177,7 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
 interface RawWindow {
   offeredPerSec: number;
   durationMs: number;
+  withReads: boolean;
   phase: PhaseSummary;
   cpu: CpuUsage;
   rssBytes: number;
@@ -151,6 +207,7 @@ function combine(raws: RawWindow[]): WindowResult {
     ackLatency: ackLatency.summary(),
     acksFailed: sum((r) => r.phase.acksFailed),
     ackErrors: raws.flatMap((r) => r.phase.ackErrors).slice(0, 5),
+    ...(raws.some((r) => r.withReads) ? { reads: combineReads(raws, durationMs) } : {}),
     cpuMicrosPerDelivery: delivered === 0 ? Number.NaN : (serverSeconds * 1e6) / delivered,
     serverCores: round(serverSeconds / wall),
     serverSystemShare: round(serverSeconds === 0 ? 0 : sum((r) => r.cpu.serverSystemShare * r.cpu.serverSeconds) / serverSeconds),
@@ -158,6 +215,24 @@ function combine(raws: RawWindow[]): WindowResult {
     clientCores: round(sum((r) => r.cpu.clientCores * r.cpu.wallSeconds) / wall),
     otherCores: round(sum((r) => r.cpu.otherCores * r.cpu.wallSeconds) / wall),
     rssBytes: Math.max(...raws.map((r) => r.rssBytes)),
+  };
+}
+
+function combineReads(raws: RawWindow[], durationMs: number): ReadWindow {
+  const sum = (pick: (r: PhaseSummary['reads']) => number): number => raws.reduce((s, r) => s + pick(r.phase.reads), 0);
+  const sent = sum((r) => r.sent);
+  const acksOk = sum((r) => r.acksOk);
+  const acksFailed = sum((r) => r.acksFailed);
+  return {
+    sent,
+    sentPerSec: round(sent / (durationMs / 1000), 1),
+    advancing: sum((r) => r.advancing),
+    skipped: sum((r) => r.skipped),
+    acksOk,
+    acksFailed,
+    unanswered: sent - acksOk - acksFailed,
+    ackErrors: raws.flatMap((r) => r.phase.reads.ackErrors).slice(0, 5),
+    ackLatency: Histogram.from(raws.map((r) => r.phase.reads.ackLatency.data())).summary(),
   };
 }
 
@@ -198,12 +273,19 @@ class SaturationSearch {
   }
 }
 
+function describeReads(r: ReadWindow | undefined): string {
+  if (!r) return '';
+  const refused = r.acksFailed > 0 ? ` REFUSED ${r.acksFailed} (${r.ackErrors[0] ?? ''})` : '';
+  const unanswered = r.unanswered > 0 ? ` unanswered ${r.unanswered}` : '';
+  return `, room:read ${r.sentPerSec}/s ack p99 ${r.ackLatency.p99Ms}ms ok ${r.acksOk}${refused}${unanswered}`;
+}
+
 function describe(w: WindowResult): string {
   const verdict = w.pass === undefined ? '' : w.pass ? ' -> pass' : ` -> FAIL (${w.failReason})`;
   return (
     `offered ${Math.round(w.offeredPerSec)}/s delivered ${Math.round(w.deliveredPerSec)}/s (${(w.deliveredRatio * 100).toFixed(1)}%) ` +
     `p50 ${w.latency.p50Ms}ms p99 ${w.latency.p99Ms}ms cpu ${w.cpuMicrosPerDelivery.toFixed(2)}us/delivery ` +
-    `server ${w.serverCores.toFixed(2)} cores (${Math.round(w.serverSystemShare * 100)}% kernel, ${Math.round((w.serverMainThreadShare ?? 0) * 100)}% main thread), clients ${w.clientCores.toFixed(2)}, others ${w.otherCores.toFixed(2)}${verdict}`
+    `server ${w.serverCores.toFixed(2)} cores (${Math.round(w.serverSystemShare * 100)}% kernel, ${Math.round((w.serverMainThreadShare ?? 0) * 100)}% main thread), clients ${w.clientCores.toFixed(2)}, others ${w.otherCores.toFixed(2)}${describeReads(w.reads)}${verdict}`
   );
 }
 
@@ -239,7 +321,7 @@ class MessagingRun {
    */
   private async connectPair(sides: Side[], label: string, order: ServerKind[]): Promise<void> {
     for (const kind of order) {
-      sides.push({ kind, server: await this.ctx.startServer(kind, `${kind}-${this.def.name}-${label}`), senders: [] });
+      sides.push({ kind, server: await this.ctx.startServer(kind, `${kind}-${this.def.name}-${label}`), senders: [], readers: [] });
     }
     const ids = sides.map(() => this.pool.allocate(this.def.connections));
     const specs = interleave(
@@ -256,7 +338,10 @@ class MessagingRun {
     const connected = await this.pool.connect(specs, 200);
     if (connected.failed > 0) throw new Error(`${connected.failed} connections failed: ${connected.errors.join('; ')}`);
     const plans = ids.map((connections) => this.def.plan(connections));
-    sides.forEach((side, s) => (side.senders = plans[s]!.senders));
+    sides.forEach((side, s) => {
+      side.senders = plans[s]!.senders;
+      side.readers = plans[s]!.readers ?? [];
+    });
     const joins = interleave(plans.map((plan) => plan.joins));
     if (joins.length > 0) {
       const joined = await this.pool.join(joins, 50, 60_000);
@@ -271,14 +356,19 @@ class MessagingRun {
     await Promise.all(sides.map((s) => s.server.stop()));
   }
 
-  /** One measured window: offered load for `durationMs`, then the drain. */
-  async measure(side: Side, twin: Side, deliveriesPerSec: number, durationMs: number): Promise<RawWindow> {
+  /**
+   * One measured window: offered load for `durationMs`, then the drain. The scenario's readers
+   * send `room:read` beside the sends unless `reads` is false (the no-reads half of a pair).
+   */
+  async measure(side: Side, twin: Side, deliveriesPerSec: number, durationMs: number, reads = true): Promise<RawWindow> {
     const o = this.ctx.options;
+    const readLoad: ReadLoad | undefined =
+      reads && side.readers.length > 0 ? { readers: side.readers, perReaderPerSec: this.def.readsPerReaderPerSec ?? 0 } : undefined;
     const mark = cpuMark(side.server, [twin.server], this.pool);
-    const phase = await this.pool.measure(side.senders, deliveriesPerSec / this.def.fanout, durationMs, o.drainMs, o.textBytes);
+    const phase = await this.pool.measure(side.senders, deliveriesPerSec / this.def.fanout, durationMs, o.drainMs, o.textBytes, readLoad);
     const cpu = cpuSince(mark, side.server, [twin.server], this.pool);
     if (!side.server.alive) throw new Error(`${side.kind} died: ${side.server.stderr}`);
-    return { offeredPerSec: deliveriesPerSec, durationMs, phase, cpu, rssBytes: side.server.rssBytes() };
+    return { offeredPerSec: deliveriesPerSec, durationMs, withReads: readLoad !== undefined, phase, cpu, rssBytes: side.server.rssBytes() };
   }
 
   async window(side: Side, twin: Side, deliveriesPerSec: number, durationMs: number): Promise<WindowResult> {
@@ -337,12 +427,20 @@ class MessagingRun {
 
   /**
    * The fixed-load window is cut into slices that alternate between the servers, so both see
-   * the same background load; the slices are merged per server.
+   * the same background load; the slices are merged per server. A scenario with readers
+   * measures each slice twice, with and without `room:read` (which goes first alternates too),
+   * so the reads' cost comes from the same processes at the same moment.
    */
-  async fixedLoad(sides: Side[], rep: number, deliveriesPerSec: number): Promise<Record<ServerKind, WindowResult>> {
+  async fixedLoad(
+    sides: Side[],
+    rep: number,
+    deliveriesPerSec: number,
+  ): Promise<{ runs: Record<ServerKind, WindowResult>; withoutReads?: Record<ServerKind, WindowResult> }> {
     const o = this.ctx.options;
     const slices = o.mode === 'quick' ? 1 : 4;
+    const paired = sides.some((side) => side.readers.length > 0);
     const raws: Record<ServerKind, RawWindow[]> = { gateway: [], reference: [] };
+    const rawsWithoutReads: Record<ServerKind, RawWindow[]> = { gateway: [], reference: [] };
     for (const kind of this.ctx.order(rep)) {
       const side = sides.find((s) => s.kind === kind)!;
       await this.window(
@@ -355,17 +453,19 @@ class MessagingRun {
     for (let slice = 0; slice < slices; slice += 1) {
       for (const kind of this.ctx.order(rep + slice)) {
         const side = sides.find((s) => s.kind === kind)!;
-        raws[kind].push(
-          await this.measure(
-            side,
-            sides.find((s) => s !== side)!,
-            deliveriesPerSec,
-            o.fixedMs / slices,
-          ),
-        );
+        const twin = sides.find((s) => s !== side)!;
+        const readsFirst = (rep + slice) % 2 === 1;
+        for (const reads of paired ? [readsFirst, !readsFirst] : [true]) {
+          const raw = await this.measure(side, twin, deliveriesPerSec, o.fixedMs / slices, reads);
+          (reads ? raws : rawsWithoutReads)[kind].push(raw);
+        }
       }
     }
-    return { gateway: this.judge(combine(raws.gateway)), reference: this.judge(combine(raws.reference)) };
+    const judged = (r: Record<ServerKind, RawWindow[]>): Record<ServerKind, WindowResult> => ({
+      gateway: this.judge(combine(r.gateway)),
+      reference: this.judge(combine(r.reference)),
+    });
+    return paired ? { runs: judged(raws), withoutReads: judged(rawsWithoutReads) } : { runs: judged(raws) };
   }
 
   async profile(side: Side, twin: Side, deliveriesPerSec: number): Promise<ProfileSummary> {
@@ -416,11 +516,19 @@ class MessagingRun {
       for (let rep = 1; rep <= o.repetitions; rep += 1) {
         const sides = await this.openPair(`fixed load ${rep}/${o.repetitions}`, rep);
         try {
-          const runs = await this.fixedLoad(sides, rep, fixed);
+          const { runs, withoutReads } = await this.fixedLoad(sides, rep, fixed);
           for (const kind of this.ctx.order(rep)) {
             const run = { repetition: rep, ...runs[kind] };
             result.fixedLoad.runs[kind].push(run);
             this.ctx.say(`${this.def.name} fixed rep ${rep} ${kind}: ${describe(run)}`);
+            if (!withoutReads) continue;
+            const without = { repetition: rep, ...withoutReads[kind] };
+            (result.fixedLoad.withoutReads ??= { gateway: [], reference: [] })[kind].push(without);
+            const perRead = cpuMicrosPerRead(run, without);
+            this.ctx.say(
+              `${this.def.name} fixed rep ${rep} ${kind} without room:read: ${describe(without)}; ` +
+                `CPU per room:read ${Number.isFinite(perRead) ? perRead.toFixed(1) : 'n/a'}us`,
+            );
           }
           if (rep === 1 && o.profile) {
             for (const kind of this.ctx.order(rep)) {
