@@ -137,7 +137,8 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX room_messages_rev_idx ON room_messages (room, rev);
       CREATE TABLE room_members (
         room text NOT NULL,
-        user_id text NOT NULL,
+        -- Byte order, as member pages are ordered: the primary key then serves those pages.
+        user_id text COLLATE "C" NOT NULL,
         user_name text NOT NULL,
         joined_at timestamptz NOT NULL,
         read_seq bigint NOT NULL DEFAULT 0,

@@ -69,8 +69,8 @@ export const PG_MEMBERSHIPS = {
   roomMembers: {
     name: 'chat_room_members',
     text: `SELECT ${MEMBERSHIP_COLUMNS} FROM room_members
-           WHERE room = $1 AND ($2::text IS NULL OR user_id COLLATE "C" > $2)
-           ORDER BY user_id COLLATE "C" LIMIT $3`,
+           WHERE room = $1 AND ($2::text IS NULL OR user_id > $2)
+           ORDER BY user_id LIMIT $3`,
   },
   /**
    * $1 rooms, $2 user ids, $3 read seqs (parallel arrays). The rows are locked in (room, user_id)
