@@ -26,7 +26,14 @@ describeEachDurableDatabase('reply size: every history reply stops at MAX_REPLY_
   let bob: TestClient;
 
   beforeAll(async () => {
-    server = await startApp({ DATABASE_URL: await database.freshUrl(), MAX_REPLY_BYTES: String(MAX_REPLY_BYTES) });
+    // Twenty concurrent joins may all be answered in one turn (a first join's membership write is
+    // group-committed for all of them): 20 x 64 KiB is past the default 1 MiB of unsent bytes, and
+    // the slow-consumer bound (tested on its own) would close the socket. This suite measures replies.
+    server = await startApp({
+      DATABASE_URL: await database.freshUrl(),
+      MAX_REPLY_BYTES: String(MAX_REPLY_BYTES),
+      MAX_BUFFERED_BYTES: String(4 * 1024 * 1024),
+    });
     ada = await connect(server.url, 'ada');
     bob = await connect(server.url, 'bob');
     clients.push(ada, bob);
