@@ -17,6 +17,7 @@ import { HS_SECRET, sign } from '../security/support/tokens.js';
 import { detailFields, ErrorCode, failure } from '../support/acks.js';
 import { type RunningApp, startApp } from '../support/app.js';
 import { closeAll, connect, type TestClient } from '../support/clients.js';
+import { deleteRedisKeys } from '../support/cluster.js';
 import { storedMessageRow } from '../support/stored-rows.js';
 import { missingServices, REDIS_URL, uniqueName } from '../support/services.js';
 import { ADMIN_KEY, eventually, roomHistory } from '../support/suite.js';
@@ -551,11 +552,13 @@ describeTwoNodes('chat state across two nodes on PostgreSQL and Redis (e2e, in p
   const clients: TestClient[] = [];
   const nodes: RunningApp[] = [];
   let schema: TestSchema;
+  const redisPrefix = uniqueName('chat-state');
 
   afterAll(async () => {
     closeAll(clients.splice(0));
     for (const node of nodes.splice(0)) await node.close();
     await schema?.drop();
+    await deleteRedisKeys(REDIS_URL, redisPrefix);
   });
 
   async function client(node: RunningApp, name: string): Promise<TestClient> {
@@ -566,7 +569,7 @@ describeTwoNodes('chat state across two nodes on PostgreSQL and Redis (e2e, in p
 
   it("forgets a room on every node, and syncs markers to the user's sockets on the other node", async () => {
     schema = await TestSchema.create('e2e');
-    const env = { DATABASE_URL: schema.url, REDIS_URL, REDIS_PREFIX: uniqueName('chat-state') };
+    const env = { DATABASE_URL: schema.url, REDIS_URL, REDIS_PREFIX: redisPrefix };
     nodes.push(await startApp({ ...env, NODE_ID: 'node-a' }), await startApp({ ...env, NODE_ID: 'node-b' }));
     const [a, b] = nodes as [RunningApp, RunningApp];
     const onA = await client(a, 'ada');

@@ -46,12 +46,13 @@ export async function startCluster(size: number, extraEnv: Record<string, string
     async stop() {
       await Promise.all(nodes.map((node) => node.kill()));
       await database.drop();
-      await deleteKeys(env.REDIS_URL ?? REDIS_URL, prefix);
+      await deleteRedisKeys(env.REDIS_URL ?? REDIS_URL, prefix);
     },
   };
 }
 
-async function deleteKeys(url: string, prefix: string): Promise<void> {
+/** Removes every key under a test's Redis prefix, so runs leave nothing behind. */
+export async function deleteRedisKeys(url: string, prefix: string): Promise<void> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
   try {
     await redis.connect();
