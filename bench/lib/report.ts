@@ -200,7 +200,9 @@ function messagingSection(result: MessagingResult): string {
       lines.push(`| ${run.repetition} | ${kind} | ${num(run.saturatedPerSec, '/s')} | ${steps} |`);
     }
   }
-  lines.push('', `Fixed load: ${num(result.fixedLoad.deliveriesPerSec, '/s')} deliveries/s (half the reference's saturation).`, '');
+  // No saturation search ran when --fixed-rate set the load.
+  const basis = result.saturation.reference.length === 0 ? 'set by --fixed-rate' : "half the reference's saturation";
+  lines.push('', `Fixed load: ${num(result.fixedLoad.deliveriesPerSec, '/s')} deliveries/s (${basis}).`, '');
   lines.push(
     '| Repetition | Server | Delivered | p50 ms | p99 ms | p99.9 ms | CPU us/delivery | Kernel share of server CPU | Main-thread share of server CPU | Server cores | Client cores | Other load (cores) | RSS MiB |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
