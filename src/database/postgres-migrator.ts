@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import { pendingMigrations } from './migrations.js';
+import { inPostgresTransaction } from './postgres-transaction.js';
 
 const CREATE_MIGRATIONS_TABLE = `
   CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -14,11 +15,7 @@ const CREATE_MIGRATIONS_TABLE = `
  * exactly one applies each version and the others find it done. Returns the versions applied.
  */
 export async function migratePostgres(pool: Pool): Promise<number[]> {
-  const client = await pool.connect();
-  // A connection whose ROLLBACK failed is broken: it is destroyed instead of going back to the pool.
-  let broken: Error | undefined;
-  try {
-    await client.query('BEGIN');
+  return inPostgresTransaction(pool, async (client) => {
     const { rows } = await client.query<{ schema: string | null }>('SELECT current_schema() AS schema');
     const schema = rows[0]?.schema;
     if (!schema) throw new Error('no schema on search_path exists to hold the tables');
@@ -31,15 +28,6 @@ export async function migratePostgres(pool: Pool): Promise<number[]> {
       await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
       done.push(migration.version);
     }
-    await client.query('COMMIT');
     return done;
-  } catch (error) {
-    broken = await client.query('ROLLBACK').then(
-      () => undefined,
-      (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
-    );
-    throw error;
-  } finally {
-    client.release(broken);
-  }
+  });
 }

@@ -7,7 +7,7 @@ import type { RoomMembersPage, RoomsListResult } from '../contract.js';
 import { ErrorSchema, MembershipListSchema, RoomMembersPageSchema } from '../docs/api-schemas.js';
 import { UserIdParam } from '../presence/dto/user-id.param.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
-import { MEMBERS_PAGE_DEFAULT, RoomMembersQuery } from './dto/room-members.query.js';
+import { USER_ID_PAGE_DEFAULT, UserIdPageQuery } from '../common/user-id-page.query.js';
 import { MembershipsService } from './memberships.service.js';
 
 /** Stored members of a room (not only the connected ones, which GET /rooms/:name lists). */
@@ -24,10 +24,10 @@ export class RoomMembersController {
   @ApiForbiddenResponse({ type: ErrorSchema, description: 'a reserved room, or one the caller may not join' })
   members(
     @Param() { name }: RoomNameParam,
-    @Query() { after, limit }: RoomMembersQuery,
+    @Query() { after, limit }: UserIdPageQuery,
     @Req() request: AuthenticatedRequest,
   ): Promise<RoomMembersPage> {
-    return this.memberships.members(request.identity ?? {}, name, { after, limit: limit ?? MEMBERS_PAGE_DEFAULT });
+    return this.memberships.members(request.identity ?? {}, name, { after, limit: limit ?? USER_ID_PAGE_DEFAULT });
   }
 }
 

@@ -14,6 +14,7 @@ import type {
 import { PostgresMemberships, type Queryable } from '../memberships/postgres-memberships.js';
 import { DatabaseStartError, redactDatabaseUrl } from '../database/database-error.js';
 import { migratePostgres } from '../database/postgres-migrator.js';
+import { inPostgresTransaction } from '../database/postgres-transaction.js';
 import { QueryGate } from '../database/query-gate.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import {
@@ -274,25 +275,7 @@ export class PostgresMessageStore extends MessageStore implements MembershipStor
   private inTransaction<T>(work: (client: Queryable) => Promise<T>): Promise<T> {
     const pool = this.pool;
     if (!pool) return Promise.reject(new Error('the PostgreSQL message store is closed'));
-    return this.gate.run(async () => {
-      const client = await pool.connect();
-      // A connection whose ROLLBACK failed is broken: it is destroyed instead of going back to the pool.
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const result = await work(client);
-        await client.query('COMMIT');
-        return result;
-      } catch (error) {
-        broken = await client.query('ROLLBACK').then(
-          () => undefined,
-          (rollbackError: unknown) => (rollbackError instanceof Error ? rollbackError : new Error(String(rollbackError))),
-        );
-        throw error;
-      } finally {
-        client.release(broken);
-      }
-    });
+    return this.gate.run(() => inPostgresTransaction(pool, work));
   }
 
   /**

@@ -5,7 +5,7 @@ import { HttpValidationPipe } from '../common/http-validation.pipe.js';
 import { ReaderApi } from '../auth/rest-access.js';
 import type { AuthenticatedRequest } from '../auth/rest-auth.guard.js';
 import { UserIdParam } from './dto/user-id.param.js';
-import { USERS_PAGE_DEFAULT, UsersQuery } from './dto/users.query.js';
+import { USER_ID_PAGE_DEFAULT, UserIdPageQuery } from '../common/user-id-page.query.js';
 import type { UserPage, UserSummary } from './presence-store.js';
 import { PresenceService } from './presence.service.js';
 
@@ -22,8 +22,8 @@ export class UsersController {
     description: "one page of connected users by id; rooms outside the caller's rooms claim are left out",
   })
   @ApiBadRequestResponse({ type: ErrorSchema, description: 'a bad `after` or `limit`' })
-  list(@Query() { after, limit }: UsersQuery, @Req() request: AuthenticatedRequest): Promise<UserPage> {
-    return this.users.list(request.identity ?? {}, { after, limit: limit ?? USERS_PAGE_DEFAULT });
+  list(@Query() { after, limit }: UserIdPageQuery, @Req() request: AuthenticatedRequest): Promise<UserPage> {
+    return this.users.list(request.identity ?? {}, { after, limit: limit ?? USER_ID_PAGE_DEFAULT });
   }
 
   @Get(':id')

@@ -1,14 +1,15 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform, Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { USER_ID_PATTERN, USER_ID_RULE } from '../../auth/user-id.js';
+import { USER_ID_PATTERN, USER_ID_RULE } from '../auth/user-id.js';
 
-export const MEMBERS_PAGE_DEFAULT = 100;
-export const MEMBERS_PAGE_MAX = 500;
+export const USER_ID_PAGE_DEFAULT = 100;
+export const USER_ID_PAGE_MAX = 500;
 
-export class RoomMembersQuery {
+/** `?after=&limit=` of a REST list paged by user id (GET /users, GET /rooms/:name/members). */
+export class UserIdPageQuery {
   @ApiPropertyOptional({
-    description: "the previous page's `next`: only members whose user id sorts after it (from the first when absent or empty)",
+    description: "the previous page's `next`: only entries whose user id sorts after it (from the first when absent or empty)",
     example: 'ada',
     pattern: USER_ID_PATTERN.source,
   })
@@ -19,11 +20,11 @@ export class RoomMembersQuery {
   @Matches(USER_ID_PATTERN, USER_ID_RULE)
   after?: string;
 
-  @ApiPropertyOptional({ description: 'page size', minimum: 1, maximum: MEMBERS_PAGE_MAX, default: MEMBERS_PAGE_DEFAULT })
+  @ApiPropertyOptional({ description: 'page size', minimum: 1, maximum: USER_ID_PAGE_MAX, default: USER_ID_PAGE_DEFAULT })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
   @Min(1)
-  @Max(MEMBERS_PAGE_MAX)
+  @Max(USER_ID_PAGE_MAX)
   limit?: number;
 }
