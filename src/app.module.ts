@@ -7,6 +7,7 @@ import { ConfigModule } from './config/config.module.js';
 import { HealthModule } from './health/health.module.js';
 import { loggerOptions } from './logging/logger-options.js';
 import { MetricsModule } from './metrics/metrics.module.js';
+import { RestrictionsModule } from './moderation/restrictions.module.js';
 import { RedisModule } from './redis/redis.module.js';
 
 @Module({})
@@ -21,6 +22,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(config)),
         RedisModule,
         MetricsModule,
+        RestrictionsModule,
         HealthModule,
         ChatModule,
       ],

@@ -45,6 +45,8 @@ export interface DirectMessage {
   text: string;
   sentAt: string;
   clientMsgId?: string;
+  /** ISO-8601 UTC of the erasure (DELETE /users/:id/messages); the text is then "". */
+  deletedAt?: string;
 }
 
 export interface Announcement {
@@ -199,6 +201,45 @@ export interface AuthRefreshResult {
   expiresAt: string;
 }
 
+/**
+ * A ban or a mute of one user in one room (REST /rooms/:name/bans and /mutes, socket room:ban and
+ * room:mute). Banning or muting again replaces the previous one.
+ */
+export interface RoomRestriction {
+  room: string;
+  userId: string;
+  /** null when none was given. */
+  reason: string | null;
+  /** ISO-8601 UTC. */
+  createdAt: string;
+  /** ISO-8601 UTC of the end; null: until lifted. */
+  until: string | null;
+  /** Who made it: the admin's user id, or "admin-api-key" for ADMIN_API_KEY. */
+  by: string;
+}
+export type RoomBan = RoomRestriction;
+export type RoomMute = RoomRestriction;
+/** room:ban and room:mute (admin sockets): the REST body plus the room. */
+export interface RoomRestrictPayload {
+  room: string;
+  userId: string;
+  /** Up to 500 characters. */
+  reason?: string;
+  /** 1..31536000; absent: until lifted. */
+  seconds?: number;
+}
+/** room:unban and room:unmute (admin sockets). */
+export interface RoomUnrestrictPayload {
+  room: string;
+  userId: string;
+}
+export interface RoomBanResult {
+  ban: RoomBan;
+}
+export interface RoomMuteResult {
+  mute: RoomMute;
+}
+
 export interface ClientToServerEvents {
   'room:join': (payload: RoomJoinPayload, ack: AckCallback<RoomJoinResult>) => void;
   'room:leave': (payload: RoomLeavePayload, ack: AckCallback<RoomLeaveResult>) => void;
@@ -214,6 +255,14 @@ export interface ClientToServerEvents {
   'room:read': (payload: RoomReadPayload, ack: AckCallback<RoomReadResult>) => void;
   'message:edit': (payload: MessageEditPayload, ack: AckCallback<MessageEditResult>) => void;
   'message:delete': (payload: MessageDeletePayload, ack: AckCallback<MessageDeleteResult>) => void;
+  /** Admin sockets only: as POST /rooms/:name/bans. */
+  'room:ban': (payload: RoomRestrictPayload, ack: AckCallback<RoomBanResult>) => void;
+  /** Admin sockets only: as DELETE /rooms/:name/bans/:userId (NOT_FOUND when there is no ban). */
+  'room:unban': (payload: RoomUnrestrictPayload, ack: AckCallback<RoomBanResult>) => void;
+  /** Admin sockets only: as POST /rooms/:name/mutes. */
+  'room:mute': (payload: RoomRestrictPayload, ack: AckCallback<RoomMuteResult>) => void;
+  /** Admin sockets only: as DELETE /rooms/:name/mutes/:userId (NOT_FOUND when there is no mute). */
+  'room:unmute': (payload: RoomUnrestrictPayload, ack: AckCallback<RoomMuteResult>) => void;
 }
 
 // ---- server to client payloads ----
@@ -242,6 +291,19 @@ export type RoomReadEvent = RoomReadResult;
 export interface DrainingEvent {
   reconnectAfterMs: number;
 }
+/** To every socket of a banned user: it has left the room and may not join it until `until`. */
+export interface RoomBannedEvent {
+  room: string;
+  reason: string | null;
+  /** null: until lifted. */
+  until: string | null;
+}
+/** To every socket of a muted user: it stays in the room but may not send, edit or type there. */
+export type RoomMutedEvent = RoomBannedEvent;
+/** The mute was lifted or has expired. */
+export interface RoomUnmutedEvent {
+  room: string;
+}
 
 export interface ServerToClientEvents {
   session: (event: SessionEvent) => void;
@@ -259,6 +321,9 @@ export interface ServerToClientEvents {
   /** An edit or deletion: replace the message with this (room, seq). */
   'message:updated': (message: Message) => void;
   'room:read': (event: RoomReadEvent) => void;
+  'room:banned': (event: RoomBannedEvent) => void;
+  'room:muted': (event: RoomMutedEvent) => void;
+  'room:unmuted': (event: RoomUnmutedEvent) => void;
 }
 
 /** REST: one member of a room (GET /rooms/:name/members). */
@@ -273,6 +338,44 @@ export interface RoomMembersPage {
   members: RoomMember[];
   /** Cursor (`after`) of the next page; null on the last one. */
   next: string | null;
+}
+
+/** REST: GET /rooms/:name/bans and /mutes (active ones only, by user id). */
+export interface RoomBansPage {
+  bans: RoomBan[];
+  /** Cursor (`after`) of the next page; null on the last one. */
+  next: string | null;
+}
+export interface RoomMutesPage {
+  mutes: RoomMute[];
+  next: string | null;
+}
+/** REST: DELETE /users/:id/messages. How many messages this call turned into tombstones. */
+export interface ErasureResult {
+  roomMessages: number;
+  directMessages: number;
+}
+export type AuditAction = 'ban' | 'unban' | 'mute' | 'unmute' | 'erase' | 'revoke';
+/** One moderation action, as GET /audit lists them (oldest first). */
+export interface AuditEntry {
+  /** Increasing; the `after` cursor of the next page. */
+  id: number;
+  /** ISO-8601 UTC. */
+  at: string;
+  /** Who acted: the admin's user id, or "admin-api-key" for ADMIN_API_KEY. */
+  actor: string;
+  action: AuditAction;
+  /** The user acted on. */
+  userId: string;
+  /** The room, for bans and mutes; null otherwise. */
+  room: string | null;
+  /** What the action set or found: reason and until, erased counts, a block's end. */
+  details: Record<string, string | number | null>;
+}
+export interface AuditPage {
+  entries: AuditEntry[];
+  /** Cursor (`after`) of the next page; null on the last one. */
+  next: number | null;
 }
 
 /** Error a refused handshake carries: `connect_error` with `err.message === code` and `err.data`. */
@@ -291,4 +394,6 @@ export interface SocketData {
   allowedRooms?: string[];
   /** Epoch ms when the credentials of this connection expire; undefined in open mode. */
   expiresAt?: number;
+  /** Epoch ms of the token's `iat` (JWT mode, when the token has one): revocations compare it. */
+  issuedAt?: number;
 }

@@ -31,6 +31,12 @@ export interface BenchOptions {
   roomSize: number;
   /** `reads` scenario: `room:read` requests per second from each member of the rooms (`--read-rate`). */
   readsPerUserPerSec: number;
+  /**
+   * Room scenarios: bans and as many mutes of absent users in every joined room of the gateway
+   * before measuring (`--restrictions`), so every send, read and typing check finds restrictions
+   * in its room. 0: none.
+   */
+  restrictionsPerRoom: number;
   directUsers: number;
   idleSteps: number[];
   holdSeconds: number;
@@ -88,6 +94,7 @@ const FULL: Omit<
   roomCount: 200,
   roomSize: 10,
   readsPerUserPerSec: 1,
+  restrictionsPerRoom: 0,
   directUsers: 2000,
   idleSteps: [1000, 2000, 4000, 6000, 8000, 10_000, 12_500, 15_000],
   holdSeconds: 300,
@@ -146,6 +153,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --profile-rate N        offer N deliveries/s while profiling (default: the fixed load)
   --fixed-rate N          fixed load of N deliveries/s, no saturation search (A/B runs of one change)
   --read-rate N           reads scenario: room:read requests per second from each room member (default 1)
+  --restrictions N        room scenarios: N bans and N mutes of absent users per joined room (gateway only; default 0)
   --gateway-env KEY=VALUE extra gateway environment (repeatable)
   --gateway-entry FILE    gateway build to run (default dist/main.js of this checkout)
   --reference-with-gateway-modules
@@ -251,6 +259,9 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv): BenchOptio
         break;
       case '--read-rate':
         options.readsPerUserPerSec = positive(next(), flag);
+        break;
+      case '--restrictions':
+        options.restrictionsPerRoom = Math.round(positive(next(), flag));
         break;
       case '--no-heap-snapshots':
         options.heapSnapshots = false;

@@ -32,6 +32,9 @@ const METHOD_OF: Record<Exclude<keyof ServerToClientEvents, 'exception'>, keyof 
   'server:draining': 'serverDraining',
   'message:updated': 'messageUpdated',
   'room:read': 'readMarker',
+  'room:banned': 'bannedHere',
+  'room:muted': 'mutedHere',
+  'room:unmuted': 'unmutedHere',
 };
 
 const BARRIER = 'test:barrier';

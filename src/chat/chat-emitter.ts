@@ -1,9 +1,13 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { AppError } from '../common/app-error.js';
 import type { ServerToClientEvents } from '../contract.js';
+import type { ModerationNotice } from '../moderation/moderation-notice.js';
 import { ChatMetrics } from '../metrics/chat-metrics.js';
 import { chatRoom, userRoom } from '../rooms/room-names.js';
 import type { ChatServer, ChatSocket } from './chat-socket.js';
+
+/** Handles a notice another node sent; resolves once this node has applied it. */
+export type NodeNoticeHandler = (notice: ModerationNotice) => Promise<void> | void;
 
 /** The payload of a server-to-client event, as the contract types it. */
 export type EventPayload<E extends keyof ServerToClientEvents> = Parameters<ServerToClientEvents[E]>[0];
@@ -24,12 +28,47 @@ const NO_SOCKETS: ReadonlyMap<string, ChatSocket> = new Map();
 export class ChatEmitter {
   private readonly logger = new Logger(ChatEmitter.name);
   private io?: ChatServer;
+  private noticeHandler?: NodeNoticeHandler;
 
   constructor(private readonly metrics: ChatMetrics) {}
 
   /** Called once the socket server exists (the gateway's afterInit). */
   attach(server: ChatServer): void {
     this.io = server;
+    if (this.noticeHandler) this.listenForNotices(server, this.noticeHandler);
+  }
+
+  /**
+   * Sends a notice to every other node (socket.io's serverSideEmitWithAck over the cluster
+   * adapter) and resolves with how many applied it. Rejects when some did not answer within the
+   * adapter's request timeout. With no other node (or no cluster adapter) resolves with 0 at once.
+   */
+  async notifyNodes(notice: ModerationNotice): Promise<number> {
+    const server = this.server;
+    if ((await server.of('/').adapter.serverCount()) <= 1) return 0;
+    const answers = await server.serverSideEmitWithAck('moderation', notice);
+    return answers.length;
+  }
+
+  /** The one handler of other nodes' notices (ModerationSync); registered once. */
+  onNodeNotice(handler: NodeNoticeHandler): void {
+    if (this.noticeHandler) throw new Error('a node notice handler is registered already');
+    this.noticeHandler = handler;
+    if (this.io) this.listenForNotices(this.io, handler);
+  }
+
+  private listenForNotices(server: ChatServer, handler: NodeNoticeHandler): void {
+    server.on('moderation', (notice, ack) => {
+      Promise.resolve()
+        .then(() => handler(notice))
+        .then(
+          () => ack(true),
+          (error: unknown) => {
+            this.logger.error({ err: error, notice: notice.type }, 'could not apply a notice from another node');
+            ack(false);
+          },
+        );
+    });
   }
 
   /** False until the socket server exists: a signal during start-up finds nothing to reach. */
@@ -138,6 +177,23 @@ export class ChatEmitter {
     });
     target.disconnectSockets(true);
     return sockets.length;
+  }
+
+  /** A ban, on this node: the user's sockets here leave the room and are told why. */
+  bannedHere(userId: string, event: EventPayload<'room:banned'>): void {
+    const sockets = this.server.local.in(userRoom(userId));
+    sockets.socketsLeave(chatRoom(event.room));
+    sockets.emit('room:banned', event);
+  }
+
+  /** A mute, on this node: the user's sockets here are told. */
+  mutedHere(userId: string, event: EventPayload<'room:muted'>): void {
+    this.server.local.to(userRoom(userId)).emit('room:muted', event);
+  }
+
+  /** A mute lifted or ended, on this node: the user's sockets here are told. */
+  unmutedHere(userId: string, event: EventPayload<'room:unmuted'>): void {
+    this.server.local.to(userRoom(userId)).emit('room:unmuted', event);
   }
 
   /** Closes the sockets still connected to this node (the end of a drain). */

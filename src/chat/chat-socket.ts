@@ -1,8 +1,11 @@
 import type { Server, Socket } from 'socket.io';
 import type { ClientToServerEvents, ServerToClientEvents, SocketData } from '../contract.js';
+import type { ModerationNotice } from '../moderation/moderation-notice.js';
 
-// socket.io's type parameter for events servers send to each other (unused here).
-type InterServerEvents = Record<string, never>;
+/** Events nodes send each other (socket.io's serverSideEmit), each answered once handled. */
+export interface InterServerEvents {
+  moderation: (notice: ModerationNotice, ack: (handled: boolean) => void) => void;
+}
 
 export type ChatServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 export type ChatSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;

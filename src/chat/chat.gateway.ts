@@ -25,11 +25,15 @@ import type {
   RoomForgetResult,
   RoomJoinResult,
   RoomLeaveResult,
+  RoomBanResult,
+  RoomMuteResult,
   RoomReadResult,
   RoomsListResult,
 } from '../contract.js';
 import { MembershipsService } from '../memberships/memberships.service.js';
 import { MessagesService } from '../messages/messages.service.js';
+import { RoomRestrictDto, RoomUnrestrictDto } from '../moderation/dto/restriction.dto.js';
+import { ModerationService } from '../moderation/moderation.service.js';
 import { userRoom } from '../rooms/room-names.js';
 import { RoomsService } from '../rooms/rooms.service.js';
 import { ChatEmitter } from './chat-emitter.js';
@@ -68,6 +72,7 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     private readonly rooms: RoomsService,
     private readonly messages: MessagesService,
     private readonly memberships: MembershipsService,
+    private readonly moderation: ModerationService,
   ) {}
 
   afterInit(server: ChatServer): void {
@@ -181,6 +186,30 @@ export class ChatGateway implements OnGatewayInit, OnGatewayConnection, OnGatewa
     return ok({ message });
   }
 
+  /** Admin sockets: the user leaves the room on every node before the ack (see ModerationService). */
+  @SubscribeMessage('room:ban')
+  async ban(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomRestrictDto): Promise<Ack<RoomBanResult>> {
+    const { restriction, left } = await this.moderation.restrictBy(socket, 'ban', dto);
+    if (left) this.emitter.memberLeft({ room: dto.room, user: left });
+    return ok({ ban: restriction });
+  }
+
+  @SubscribeMessage('room:unban')
+  async unban(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomUnrestrictDto): Promise<Ack<RoomBanResult>> {
+    return ok({ ban: await this.moderation.liftBy(socket, 'ban', dto) });
+  }
+
+  @SubscribeMessage('room:mute')
+  async mute(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomRestrictDto): Promise<Ack<RoomMuteResult>> {
+    const { restriction } = await this.moderation.restrictBy(socket, 'mute', dto);
+    return ok({ mute: restriction });
+  }
+
+  @SubscribeMessage('room:unmute')
+  async unmute(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: RoomUnrestrictDto): Promise<Ack<RoomMuteResult>> {
+    return ok({ mute: await this.moderation.liftBy(socket, 'mute', dto) });
+  }
+
   @SubscribeMessage('auth:refresh')
   async refresh(@ConnectedSocket() socket: ChatSocket, @MessageBody() dto: AuthRefreshDto): Promise<Ack<AuthRefreshResult>> {
     return ok(await this.sessions.refresh(socket, dto.token));
@@ -211,5 +240,9 @@ export const CHAT_EVENTS: SocketEventTable<ChatGateway> = {
     'room:read': { method: 'read', dto: RoomReadDto },
     'message:edit': { method: 'edit', dto: MessageEditDto },
     'message:delete': { method: 'deleteMessage', dto: MessageDeleteDto },
+    'room:ban': { method: 'ban', dto: RoomRestrictDto },
+    'room:unban': { method: 'unban', dto: RoomUnrestrictDto },
+    'room:mute': { method: 'mute', dto: RoomRestrictDto },
+    'room:unmute': { method: 'unmute', dto: RoomUnrestrictDto },
   },
 };

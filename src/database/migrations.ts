@@ -147,6 +147,67 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX room_members_user_idx ON room_members (user_id, room);
     `,
   },
+  {
+    version: 4,
+    name: 'moderation: bans and mutes, session revocations, audit log, erased direct messages',
+    // Restrictions stay in their table after they end (until < now): readers filter them out and
+    // the moderation service prunes them. Nothing here is on the send path.
+    sqlite: `
+      CREATE TABLE room_restrictions (
+        kind TEXT NOT NULL,
+        room TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        until TEXT,
+        created_by TEXT NOT NULL,
+        PRIMARY KEY (kind, room, user_id)
+      ) WITHOUT ROWID;
+      CREATE TABLE session_revocations (
+        user_id TEXT PRIMARY KEY,
+        revoked_at TEXT NOT NULL,
+        blocked_until TEXT
+      ) WITHOUT ROWID;
+      CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        room TEXT,
+        details TEXT NOT NULL
+      );
+      ALTER TABLE direct_messages ADD COLUMN deleted_at TEXT;
+    `,
+    postgres: `
+      CREATE TABLE room_restrictions (
+        kind text NOT NULL,
+        room text NOT NULL,
+        -- Byte order, as restriction pages are ordered: the primary key then serves those pages.
+        user_id text COLLATE "C" NOT NULL,
+        reason text,
+        created_at timestamptz NOT NULL,
+        until timestamptz,
+        created_by text NOT NULL,
+        PRIMARY KEY (kind, room, user_id)
+      );
+      CREATE TABLE session_revocations (
+        user_id text PRIMARY KEY,
+        revoked_at timestamptz NOT NULL,
+        blocked_until timestamptz
+      );
+      CREATE TABLE audit_log (
+        id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        at timestamptz NOT NULL,
+        actor text NOT NULL,
+        action text NOT NULL,
+        user_id text NOT NULL,
+        room text,
+        details jsonb NOT NULL
+      );
+      ALTER TABLE direct_messages ADD COLUMN deleted_at timestamptz;
+    `,
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION = MIGRATIONS[MIGRATIONS.length - 1]!.version;

@@ -1,6 +1,7 @@
 import type { AppConfig } from '../config/app-config.js';
 import type { MembershipStore } from '../memberships/membership-store.js';
 import type { MessageStore } from './message-store.js';
+import type { ModerationStore } from '../moderation/moderation-store.js';
 import { SqliteMessageStore } from './sqlite-message.store.js';
 
 /**
@@ -10,8 +11,11 @@ import { SqliteMessageStore } from './sqlite-message.store.js';
  * The PostgreSQL store and its driver are imported only when named: the embedded default then
  * carries no pg code in its heap (docs/benchmarks.md: a smaller heap is shorter full GCs).
  */
-/** An engine stores messages and memberships together: a send moves the sender's marker in its own transaction. */
-export type ChatStoreEngine = MessageStore & MembershipStore;
+/**
+ * An engine stores messages, memberships and moderation together: a send moves the sender's marker
+ * in its own transaction, an erasure tombstones messages as deletions do.
+ */
+export type ChatStoreEngine = MessageStore & MembershipStore & ModerationStore;
 
 export async function createMessageStore(config: AppConfig): Promise<ChatStoreEngine> {
   const { kind, location } = config.database;

@@ -5,6 +5,7 @@ import { createMessageStore } from './message-store.factory.js';
 import { guardMembershipStore, MembershipStore } from '../memberships/membership-store.js';
 import { guardMessageStore, MESSAGE_STORE_ENGINE, MessageStore } from './message-store.js';
 import { MessagesService } from './messages.service.js';
+import { guardModerationStore, ModerationStore } from '../moderation/moderation-store.js';
 import { RetentionService } from './retention.service.js';
 
 @Module({
@@ -13,9 +14,10 @@ import { RetentionService } from './retention.service.js';
     { provide: MESSAGE_STORE_ENGINE, inject: [AppConfig], useFactory: createMessageStore },
     { provide: MessageStore, inject: [MESSAGE_STORE_ENGINE], useFactory: guardMessageStore },
     { provide: MembershipStore, inject: [MESSAGE_STORE_ENGINE], useFactory: guardMembershipStore },
+    { provide: ModerationStore, inject: [MESSAGE_STORE_ENGINE], useFactory: guardModerationStore },
     MessagesService,
     RetentionService,
   ],
-  exports: [MessageStore, MembershipStore, MESSAGE_STORE_ENGINE, MessagesService],
+  exports: [MessageStore, MembershipStore, ModerationStore, MESSAGE_STORE_ENGINE, MessagesService],
 })
 export class MessagesModule {}

@@ -21,6 +21,9 @@ describe('benchmark options', () => {
     }
     expect(parseOptions([], {}).readsPerUserPerSec).toBe(1);
     expect(parseOptions(['--read-rate', '2.5'], {}).readsPerUserPerSec).toBe(2.5);
+    expect(parseOptions([], {}).restrictionsPerRoom).toBe(0);
+    expect(parseOptions(['--restrictions', '20'], {}).restrictionsPerRoom).toBe(20);
+    expect(() => parseOptions(['--restrictions', '-1'], {})).toThrow(/positive/);
     expect(parseOptions(['--only', 'rooms,reads'], {}).scenarios).toEqual(['rooms', 'reads']);
     expect(() => parseOptions(['--read-rate', '-1'], {})).toThrow('--read-rate needs a positive number');
   });

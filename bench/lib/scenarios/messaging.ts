@@ -6,7 +6,7 @@ import { interleave } from '../interleave.js';
 import { LoadPool, type PhaseSummary, type ReadLoad } from '../load-pool.js';
 import type { ReaderSpec, SenderSpec } from '../load-protocol.js';
 import { type ProfileSummary, summarizeProfile } from '../profile.js';
-import { gatewayRootOf, type ServerKind, type ServerProcess } from '../servers.js';
+import { ADMIN_API_KEY, gatewayRootOf, type ServerKind, type ServerProcess } from '../servers.js';
 import { median, round } from '../stats.js';
 
 export type MessagingName = 'fanout' | 'rooms' | 'reads' | 'direct';
@@ -172,6 +172,23 @@ export function messagingDefinitions(ctx: RunContext): Record<MessagingName, Mes
       }),
     },
   };
+}
+
+/** One admin POST; a 429 (the admin REST rate limit) is waited out as its Retry-After says. */
+async function postRestriction(url: string, userId: string): Promise<void> {
+  for (;;) {
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_API_KEY },
+      body: JSON.stringify({ userId, reason: 'bench' }),
+    });
+    if (response.status !== 429) {
+      if (!response.ok) throw new Error(`POST ${url} answered ${response.status}`);
+      return;
+    }
+    const retryAfterSeconds = Number(response.headers.get('retry-after') ?? '1');
+    await new Promise((resolve) => setTimeout(resolve, Math.max(1, retryAfterSeconds) * 1000));
+  }
 }
 
 interface RawWindow {
@@ -347,8 +364,26 @@ class MessagingRun {
       const joined = await this.pool.join(joins, 50, 60_000);
       if (joined.failed > 0) throw new Error(`${joined.failed} joins failed: ${joined.errors.join('; ')}`);
     }
+    await this.restrictRooms(sides, new Set(joins.map((join) => join.room)));
     const pids = sides.map((side) => `${side.kind} pid ${side.server.pid}`).join(', ');
     this.ctx.say(`${this.def.name} ${label}: up (${pids}), ${connected.opened} connections interleaved at ${Math.round(connected.rate)}/s`);
+  }
+
+  /**
+   * `--restrictions`: bans and mutes of users who never connect, in every joined room of the
+   * gateway (the reference has no such routes), so the checks on the measured events find entries.
+   */
+  private async restrictRooms(sides: Side[], rooms: ReadonlySet<string>): Promise<void> {
+    const perRoom = this.ctx.options.restrictionsPerRoom;
+    const gateway = sides.find((side) => side.kind === 'gateway');
+    if (perRoom === 0 || !gateway) return;
+    const base = `http://${this.ctx.options.listenHost}:${gateway.server.port}`;
+    for (const room of rooms) {
+      for (let i = 0; i < perRoom; i++) {
+        for (const kind of ['bans', 'mutes']) await postRestriction(`${base}/rooms/${room}/${kind}`, `absent-${kind}-${i}`);
+      }
+    }
+    this.ctx.note(`gateway rooms held ${perRoom} bans and ${perRoom} mutes each (--restrictions)`);
   }
 
   async closePair(sides: Side[]): Promise<void> {

@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { EmitterModule } from '../chat/emitter.module.js';
+import { LimitsModule } from '../limits/limits.module.js';
+import { MembershipsModule } from '../memberships/memberships.module.js';
+import { MessagesModule } from '../messages/messages.module.js';
+import { PresenceModule } from '../presence/presence.module.js';
+import { ModerationService } from './moderation.service.js';
+import { ModerationSync } from './moderation-sync.js';
+
+/** Bans, mutes, session revocations, erasure and the audit log (the store comes with MessagesModule). */
+@Module({
+  imports: [AuthModule, LimitsModule, EmitterModule, PresenceModule, MessagesModule, MembershipsModule],
+  providers: [ModerationSync, ModerationService],
+  exports: [ModerationService, ModerationSync],
+})
+export class ModerationModule {}
