@@ -350,6 +350,25 @@ export interface RoomMutesPage {
   mutes: RoomMute[];
   next: string | null;
 }
+/**
+ * REST: DELETE /users/:id/connections?revoke=true. JWT mode: tokens whose iat is not after
+ * revokedAt (whole seconds: one issued in the same second too) are refused until a newer one is
+ * presented. Open mode: handshakes under this user id are refused until blockedUntil.
+ */
+export interface UserRevocation {
+  userId: string;
+  /** ISO-8601 UTC. */
+  revokedAt: string;
+  /** ISO-8601 UTC; null in JWT mode. */
+  blockedUntil: string | null;
+}
+/** REST: DELETE /users/:id/connections. */
+export interface UserDisconnectResult {
+  /** Sockets closed across the cluster. */
+  disconnected: number;
+  /** With ?revoke=true: what every node now enforces. */
+  revocation?: UserRevocation;
+}
 /** REST: DELETE /users/:id/messages. How many messages this call turned into tombstones. */
 export interface ErasureResult {
   roomMessages: number;

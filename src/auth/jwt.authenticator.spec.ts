@@ -36,6 +36,13 @@ describe('JwtAuthenticator (HS256)', () => {
     expect(identity).toEqual({ user: { id: 'ada', name: 'Ada' }, isAdmin: true, allowedRooms: ['a', 'b-*'], expiresAt: exp * 1000 });
   });
 
+  it('carries iat as issuedAt in epoch ms (whole seconds), and none when the token has no iat', async () => {
+    const iat = now() - 5;
+    await expect(hsAuth.authenticate(withToken(await hs256({ sub: 'ada', iat })))).resolves.toMatchObject({ issuedAt: iat * 1000 });
+    const undated = await hsAuth.authenticate(withToken(await hs256({ sub: 'ada' })));
+    expect(undated).not.toHaveProperty('issuedAt');
+  });
+
   it('accepts an exp at the last date JavaScript can hold', async () => {
     const identity = await hsAuth.authenticate(withToken(await hs256({ sub: 'ada', exp: 8.64e12 })));
     expect(new Date(identity.expiresAt!).toISOString()).toBe('+275760-09-13T00:00:00.000Z');

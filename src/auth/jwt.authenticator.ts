@@ -84,12 +84,15 @@ function identityFrom(claims: JWTPayload): SocketData {
   const expiresAt = (exp as number) * 1000;
   // Beyond this a Date is invalid, and the session's expiry could not be reported or armed.
   if (!(expiresAt <= MAX_DATE_MS)) throw AppError.unauthorized('token exp is out of range');
-  return {
+  const identity: SocketData = {
     user: { id: sub, name },
     isAdmin: claims.role === 'admin',
     allowedRooms: roomRules(claims.rooms),
     expiresAt,
   };
+  // jose has checked that iat, when present, is a number; revocations compare it (whole seconds).
+  if (claims.iat !== undefined) identity.issuedAt = claims.iat * 1000;
+  return identity;
 }
 
 function roomRules(rooms: unknown): string[] | undefined {

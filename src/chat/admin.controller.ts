@@ -1,10 +1,13 @@
-import { Body, Controller, Delete, HttpCode, Param, Post, UsePipes } from '@nestjs/common';
+import { Body, Controller, Delete, HttpCode, Param, Post, Query, UsePipes } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { AnnouncementResponseSchema, DisconnectedSchema, ErrorSchema, MessageResponseSchema } from '../docs/api-schemas.js';
 import { HttpValidationPipe } from '../common/http-validation.pipe.js';
+import { Actor } from '../auth/actor.decorator.js';
 import { AdminApi } from '../auth/rest-access.js';
-import type { AnnounceResult, MessageDeleteResult, MessageSendResult } from '../contract.js';
+import type { AnnounceResult, MessageDeleteResult, MessageSendResult, UserDisconnectResult } from '../contract.js';
 import { MessagesService } from '../messages/messages.service.js';
+import { UserDisconnectQuery } from '../moderation/dto/revocation.dto.js';
+import { RevocationService } from '../moderation/revocation.service.js';
 import { RoomNameParam } from '../rooms/dto/room-name.param.js';
 import { UserIdParam } from '../presence/dto/user-id.param.js';
 import { ChatEmitter } from './chat-emitter.js';
@@ -22,6 +25,7 @@ export class AdminController {
     private readonly chat: ChatService,
     private readonly messages: MessagesService,
     private readonly emitter: ChatEmitter,
+    private readonly revocations: RevocationService,
   ) {}
 
   @Post('rooms/:name/messages')
@@ -54,9 +58,17 @@ export class AdminController {
   }
 
   @Delete('users/:id/connections')
-  @ApiOkResponse({ type: DisconnectedSchema, description: 'closes every socket of the user on every node' })
+  @ApiOkResponse({
+    type: DisconnectedSchema,
+    description:
+      'closes every socket of the user on every node; with revoke=true, first records a revocation that every node enforces before this answers (audited as "revoke")',
+  })
   @HttpCode(200)
-  async disconnect(@Param() { id }: UserIdParam): Promise<{ disconnected: number }> {
-    return { disconnected: await this.emitter.disconnectUser(id) };
+  disconnect(
+    @Param() { id }: UserIdParam,
+    @Query() { revoke, seconds }: UserDisconnectQuery,
+    @Actor() actor: string,
+  ): Promise<UserDisconnectResult> {
+    return this.revocations.disconnect({ userId: id, revoke: revoke === 'true', seconds }, actor);
   }
 }

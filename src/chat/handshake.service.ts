@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ExtendedError } from 'socket.io';
-import { Authenticator } from '../auth/credentials.js';
+import { RevocationCheckingAuthenticator } from '../auth/revocation-checking.authenticator.js';
 import { AppError } from '../common/app-error.js';
 import { mapError } from '../common/error-mapper.js';
 import { AppConfig } from '../config/app-config.js';
@@ -27,7 +27,7 @@ export class HandshakeService {
   private readonly admitted = new Map<string, Set<string>>();
 
   constructor(
-    private readonly authenticator: Authenticator,
+    private readonly authenticator: RevocationCheckingAuthenticator,
     private readonly presence: PresenceService,
     private readonly addresses: AddressConnectionCounter,
     private readonly handshakeRate: HandshakeRateLimiter,
@@ -72,6 +72,10 @@ export class HandshakeService {
     if (Math.max(connections, local) >= this.config.maxConnectionsPerUser) {
       throw AppError.forbidden(`a user may hold at most ${this.config.maxConnectionsPerUser} connections`);
     }
+    // After the last await: a revocation this node applied meanwhile refuses the handshake here.
+    // From this check on, the socket joins its user room without yielding to I/O, so a kick sent
+    // after every node has applied the revocation (DELETE /users/:id/connections) reaches it.
+    this.authenticator.assertNotRevoked(identity);
     this.holdSlot(socket, userId, releaseClaim);
     socket.data = identity;
   }

@@ -113,8 +113,56 @@ export class AnnouncementResponseSchema {
   @ApiProperty({ type: AnnouncementSchema }) announcement!: AnnouncementSchema;
 }
 
+export class UserRevocationSchema {
+  @ApiProperty({ example: 'mallory' }) userId!: string;
+  @ApiProperty({
+    format: 'date-time',
+    description: 'JWT mode: tokens whose iat is not after this (whole seconds: also one issued within the same second) are refused',
+  })
+  revokedAt!: string;
+  @ApiProperty({
+    type: String,
+    format: 'date-time',
+    nullable: true,
+    description: 'open mode: the username is refused until then; null in JWT mode',
+  })
+  blockedUntil!: string | null;
+}
+
 export class DisconnectedSchema {
-  @ApiProperty({ example: 2 }) disconnected!: number;
+  @ApiProperty({ example: 2, description: 'sockets closed across the cluster' }) disconnected!: number;
+  @ApiPropertyOptional({ type: UserRevocationSchema, description: 'with revoke=true' }) revocation?: UserRevocationSchema;
+}
+
+export class ErasureResultSchema {
+  @ApiProperty({ example: 120, description: 'room messages this call turned into tombstones' }) roomMessages!: number;
+  @ApiProperty({ example: 8, description: 'direct messages this call turned into tombstones' }) directMessages!: number;
+}
+
+export class AuditEntrySchema {
+  @ApiProperty({ example: 17, description: 'increasing' }) id!: number;
+  @ApiProperty({ format: 'date-time' }) at!: string;
+  @ApiProperty({ example: 'admin-api-key', description: "the admin token's user id, or admin-api-key" }) actor!: string;
+  @ApiProperty({ enum: ['ban', 'unban', 'mute', 'unmute', 'erase', 'revoke'] }) action!: string;
+  @ApiProperty({ example: 'mallory', description: 'the user acted on' }) userId!: string;
+  @ApiProperty({ type: String, nullable: true, example: 'lobby', description: 'bans and mutes; null otherwise' }) room!: string | null;
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }], nullable: true },
+    example: { roomMessages: 120, directMessages: 8 },
+    description: 'ban/mute: reason, until; erase: roomMessages, directMessages; revoke: revokedAt, blockedUntil',
+  })
+  details!: Record<string, string | number | null>;
+}
+
+export class AuditPageSchema {
+  @ApiProperty({ type: [AuditEntrySchema], description: 'oldest first' }) entries!: AuditEntrySchema[];
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description: 'pass as `after` for the next page (the last id of this one); null on the last page',
+  })
+  next!: number | null;
 }
 
 export class FieldErrorSchema {

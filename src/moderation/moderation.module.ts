@@ -5,13 +5,19 @@ import { LimitsModule } from '../limits/limits.module.js';
 import { MembershipsModule } from '../memberships/memberships.module.js';
 import { MessagesModule } from '../messages/messages.module.js';
 import { PresenceModule } from '../presence/presence.module.js';
+import { AuditController } from './audit.controller.js';
+import { AuditService } from './audit.service.js';
+import { ErasureController } from './erasure.controller.js';
+import { ErasureService } from './erasure.service.js';
 import { ModerationService } from './moderation.service.js';
 import { ModerationSync } from './moderation-sync.js';
+import { RevocationService } from './revocation.service.js';
 
 /** Bans, mutes, session revocations, erasure and the audit log (the store comes with MessagesModule). */
 @Module({
   imports: [AuthModule, LimitsModule, EmitterModule, PresenceModule, MessagesModule, MembershipsModule],
-  providers: [ModerationSync, ModerationService],
-  exports: [ModerationService, ModerationSync],
+  controllers: [ErasureController, AuditController],
+  providers: [ModerationSync, ModerationService, RevocationService, ErasureService, AuditService],
+  exports: [ModerationService, ModerationSync, RevocationService],
 })
 export class ModerationModule {}
