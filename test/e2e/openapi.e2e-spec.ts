@@ -43,6 +43,7 @@ describe('OpenAPI document (e2e)', () => {
     expect(Object.keys(document.paths).sort()).toEqual(
       [
         '/announcements',
+        '/audit',
         '/health',
         '/health/ready',
         '/metrics',
@@ -54,6 +55,7 @@ describe('OpenAPI document (e2e)', () => {
         '/users',
         '/users/{id}',
         '/users/{id}/connections',
+        '/users/{id}/messages',
         '/users/{id}/rooms',
       ].sort(),
     );
@@ -94,6 +96,21 @@ describe('OpenAPI document (e2e)', () => {
     const tombstone = (deleted.body as { message: Record<string, unknown> }).message;
     for (const key of Object.keys(tombstone)) expect(schemaKeys('MessageSchema')).toContain(key);
     expect(schemaKeys('MessageSchema')).toEqual(expect.arrayContaining(['rev', 'editedAt', 'deletedAt']));
+    // Moderation: the erasure result, an audit page and its entries, a kick with its revocation.
+    const erased = await request(server.url).delete('/users/doc-ada/messages').set('X-Api-Key', 'test-admin-key').expect(200);
+    expect(Object.keys(erased.body as object).sort()).toEqual(documentedKeys('/users/{id}/messages', 'delete', '200'));
+    const kicked = await request(server.url)
+      .delete('/users/doc-nobody/connections?revoke=true')
+      .set('X-Api-Key', 'test-admin-key')
+      .expect(200);
+    expect(Object.keys(kicked.body as object).sort()).toEqual(documentedKeys('/users/{id}/connections', 'delete', '200'));
+    expect(Object.keys((kicked.body as { revocation: object }).revocation).sort()).toEqual(schemaKeys('UserRevocationSchema'));
+    const audit = (await request(server.url).get('/audit').set('X-Api-Key', 'test-admin-key').expect(200)).body as {
+      entries: Array<Record<string, unknown>>;
+    };
+    expect(Object.keys(audit).sort()).toEqual(documentedKeys('/audit', 'get', '200'));
+    expect(audit.entries.map((entry) => entry.action)).toEqual(['erase', 'revoke']);
+    for (const entry of audit.entries) expect(Object.keys(entry).sort()).toEqual(schemaKeys('AuditEntrySchema'));
     const notFound = (await request(server.url).get('/rooms/nothing-here').expect(404)).body as Record<string, unknown>;
     const errorKeys = Object.keys(document.components.schemas.ErrorSchema!.properties ?? {});
     for (const key of Object.keys(notFound)) expect(errorKeys).toContain(key);
