@@ -2,6 +2,7 @@ import type { AuditEntry, Message } from '../contract.js';
 import type { Queryable, TransactionRunner } from '../memberships/postgres-memberships.js';
 import { isoTime, ROOM_MESSAGE_COLUMNS, roomMessageFromRow, type RoomMessageRow } from '../messages/message-rows.js';
 import { qualified } from '../messages/postgres-statements.js';
+import { ERASURE_STEP_MAX_MESSAGES } from './erasure-limits.js';
 import type {
   AuditQuery,
   ErasureStep,
@@ -16,7 +17,7 @@ import type {
 } from './moderation-store.js';
 
 /** At most this many messages become tombstones per erasure step (one short transaction). */
-export const ERASURE_STEP_MESSAGES = 500;
+export const ERASURE_STEP_MESSAGES = ERASURE_STEP_MAX_MESSAGES;
 /**
  * Rows read per erasure step when few of them are the user's: no index leads from a sender to
  * their messages, so an erasure walks each table in key order, this many rows at a time.
@@ -58,19 +59,22 @@ export const PG_MODERATION = {
     name: 'chat_lock_restriction',
     text: 'SELECT pg_advisory_xact_lock(hashtextextended($1, 0))',
   },
-  /** $1 kind, $2 room, $3 user id, $4 reason, $5 createdAt, $6 until, $7 by; replaced: an active one was there. */
+  /**
+   * $1 kind, $2 room, $3 user id, $4 createdAt of the new one: whether one is there that is still
+   * active then. The row stays locked to the upsert, so pruning cannot take it in between.
+   */
+  previousRestriction: {
+    name: 'chat_previous_restriction',
+    text: `SELECT (until IS NULL OR until > $4) AS active FROM room_restrictions
+           WHERE kind = $1 AND room = $2 AND user_id = $3 FOR UPDATE`,
+  },
+  /** $1 kind, $2 room, $3 user id, $4 reason, $5 createdAt, $6 until, $7 by. */
   putRestriction: {
     name: 'chat_put_restriction',
-    text: `WITH previous AS MATERIALIZED (
-             SELECT until FROM room_restrictions WHERE kind = $1 AND room = $2 AND user_id = $3 FOR UPDATE
-           ), stored AS (
-             INSERT INTO room_restrictions AS restriction (${RESTRICTION_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
-             ON CONFLICT (kind, room, user_id) DO UPDATE
-             SET reason = EXCLUDED.reason, created_at = EXCLUDED.created_at, until = EXCLUDED.until, created_by = EXCLUDED.created_by
-             RETURNING 1
-           )
-           SELECT EXISTS (SELECT FROM previous WHERE until IS NULL OR until > $5) AS replaced FROM stored`,
+    text: `INSERT INTO room_restrictions AS restriction (${RESTRICTION_COLUMNS})
+           VALUES ($1, $2, $3, $4, $5, $6, $7)
+           ON CONFLICT (kind, room, user_id) DO UPDATE
+           SET reason = EXCLUDED.reason, created_at = EXCLUDED.created_at, until = EXCLUDED.until, created_by = EXCLUDED.created_by`,
   },
   /** $1 kind, $2 room, $3 user id: the row as it was, ended or not. */
   removeRestriction: {
@@ -252,12 +256,16 @@ export class PostgresModeration {
     const { kind, room, userId } = restriction;
     return this.transaction(async (client) => {
       await client.query({ ...PG_MODERATION.lockRestriction, values: [restrictionLockKey(kind, room, userId)] });
-      const { rows } = await client.query<{ replaced: boolean }>({
+      const { rows } = await client.query<{ active: boolean }>({
+        ...PG_MODERATION.previousRestriction,
+        values: [kind, room, userId, restriction.createdAt],
+      });
+      await client.query({
         ...PG_MODERATION.putRestriction,
         values: [kind, room, userId, restriction.reason, restriction.createdAt, restriction.until, restriction.by],
       });
       await appendAuditWith(client, audit);
-      return { replaced: rows[0]?.replaced === true };
+      return { replaced: rows[0]?.active === true };
     });
   }
 

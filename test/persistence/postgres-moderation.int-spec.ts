@@ -284,6 +284,27 @@ describePostgres('PostgreSQL moderation: erasure, bans and the audit log under c
     await expect(first.pruneOlderThan(new Date(old.getTime() + 60_000), 100)).resolves.toBe(2);
   });
 
+  it('gives a step revs only for the rows it erased when retention deleted one of them meanwhile', async () => {
+    await seedRoom('shrinking', 6, 1_000_000);
+    // Retention of another process has deleted seq 2, uncommitted; the step reads it, then waits for it.
+    await holder.query('BEGIN');
+    await holder.query("DELETE FROM room_messages WHERE room = 'shrinking' AND seq = 2");
+    const step = first.eraseStep({ userId: 'eve', deletedAt: now() });
+    step.catch((error: unknown) => error);
+    await waitersOn(PG_MODERATION.eraseRoomMessages.text, 1, 'the step waits for the row retention holds');
+    await holder.query('COMMIT');
+
+    const { roomMessages } = await step;
+    expect(roomMessages.map((m) => [m.seq, m.rev])).toEqual([
+      [1, 7],
+      [3, 8],
+      [4, 9],
+      [5, 10],
+      [6, 11],
+    ]);
+    await expect(second.roomState('shrinking')).resolves.toEqual({ lastSeq: 6, rev: 11 });
+  });
+
   it('answers concurrent bans of one user in one room as one new ban and replacements, each audited', async () => {
     const createdAt = now();
     const puts = range(1, 12).map((i) =>
@@ -343,7 +364,7 @@ describePostgres('PostgreSQL moderation: erasure, bans and the audit log under c
       audit: auditOf('pruned-first', 'ban', 'prune'),
     });
     put.catch((error: unknown) => error);
-    await waitersOn(PG_MODERATION.putRestriction.text, 1, 'the put waits for the pruning that holds the ended row');
+    await waitersOn(PG_MODERATION.previousRestriction.text, 1, 'the put waits for the pruning that holds the ended row');
     await holder.query('COMMIT');
     await expect(put).resolves.toEqual({ replaced: false });
     const after = await second.roomRestrictions({ kind: 'ban', room: 'prune', now: now(), limit: 10 });
