@@ -6,7 +6,7 @@ import { type AppConfig, loadConfig } from '../config/app-config.js';
 import type { Authenticator } from './credentials.js';
 import { JwtAuthenticator } from './jwt.authenticator.js';
 import { OpenAuthenticator } from './open.authenticator.js';
-import { AdminGuard, type AuthenticatedRequest, OwnerOrAdminGuard, ReaderGuard } from './rest-auth.guard.js';
+import { AdminGuard, API_KEY_ACTOR, type AuthenticatedRequest, OwnerOrAdminGuard, ReaderGuard } from './rest-auth.guard.js';
 
 // The classes under test log through Nest's Logger; their messages are not what is tested here.
 beforeAll(() => Logger.overrideLogger(false));
@@ -93,6 +93,16 @@ describe('AdminGuard', () => {
     await expect(outcome(guard, { authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` })).resolves.toBe(true);
     await expect(outcome(guard, { authorization: `Bearer ${await token({ sub: 'ada' })}` })).resolves.toBe(ErrorCode.FORBIDDEN);
     await expect(outcome(guard, { authorization: 'Bearer forged' })).resolves.toBe(ErrorCode.UNAUTHORIZED);
+  });
+
+  it("names the actor for the audit log: the admin token's user, or the API key", async () => {
+    const guard = admin(jwt, jwtConfig);
+    const byToken = context({ authorization: `Bearer ${await token({ sub: 'boss', role: 'admin' })}` });
+    await expect(guard.canActivate(byToken.ctx)).resolves.toBe(true);
+    expect(byToken.request.actor).toBe('boss');
+    const byKey = context({ 'x-api-key': 'api-key' });
+    await expect(guard.canActivate(byKey.ctx)).resolves.toBe(true);
+    expect(byKey.request.actor).toBe(API_KEY_ACTOR);
   });
 
   it('ignores Bearer tokens in open mode and refuses everything without a configured key', async () => {

@@ -6,7 +6,14 @@ import { AppConfig } from '../config/app-config.js';
 import type { SocketData } from '../contract.js';
 import { Authenticator, bearerToken, secretsEqual } from './credentials.js';
 
-export type AuthenticatedRequest = Request & { identity?: SocketData };
+/**
+ * identity: the caller's token, where a route narrows what it shows to it. actor: who acts on an
+ * admin route (AdminGuard sets it), as the audit log records it.
+ */
+export type AuthenticatedRequest = Request & { identity?: SocketData; actor?: string };
+
+/** The actor of a call made with ADMIN_API_KEY (an admin token acts as its user id). */
+export const API_KEY_ACTOR = 'admin-api-key';
 
 /** Lookup endpoints: open in open mode; a valid Bearer token in JWT mode. */
 @Injectable()
@@ -26,16 +33,16 @@ export class ReaderGuard implements CanActivate {
 }
 
 /**
- * Resolves when the headers carry admin credentials: ADMIN_API_KEY as `X-Api-Key` or as the Bearer
- * token (for clients that can only send `Authorization`, like a Prometheus scraper), or in JWT
- * mode a Bearer token with role admin. Throws UNAUTHORIZED without them, FORBIDDEN for a
- * non-admin token.
+ * Resolves with the actor when the headers carry admin credentials: ADMIN_API_KEY as `X-Api-Key`
+ * or as the Bearer token (for clients that can only send `Authorization`, like a Prometheus
+ * scraper), or in JWT mode a Bearer token with role admin. Throws UNAUTHORIZED without them,
+ * FORBIDDEN for a non-admin token.
  */
-export async function assertAdmin(headers: IncomingHttpHeaders, authenticator: Authenticator, config: AppConfig): Promise<void> {
-  if (carriesAdminKey(headers, config)) return;
+export async function assertAdmin(headers: IncomingHttpHeaders, authenticator: Authenticator, config: AppConfig): Promise<string> {
+  if (carriesAdminKey(headers, config)) return API_KEY_ACTOR;
   if (config.authMode === 'jwt' && bearerToken(headers)) {
     const identity = await authenticator.authenticate({ auth: {}, headers });
-    if (identity.isAdmin) return;
+    if (identity.isAdmin) return identity.user.id;
     throw AppError.forbidden('an admin token is required');
   }
   throw AppError.unauthorized('a valid X-Api-Key header is required');
@@ -73,7 +80,7 @@ export class OwnerOrAdminGuard implements CanActivate {
   }
 }
 
-/** Admin endpoints: ADMIN_API_KEY, or in JWT mode a Bearer token with role admin (see assertAdmin). */
+/** Admin endpoints: ADMIN_API_KEY, or in JWT mode a Bearer token with role admin (see assertAdmin); sets request.actor. */
 @Injectable()
 export class AdminGuard implements CanActivate {
   constructor(
@@ -83,7 +90,7 @@ export class AdminGuard implements CanActivate {
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    await assertAdmin(request.headers, this.authenticator, this.config);
+    request.actor = await assertAdmin(request.headers, this.authenticator, this.config);
     return true;
   }
 }
