@@ -74,12 +74,12 @@ export class ModerationService {
   }
 
   /** room:ban and room:mute: an admin socket only. */
-  restrictBy(client: ChatClient, kind: RestrictionKind, input: RestrictInput): Promise<RestrictOutcome> {
+  async restrictBy(client: ChatClient, kind: RestrictionKind, input: RestrictInput): Promise<RestrictOutcome> {
     return this.restrict(kind, input, adminActor(client, `room:${kind}`));
   }
 
   /** room:unban and room:unmute: an admin socket only. */
-  liftBy(client: ChatClient, kind: RestrictionKind, input: { room: string; userId: string }): Promise<RoomRestriction> {
+  async liftBy(client: ChatClient, kind: RestrictionKind, input: { room: string; userId: string }): Promise<RoomRestriction> {
     return this.lift(kind, input.room, input.userId, adminActor(client, `room:un${kind}`));
   }
 
