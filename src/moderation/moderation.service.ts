@@ -8,8 +8,8 @@ import { assertNotReserved } from '../rooms/room-names.js';
 import { ModerationStore, type RestrictionKind } from './moderation-store.js';
 import { ModerationSync } from './moderation-sync.js';
 
-/** Who acts: an admin's user id, or ADMIN_API_KEY. */
-export const API_KEY_ACTOR = 'admin-api-key';
+/** Who acts: an admin's user id, or ADMIN_API_KEY (as AdminGuard names it). */
+export { API_KEY_ACTOR } from '../auth/rest-auth.guard.js';
 
 export interface RestrictInput {
   room: string;
