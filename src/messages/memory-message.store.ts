@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { DirectMessage, Message, MessagePage, MembershipSummary } from '../contract.js';
+import type { AuditEntry, DirectMessage, Message, MessagePage, MembershipSummary } from '../contract.js';
 import {
   compareMembershipSummaries,
   type MarkerMove,
@@ -10,6 +10,20 @@ import {
   type NewMembership,
   type RoomMembersQuery,
 } from '../memberships/membership-store.js';
+import { ERASURE_STEP_MAX_MESSAGES } from '../moderation/erasure-limits.js';
+import type {
+  AuditQuery,
+  ErasureStep,
+  ErasureStepInput,
+  ModerationStore,
+  NewAuditEntry,
+  RestrictionKind,
+  RestrictionPut,
+  RestrictionRemoval,
+  RoomRestrictionsQuery,
+  SessionRevocation,
+  StoredRestriction,
+} from '../moderation/moderation-store.js';
 import { pageFromNewestFirst, pageFromOldestFirst } from './message-rows.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import { directMessageBytes, roomMessageBytes } from './reply-budget.js';
@@ -37,13 +51,17 @@ interface RoomLog {
 
 /** Keeps everything in process memory: for unit tests and throwaway runs only. */
 @Injectable()
-export class MemoryMessageStore extends MessageStore implements MembershipStore {
+export class MemoryMessageStore extends MessageStore implements MembershipStore, ModerationStore {
   private readonly rooms = new Map<string, RoomLog>();
   private readonly conversations = new Map<string, DirectMessage[]>();
   private readonly roomByClientId = new Map<string, Message>();
   private readonly directByClientId = new Map<string, DirectMessage>();
   /** room -> user id -> membership */
   private readonly members = new Map<string, Map<string, Membership>>();
+  /** restrictionKey -> restriction */
+  private readonly restrictions = new Map<string, StoredRestriction>();
+  private readonly revoked = new Map<string, SessionRevocation>();
+  private readonly audit: AuditEntry[] = [];
 
   async appendRoomMessage(input: NewRoomMessage): Promise<Appended<Message>> {
     const dedupKey = input.clientMsgId === undefined ? undefined : `${input.from.id}\n${input.clientMsgId}`;
@@ -184,6 +202,105 @@ export class MemoryMessageStore extends MessageStore implements MembershipStore 
     for (const move of moves) this.moveMarker(move);
   }
 
+  // ---- ModerationStore ----
+
+  async putRestriction({ restriction, audit }: RestrictionPut): Promise<{ replaced: boolean }> {
+    const key = restrictionKey(restriction.kind, restriction.room, restriction.userId);
+    const previous = this.restrictions.get(key);
+    this.restrictions.set(key, { ...restriction });
+    this.appendAuditEntry(audit);
+    return { replaced: previous !== undefined && isActive(previous, restriction.createdAt) };
+  }
+
+  async removeRestriction({ kind, room, userId, now, audit }: RestrictionRemoval): Promise<StoredRestriction | undefined> {
+    const key = restrictionKey(kind, room, userId);
+    const removed = this.restrictions.get(key);
+    this.restrictions.delete(key);
+    if (removed === undefined || !isActive(removed, now)) return undefined;
+    this.appendAuditEntry(audit);
+    return removed;
+  }
+
+  async activeRestrictions(now: string): Promise<StoredRestriction[]> {
+    return [...this.restrictions.values()].filter((restriction) => isActive(restriction, now)).map((r) => ({ ...r }));
+  }
+
+  async roomRestrictions({ kind, room, now, after, limit }: RoomRestrictionsQuery): Promise<StoredRestriction[]> {
+    return [...this.restrictions.values()]
+      .filter((r) => r.kind === kind && r.room === room && isActive(r, now) && (after === undefined || compareBytes(r.userId, after) > 0))
+      .sort((a, b) => compareBytes(a.userId, b.userId))
+      .slice(0, limit)
+      .map((r) => ({ ...r }));
+  }
+
+  async pruneEndedRestrictions(now: string, batchSize: number): Promise<number> {
+    let removed = 0;
+    for (const [key, restriction] of this.restrictions) {
+      if (removed >= batchSize) break;
+      if (isActive(restriction, now)) continue;
+      this.restrictions.delete(key);
+      removed += 1;
+    }
+    return removed;
+  }
+
+  async putRevocation(revocation: SessionRevocation, audit: NewAuditEntry): Promise<void> {
+    this.revoked.set(revocation.userId, { ...revocation });
+    this.appendAuditEntry(audit);
+  }
+
+  async revocations(): Promise<SessionRevocation[]> {
+    return [...this.revoked.values()].map((r) => ({ ...r }));
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return { ...this.appendAuditEntry(entry) };
+  }
+
+  async auditPage({ after, limit }: AuditQuery): Promise<AuditEntry[]> {
+    return this.audit
+      .filter((entry) => after === undefined || entry.id > after)
+      .slice(0, limit)
+      .map((entry) => ({ ...entry }));
+  }
+
+  /** Scans everything each step (a test store): tombstones are skipped, so no cursor is needed. */
+  async eraseStep({ userId, deletedAt }: ErasureStepInput): Promise<ErasureStep> {
+    const roomMessages: Message[] = [];
+    for (const log of this.rooms.values()) {
+      for (let index = 0; index < log.messages.length; index += 1) {
+        if (roomMessages.length >= ERASURE_STEP_MAX_MESSAGES) return { roomMessages, directMessages: 0, cursor: 'more' };
+        const message = log.messages[index]!;
+        if (message.from.id !== userId || message.deletedAt !== undefined) continue;
+        roomMessages.push(this.replace({ log, index }, { ...message, text: '', deletedAt }));
+      }
+    }
+    const directMessages = this.eraseDirectMessages(userId, deletedAt, ERASURE_STEP_MAX_MESSAGES - roomMessages.length);
+    const complete = roomMessages.length + directMessages < ERASURE_STEP_MAX_MESSAGES;
+    return complete ? { roomMessages, directMessages } : { roomMessages, directMessages, cursor: 'more' };
+  }
+
+  private eraseDirectMessages(userId: string, deletedAt: string, limit: number): number {
+    let erased = 0;
+    for (const list of this.conversations.values()) {
+      for (let index = 0; index < list.length && erased < limit; index += 1) {
+        const message = list[index]!;
+        if (message.from.id !== userId || message.deletedAt !== undefined) continue;
+        const tombstone: DirectMessage = { ...message, text: '', deletedAt };
+        list[index] = tombstone;
+        if (tombstone.clientMsgId !== undefined) this.directByClientId.set(`${userId}\n${tombstone.clientMsgId}`, tombstone);
+        erased += 1;
+      }
+    }
+    return erased;
+  }
+
+  private appendAuditEntry(entry: NewAuditEntry): AuditEntry {
+    const stored: AuditEntry = { id: this.audit.length + 1, ...entry, details: { ...entry.details } };
+    this.audit.push(stored);
+    return stored;
+  }
+
   private moveMarker({ room, userId, readSeq }: MarkerMove): void {
     const membership = this.members.get(room)?.get(userId);
     if (membership && membership.readSeq < readSeq) membership.readSeq = readSeq;
@@ -253,4 +370,18 @@ function identity<T>(value: T): T {
 
 function compareIds(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Byte order of the UTF-8 encodings, as SQLite and PostgreSQL's "C" collation compare. */
+function compareBytes(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
+}
+
+function restrictionKey(kind: RestrictionKind, room: string, userId: string): string {
+  return `${kind}\n${room}\n${userId}`;
+}
+
+/** Not ended at `now`: no end, or an end after it (ISO-8601 UTC strings compare as times). */
+function isActive(restriction: StoredRestriction, now: string): boolean {
+  return restriction.until === null || restriction.until > now;
 }

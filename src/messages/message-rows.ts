@@ -26,10 +26,11 @@ export interface DirectMessageRow {
   text: string;
   sent_at: string | Date;
   client_msg_id: string | null;
+  deleted_at: string | Date | null;
 }
 
 export const ROOM_MESSAGE_COLUMNS = 'id, room, seq, sender_id, sender_name, text, sent_at, client_msg_id, rev, edited_at, deleted_at';
-export const DIRECT_MESSAGE_COLUMNS = 'id, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id';
+export const DIRECT_MESSAGE_COLUMNS = 'id, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id, deleted_at';
 
 export function roomMessageFromRow(row: RoomMessageRow): Message {
   return toRoomMessage(
@@ -51,14 +52,17 @@ export function roomMessageFromRow(row: RoomMessageRow): Message {
 }
 
 export function directMessageFromRow(row: DirectMessageRow): DirectMessage {
-  return toDirectMessage({
-    id: row.id,
-    from: { id: row.sender_id, name: row.sender_name },
-    to: { id: row.recipient_id, name: row.recipient_name },
-    text: row.text,
-    sentAt: isoTime(row.sent_at),
-    clientMsgId: row.client_msg_id ?? undefined,
-  });
+  return toDirectMessage(
+    {
+      id: row.id,
+      from: { id: row.sender_id, name: row.sender_name },
+      to: { id: row.recipient_id, name: row.recipient_name },
+      text: row.text,
+      sentAt: isoTime(row.sent_at),
+      clientMsgId: row.client_msg_id ?? undefined,
+    },
+    row.deleted_at === null ? undefined : isoTime(row.deleted_at),
+  );
 }
 
 export function roomRowBytes(row: RoomMessageRow): number {

@@ -16,8 +16,10 @@ export interface MessageChangeTimes {
   deletedAt?: string;
 }
 
-export function toDirectMessage(input: NewDirectMessage): DirectMessage {
+/** deletedAt only for an erased message: v1 readers see the shape they always did otherwise. */
+export function toDirectMessage(input: NewDirectMessage, deletedAt?: string): DirectMessage {
   const message: DirectMessage = { id: input.id, from: input.from, to: input.to, text: input.text, sentAt: input.sentAt };
   if (input.clientMsgId !== undefined) message.clientMsgId = input.clientMsgId;
+  if (deletedAt !== undefined) message.deletedAt = deletedAt;
   return message;
 }

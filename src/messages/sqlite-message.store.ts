@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import BetterSqlite3, { type Database } from 'better-sqlite3';
-import type { DirectMessage, MembershipSummary, Message, MessagePage } from '../contract.js';
+import type { AuditEntry, DirectMessage, MembershipSummary, Message, MessagePage } from '../contract.js';
 import { DatabaseStartError } from '../database/database-error.js';
 import { type CheckpointerOptions, SqliteCheckpointer } from '../database/sqlite-checkpointer.js';
 import { migrateSqlite } from '../database/sqlite-migrator.js';
@@ -26,6 +26,32 @@ import {
   writeJoin,
   writeMarkerMoves,
 } from '../memberships/sqlite-memberships.js';
+import type {
+  AuditQuery,
+  ErasureStep,
+  ErasureStepInput,
+  ModerationStore,
+  NewAuditEntry,
+  RestrictionPut,
+  RestrictionRemoval,
+  RoomRestrictionsQuery,
+  SessionRevocation,
+  StoredRestriction,
+} from '../moderation/moderation-store.js';
+import { prepareErasureStatements, type SqliteErasureStatements, writeErasureStep } from '../moderation/sqlite-erasure.js';
+import {
+  prepareModerationStatements,
+  prunedEndedRestrictions,
+  readActiveRestrictions,
+  readAuditPage,
+  readRevocations,
+  readRoomRestrictions,
+  type SqliteModerationStatements,
+  writeAudit,
+  writeRestriction,
+  writeRestrictionRemoval,
+  writeRevocation,
+} from '../moderation/sqlite-moderation.js';
 import {
   directMessageFromRow,
   directRowBytes,
@@ -108,6 +134,8 @@ interface Connection {
   db: Database;
   statements: SqliteStatements;
   members: SqliteMembershipStatements;
+  moderation: SqliteModerationStatements;
+  erasure: SqliteErasureStatements;
   erasing: ErasingWrite;
   writes: SqliteWriteBatcher<RoomCounterSession>;
   checkpointer?: SqliteCheckpointer;
@@ -121,7 +149,7 @@ interface Connection {
  * power loss or OS crash can drop the last commits before a checkpoint.
  * One process per file: several gateways need PostgreSQL.
  */
-export class SqliteMessageStore extends MessageStore implements MembershipStore, OnModuleInit, OnApplicationShutdown {
+export class SqliteMessageStore extends MessageStore implements MembershipStore, ModerationStore, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(SqliteMessageStore.name);
   private connection?: Connection;
 
@@ -293,6 +321,56 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
     await connection.writes.submit(() => writeMarkerMoves(connection.statements, moves));
   }
 
+  // ---- ModerationStore ----
+
+  async putRestriction(put: RestrictionPut): Promise<{ replaced: boolean }> {
+    const connection = this.connected();
+    return connection.writes.submit(() => writeRestriction(connection.moderation, put));
+  }
+
+  async removeRestriction(removal: RestrictionRemoval): Promise<StoredRestriction | undefined> {
+    const connection = this.connected();
+    return connection.writes.submit(() => writeRestrictionRemoval(connection.moderation, removal));
+  }
+
+  async activeRestrictions(now: string): Promise<StoredRestriction[]> {
+    return readActiveRestrictions(this.connected().moderation, now);
+  }
+
+  async roomRestrictions(query: RoomRestrictionsQuery): Promise<StoredRestriction[]> {
+    return readRoomRestrictions(this.connected().moderation, query);
+  }
+
+  async pruneEndedRestrictions(now: string, batchSize: number): Promise<number> {
+    const connection = this.connected();
+    return connection.writes.submit(() => prunedEndedRestrictions(connection.moderation, now, batchSize));
+  }
+
+  async putRevocation(revocation: SessionRevocation, audit: NewAuditEntry): Promise<void> {
+    const connection = this.connected();
+    await connection.writes.submit(() => writeRevocation(connection.moderation, revocation, audit));
+  }
+
+  async revocations(): Promise<SessionRevocation[]> {
+    return readRevocations(this.connected().moderation);
+  }
+
+  async appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    const connection = this.connected();
+    return connection.writes.submit(() => writeAudit(connection.moderation, entry));
+  }
+
+  async auditPage(query: AuditQuery): Promise<AuditEntry[]> {
+    return readAuditPage(this.connected().moderation, query);
+  }
+
+  /** One window of rows in one group-commit write: see writeErasureStep for what bounds it. */
+  async eraseStep(input: ErasureStepInput): Promise<ErasureStep> {
+    const connection = this.connected();
+    const { statements, erasure, erasing } = connection;
+    return connection.writes.submit((session) => writeErasureStep({ messages: statements, erasure, session, erasing }, input));
+  }
+
   async ping(): Promise<void> {
     this.statements().ping.get();
   }
@@ -325,6 +403,8 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
         db,
         statements,
         members: prepareMembershipStatements(db),
+        moderation: prepareModerationStatements(db),
+        erasure: prepareErasureStatements(db),
         erasing: secureDeleting(db),
         writes: this.batcher(db, statements),
       };

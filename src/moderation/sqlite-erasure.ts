@@ -1,0 +1,150 @@
+import type { Database, Statement } from 'better-sqlite3';
+import type { Message } from '../contract.js';
+import { ROOM_MESSAGE_COLUMNS, type RoomMessageRow, roomMessageFromRow } from '../messages/message-rows.js';
+import type { SqliteStatements } from '../messages/sqlite-statements.js';
+import type { RoomCounterSession } from '../messages/sqlite-write-session.js';
+import type { ErasingWrite } from '../messages/sqlite-writes.js';
+import { ERASURE_STEP_MAX_MESSAGES } from './erasure-limits.js';
+import type { ErasureStep, ErasureStepInput } from './moderation-store.js';
+
+interface ErasableRoomRow extends RoomMessageRow {
+  row_id: number;
+}
+
+/** The erasure statements of the SQLite store, prepared once per connection. */
+export interface SqliteErasureStatements {
+  lastRoomRowid: Statement<[], number>;
+  /** after, through, sender, limit: the sender's messages that are not tombstones yet, in rowid order. */
+  roomMessagesOf: Statement<[number, number, string, number], ErasableRoomRow>;
+  lastDirectPk: Statement<[], number>;
+  directMessagesOf: Statement<[number, number, string, number], number>;
+  tombstoneDirectMessage: Statement<[string, number]>;
+}
+
+/**
+ * Neither message table has an index on the sender (one B-tree less per send), so an erasure
+ * walks each table in rowid windows: a window's rows are contiguous in the table B-tree, and its
+ * size is what bounds how long one step holds the event loop.
+ */
+export function prepareErasureStatements(db: Database): SqliteErasureStatements {
+  return {
+    lastRoomRowid: db.prepare<[], number>('SELECT IFNULL(MAX(rowid), 0) FROM room_messages').pluck(),
+    roomMessagesOf: db.prepare(
+      `SELECT rowid AS row_id, ${ROOM_MESSAGE_COLUMNS} FROM room_messages
+       WHERE rowid > ? AND rowid <= ? AND sender_id = ? AND deleted_at IS NULL ORDER BY rowid LIMIT ?`,
+    ),
+    lastDirectPk: db.prepare<[], number>('SELECT IFNULL(MAX(pk), 0) FROM direct_messages').pluck(),
+    directMessagesOf: db
+      .prepare<[number, number, string, number], number>(
+        `SELECT pk FROM direct_messages
+         WHERE pk > ? AND pk <= ? AND sender_id = ? AND deleted_at IS NULL ORDER BY pk LIMIT ?`,
+      )
+      .pluck(),
+    // As a room tombstone: the text is overwritten in the row, not flagged.
+    tombstoneDirectMessage: db.prepare("UPDATE direct_messages SET text = '', deleted_at = ? WHERE pk = ?"),
+  };
+}
+
+/** Rows one window scans at first, and its bounds as it adapts to how fast this machine scans. */
+export const ERASURE_WINDOW = { initial: 1_000, min: 1_000, max: 200_000 } as const;
+/**
+ * A scan this long halves the next window, one under a quarter of it doubles it. Scans are most
+ * of a step; the tombstones (at most ERASURE_STEP_MAX_MESSAGES) add a few milliseconds at most.
+ */
+const SCAN_BUDGET_MS = 10;
+
+type Phase = 'room' | 'direct';
+
+/** Where an erasure is: the table it walks, the last rowid it has looked at, the next window's size. */
+interface ErasurePosition {
+  phase: Phase;
+  after: number;
+  window: number;
+}
+
+export interface ErasureWriteContext {
+  messages: Pick<SqliteStatements, 'tombstoneRoomMessage'>;
+  erasure: SqliteErasureStatements;
+  session: RoomCounterSession;
+  erasing: ErasingWrite;
+}
+
+/**
+ * One window of one table, inside a group-commit transaction: room messages first, then direct
+ * messages. Each room message takes its room's next rev through the session, as a deletion does.
+ */
+export function writeErasureStep(context: ErasureWriteContext, { userId, deletedAt, cursor }: ErasureStepInput): ErasureStep {
+  const position = parseCursor(cursor);
+  if (position.phase === 'room') {
+    const { rows, next } = scanWindow(position, context.erasure.lastRoomRowid.get()!, (after, through) =>
+      context.erasure.roomMessagesOf.all(after, through, userId, ERASURE_STEP_MAX_MESSAGES),
+    );
+    const roomMessages = tombstoneRoomMessages(context, rows, deletedAt);
+    return { roomMessages, directMessages: 0, cursor: formatCursor(next ?? { phase: 'direct', after: 0, window: position.window }) };
+  }
+  const { rows, next } = scanWindow(position, context.erasure.lastDirectPk.get()!, (after, through) =>
+    context.erasure.directMessagesOf.all(after, through, userId, ERASURE_STEP_MAX_MESSAGES),
+  );
+  context.erasing(() => {
+    for (const pk of rows) context.erasure.tombstoneDirectMessage.run(deletedAt, pk);
+  });
+  return next === undefined
+    ? { roomMessages: [], directMessages: rows.length }
+    : { roomMessages: [], directMessages: rows.length, cursor: formatCursor(next) };
+}
+
+function tombstoneRoomMessages(context: ErasureWriteContext, rows: readonly ErasableRoomRow[], deletedAt: string): Message[] {
+  const erased: Message[] = [];
+  context.erasing(() => {
+    for (const row of rows) {
+      const counters = context.session.counters(row.room);
+      const rev = counters.rev + 1;
+      context.messages.tombstoneRoomMessage.run(deletedAt, rev, row.room, Number(row.seq));
+      counters.rev = rev;
+      erased.push(roomMessageFromRow({ ...row, text: '', deleted_at: deletedAt, rev }));
+    }
+  });
+  return erased;
+}
+
+/**
+ * Scans (after, after + window] of a table whose last rowid is `last`. A full batch ends the step
+ * at its last row (the rest of the window comes next); otherwise the whole window is done. The
+ * next position is undefined once the table is done.
+ */
+function scanWindow<R extends number | ErasableRoomRow>(
+  position: ErasurePosition,
+  last: number,
+  scan: (after: number, through: number) => R[],
+): { rows: R[]; next?: ErasurePosition } {
+  const startedAt = performance.now();
+  const rows = scan(position.after, position.after + position.window);
+  const window = nextWindow(position.window, performance.now() - startedAt);
+  const full = rows.length >= ERASURE_STEP_MAX_MESSAGES;
+  const after = full ? rowidOf(rows[rows.length - 1]!) : position.after + position.window;
+  return { rows, next: after >= last ? undefined : { phase: position.phase, after, window } };
+}
+
+function rowidOf(row: number | ErasableRoomRow): number {
+  return typeof row === 'number' ? row : row.row_id;
+}
+
+function nextWindow(window: number, scanMs: number): number {
+  if (scanMs > SCAN_BUDGET_MS) return Math.max(ERASURE_WINDOW.min, Math.floor(window / 2));
+  if (scanMs < SCAN_BUDGET_MS / 4) return Math.min(ERASURE_WINDOW.max, window * 2);
+  return window;
+}
+
+const CURSOR = /^(room|direct):(\d+):(\d+)$/;
+
+function formatCursor({ phase, after, window }: ErasurePosition): string {
+  return `${phase}:${after}:${window}`;
+}
+
+function parseCursor(cursor: string | undefined): ErasurePosition {
+  if (cursor === undefined) return { phase: 'room', after: 0, window: ERASURE_WINDOW.initial };
+  const match = CURSOR.exec(cursor);
+  if (match === null) throw new Error(`not an erasure cursor of the SQLite store: ${cursor}`);
+  const window = Math.min(ERASURE_WINDOW.max, Math.max(ERASURE_WINDOW.min, Number(match[3])));
+  return { phase: match[1] as Phase, after: Number(match[2]), window };
+}
