@@ -104,6 +104,13 @@ describeEachDurableDatabase('moderation: bans and mutes (e2e)', (database) => {
       await expect(tab.waitFor('room:banned')).resolves.toEqual({ room: 'club', reason: 'spam', until: null });
     }
     await expectRefusedEverything(tab1, 'club', 'you are banned from room club until an admin lifts it (reason: spam)');
+    // The payload is checked before the ban.
+    expect(detailFields(failure(await tab1.request('message:send', { room: 'club', text: '' }), ErrorCode.VALIDATION_FAILED))).toEqual([
+      'text',
+    ]);
+    expect(detailFields(failure(await tab1.request('room:join', { room: 'club', historyLimit: -1 }), ErrorCode.VALIDATION_FAILED))).toEqual(
+      ['historyLimit'],
+    );
     await send(bob, 'club', 'not for ada');
     // A banned user may still take back their own message.
     expect((await tab2.ok<{ message: Message }>('message:delete', { room: 'club', seq: mine.seq })).message.text).toBe('');
