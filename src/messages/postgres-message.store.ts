@@ -1,7 +1,7 @@
 import { Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import pg from 'pg';
 import type { MembershipSummary } from '../contract.js';
-import type { DirectMessage, Message, MessagePage } from '../contract.js';
+import type { AuditEntry, DirectMessage, Message, MessagePage } from '../contract.js';
 import type {
   MarkerMove,
   Membership,
@@ -16,6 +16,19 @@ import { DatabaseStartError, redactDatabaseUrl } from '../database/database-erro
 import { migratePostgres } from '../database/postgres-migrator.js';
 import { inPostgresTransaction } from '../database/postgres-transaction.js';
 import { QueryGate } from '../database/query-gate.js';
+import type {
+  AuditQuery,
+  ErasureStep,
+  ErasureStepInput,
+  ModerationStore,
+  NewAuditEntry,
+  RestrictionPut,
+  RestrictionRemoval,
+  RoomRestrictionsQuery,
+  SessionRevocation,
+  StoredRestriction,
+} from '../moderation/moderation-store.js';
+import { PostgresModeration } from '../moderation/postgres-moderation.js';
 import { toDirectMessage, toRoomMessage } from './message-shapes.js';
 import {
   directMessageFromRow,
@@ -67,11 +80,15 @@ const BEYOND_ANY_KEY = Number.MAX_SAFE_INTEGER;
  * Rooms page by seq and DMs by an identity key; both commit in key order (room row lock,
  * per-conversation advisory lock), so a page never skips a message committed after it was read.
  */
-export class PostgresMessageStore extends MessageStore implements MembershipStore, OnModuleInit, OnApplicationShutdown {
+export class PostgresMessageStore extends MessageStore implements MembershipStore, ModerationStore, OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PostgresMessageStore.name);
   private pool?: pg.Pool;
   private readonly gate = new QueryGate(this.options.poolSize ?? DEFAULT_POOL_SIZE, QUEUE_WAIT_MS);
   private readonly memberships = new PostgresMemberships(
+    () => this.connected(),
+    (work) => this.inTransaction(work),
+  );
+  private readonly moderation = new PostgresModeration(
     () => this.connected(),
     (work) => this.inTransaction(work),
   );
@@ -257,6 +274,48 @@ export class PostgresMessageStore extends MessageStore implements MembershipStor
 
   moveMarkers(moves: readonly MarkerMove[]): Promise<void> {
     return this.memberships.moveMarkers(moves);
+  }
+
+  // ---- ModerationStore: see PostgresModeration ----
+
+  putRestriction(put: RestrictionPut): Promise<{ replaced: boolean }> {
+    return this.moderation.putRestriction(put);
+  }
+
+  removeRestriction(removal: RestrictionRemoval): Promise<StoredRestriction | undefined> {
+    return this.moderation.removeRestriction(removal);
+  }
+
+  activeRestrictions(now: string): Promise<StoredRestriction[]> {
+    return this.moderation.activeRestrictions(now);
+  }
+
+  roomRestrictions(query: RoomRestrictionsQuery): Promise<StoredRestriction[]> {
+    return this.moderation.roomRestrictions(query);
+  }
+
+  pruneEndedRestrictions(now: string, batchSize: number): Promise<number> {
+    return this.moderation.pruneEndedRestrictions(now, batchSize);
+  }
+
+  putRevocation(revocation: SessionRevocation, audit: NewAuditEntry): Promise<void> {
+    return this.moderation.putRevocation(revocation, audit);
+  }
+
+  revocations(): Promise<SessionRevocation[]> {
+    return this.moderation.revocations();
+  }
+
+  appendAudit(entry: NewAuditEntry): Promise<AuditEntry> {
+    return this.moderation.appendAudit(entry);
+  }
+
+  auditPage(query: AuditQuery): Promise<AuditEntry[]> {
+    return this.moderation.auditPage(query);
+  }
+
+  eraseStep(input: ErasureStepInput): Promise<ErasureStep> {
+    return this.moderation.eraseStep(input);
   }
 
   /** Straight to the pool: readiness asks whether the database answers, not how busy we are. */

@@ -51,7 +51,8 @@ function changeRoomMessage(assignments: string, condition: string): string {
           WHERE room = $1 AND seq = $2 AND NOT EXISTS (SELECT FROM changed)`;
 }
 
-function qualified(table: string, columns: string): string {
+/** `a, b` as `table.a, table.b`. */
+export function qualified(table: string, columns: string): string {
   return columns
     .split(',')
     .map((column) => `${table}.${column.trim()}`)
@@ -168,15 +169,20 @@ export const PG = {
        WHERE conversation = $1 AND pk < $2 ORDER BY pk DESC LIMIT $3`,
     ),
   },
+  /**
+   * Retention deletes many rows in no particular order, and an erasure step (or an edit) holds
+   * some of them locked: skipping locked rows (the next pass takes them) means pruning never waits
+   * for a row lock, so it can never be part of a deadlock.
+   */
   pruneRoomMessages: {
     name: 'chat_prune_room_messages',
     text: `DELETE FROM room_messages WHERE (room, seq) IN (
-             SELECT room, seq FROM room_messages WHERE sent_at < $1 LIMIT $2)`,
+             SELECT room, seq FROM room_messages WHERE sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
   },
   pruneDirectMessages: {
     name: 'chat_prune_direct_messages',
     text: `DELETE FROM direct_messages WHERE pk IN (
-             SELECT pk FROM direct_messages WHERE sent_at < $1 LIMIT $2)`,
+             SELECT pk FROM direct_messages WHERE sent_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`,
   },
 } as const;
 

@@ -10,7 +10,7 @@ import { migratePostgres } from '../../src/database/postgres-migrator.js';
 import { migrateSqlite } from '../../src/database/sqlite-migrator.js';
 import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { SqliteMessageStore } from '../../src/messages/sqlite-message.store.js';
-import { ADA, roomInput } from './support/message-store-contract.js';
+import { ADA, BOB, directInput, roomInput } from './support/message-store-contract.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
 
 Logger.overrideLogger(false);
@@ -139,6 +139,83 @@ describe('SQLite migrations', () => {
     ]);
     upgraded.close();
   });
+
+  it('upgrade a version-3 database with history to moderation: rows stay, the new tables start empty, direct messages are not erased', async () => {
+    const file = join(dir, 'from-v3.db');
+    const old = new BetterSqlite3(file);
+    old.exec(`CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)`);
+    for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+      old.exec(migration.sqlite);
+      old.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(migration.version, migration.name, '2030-01-01T00:00:00.000Z');
+    }
+    old.exec(
+      `INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id, rev, edited_at, deleted_at) VALUES
+         ('kept', 1, 'k-1', 'ada', 'Ada', 'first', '2030-01-01T00:00:01.000Z', NULL, 4, '2030-01-01T00:00:09.000Z', NULL),
+         ('kept', 2, 'k-2', 'bob', 'Bob', '', '2030-01-01T00:00:02.000Z', 'c-2', 5, NULL, '2030-01-01T00:00:10.000Z'),
+         ('kept', 3, 'k-3', 'ada', 'Ada', 'third', '2030-01-01T00:00:03.000Z', NULL, 3, NULL, NULL);
+       INSERT INTO direct_messages (id, conversation, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id) VALUES
+         ('d-1', 'ada' || char(10) || 'bob', 'ada', 'Ada', 'bob', 'Bob', 'hello bob', '2030-01-01T00:00:04.000Z', 'dc-1'),
+         ('d-2', 'ada' || char(10) || 'bob', 'bob', 'Bob', 'ada', 'Ada', 'hello ada', '2030-01-01T00:00:05.000Z', NULL);
+       INSERT INTO room_members (room, user_id, user_name, joined_at, read_seq) VALUES ('kept', 'ada', 'Ada', '2030-01-01T00:00:00.000Z', 3);`,
+    );
+    old.close();
+
+    const store = new SqliteMessageStore({ location: file });
+    store.open();
+    try {
+      const kept = (await store.roomPage({ room: 'kept', limit: 10 })).messages;
+      expect(kept.map((m) => [m.seq, m.rev, m.text, m.editedAt, m.deletedAt])).toEqual([
+        [1, 4, 'first', '2030-01-01T00:00:09.000Z', undefined],
+        [2, 5, '', undefined, '2030-01-01T00:00:10.000Z'],
+        [3, 3, 'third', undefined, undefined],
+      ]);
+      await expect(store.roomState('kept')).resolves.toEqual({ lastSeq: 3, rev: 5 });
+      const conversation = (await store.directPage({ userA: 'ada', userB: 'bob', limit: 10 }))!.messages;
+      // The v1 shape: no deletedAt on a message that was never erased.
+      expect(conversation).toEqual([
+        {
+          id: 'd-1',
+          from: { id: 'ada', name: 'Ada' },
+          to: { id: 'bob', name: 'Bob' },
+          text: 'hello bob',
+          sentAt: '2030-01-01T00:00:04.000Z',
+          clientMsgId: 'dc-1',
+        },
+        {
+          id: 'd-2',
+          from: { id: 'bob', name: 'Bob' },
+          to: { id: 'ada', name: 'Ada' },
+          text: 'hello ada',
+          sentAt: '2030-01-01T00:00:05.000Z',
+        },
+      ]);
+      await expect(store.membershipState('kept', 'ada')).resolves.toMatchObject({ membership: { readSeq: 3 }, lastSeq: 3, rev: 5 });
+      await expect(store.activeRestrictions('2030-01-01T00:00:00.000Z')).resolves.toEqual([]);
+      await expect(store.revocations()).resolves.toEqual([]);
+      await expect(store.auditPage({ limit: 10 })).resolves.toEqual([]);
+      const step = await store.eraseStep({ userId: 'ada', deletedAt: '2030-02-01T00:00:00.000Z' });
+      expect(step.roomMessages.map((m) => [m.seq, m.rev])).toEqual([
+        [1, 6],
+        [3, 7],
+      ]);
+      const next = (await store.appendRoomMessage(roomInput('kept', ADA, 'next'))).message;
+      expect([next.seq, next.rev]).toEqual([4, 8]);
+      await store.appendDirectMessage(directInput(BOB, ADA, 'after the upgrade'));
+    } finally {
+      await store.close();
+    }
+    const upgraded = new BetterSqlite3(file, { readonly: true });
+    expect(upgraded.prepare('SELECT version FROM schema_migrations ORDER BY version').pluck().all()).toEqual(ALL_VERSIONS);
+    expect(upgraded.prepare('SELECT id, deleted_at FROM direct_messages ORDER BY pk').all()).toEqual([
+      { id: 'd-1', deleted_at: null },
+      { id: 'd-2', deleted_at: null },
+      { id: expect.any(String), deleted_at: null },
+    ]);
+    for (const table of ['room_restrictions', 'session_revocations', 'audit_log']) {
+      expect(upgraded.prepare(`SELECT COUNT(*) FROM ${table}`).pluck().get()).toBe(0);
+    }
+    upgraded.close();
+  });
 });
 
 describePostgres('PostgreSQL migrations', () => {
@@ -217,6 +294,80 @@ describePostgres('PostgreSQL migrations', () => {
       }
       const versions = await old.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
       expect(versions.map((row) => row.version)).toEqual(ALL_VERSIONS);
+    } finally {
+      await old.drop();
+    }
+  });
+
+  it('upgrade a version-3 database with history to moderation: rows stay, the new tables exist, direct messages are not erased', async () => {
+    const old = await TestSchema.create('from_v3');
+    try {
+      await old.query(
+        'CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())',
+      );
+      for (const migration of MIGRATIONS.filter((m) => m.version <= 3)) {
+        await old.query(migration.postgres);
+        await old.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+      }
+      await old.query(
+        `INSERT INTO room_messages (room, seq, id, sender_id, sender_name, text, sent_at, client_msg_id, rev, edited_at, deleted_at) VALUES
+           ('kept', 1, 'k-1', 'ada', 'Ada', 'first', '2030-01-01T00:00:01.000Z', NULL, 4, '2030-01-01T00:00:09.000Z', NULL),
+           ('kept', 2, 'k-2', 'bob', 'Bob', '', '2030-01-01T00:00:02.000Z', 'c-2', 5, NULL, '2030-01-01T00:00:10.000Z'),
+           ('kept', 3, 'k-3', 'ada', 'Ada', 'third', '2030-01-01T00:00:03.000Z', NULL, 3, NULL, NULL)`,
+      );
+      await old.query("INSERT INTO room_seqs VALUES ('kept', 3, 5)");
+      await old.query(
+        `INSERT INTO direct_messages (id, conversation, sender_id, sender_name, recipient_id, recipient_name, text, sent_at, client_msg_id) VALUES
+           ('d-1', 'ada' || chr(10) || 'bob', 'ada', 'Ada', 'bob', 'Bob', 'hello bob', '2030-01-01T00:00:04.000Z', 'dc-1'),
+           ('d-2', 'ada' || chr(10) || 'bob', 'bob', 'Bob', 'ada', 'Ada', 'hello ada', '2030-01-01T00:00:05.000Z', NULL)`,
+      );
+      await old.query("INSERT INTO room_members (room, user_id, user_name, joined_at, read_seq) VALUES ('kept', 'ada', 'Ada', now(), 3)");
+
+      const store = new PostgresMessageStore({ connectionString: old.url });
+      await store.open();
+      try {
+        const kept = (await store.roomPage({ room: 'kept', limit: 10 })).messages;
+        expect(kept.map((m) => [m.seq, m.rev, m.text, m.editedAt, m.deletedAt])).toEqual([
+          [1, 4, 'first', '2030-01-01T00:00:09.000Z', undefined],
+          [2, 5, '', undefined, '2030-01-01T00:00:10.000Z'],
+          [3, 3, 'third', undefined, undefined],
+        ]);
+        await expect(store.roomState('kept')).resolves.toEqual({ lastSeq: 3, rev: 5 });
+        const conversation = (await store.directPage({ userA: 'ada', userB: 'bob', limit: 10 }))!.messages;
+        expect(conversation).toEqual([
+          {
+            id: 'd-1',
+            from: { id: 'ada', name: 'Ada' },
+            to: { id: 'bob', name: 'Bob' },
+            text: 'hello bob',
+            sentAt: '2030-01-01T00:00:04.000Z',
+            clientMsgId: 'dc-1',
+          },
+          {
+            id: 'd-2',
+            from: { id: 'bob', name: 'Bob' },
+            to: { id: 'ada', name: 'Ada' },
+            text: 'hello ada',
+            sentAt: '2030-01-01T00:00:05.000Z',
+          },
+        ]);
+        await expect(store.membershipState('kept', 'ada')).resolves.toMatchObject({ membership: { readSeq: 3 }, lastSeq: 3, rev: 5 });
+        const next = (await store.appendRoomMessage(roomInput('kept', ADA, 'next'))).message;
+        expect([next.seq, next.rev]).toEqual([4, 6]);
+      } finally {
+        await store.close();
+      }
+      const versions = await old.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+      expect(versions.map((row) => row.version)).toEqual(ALL_VERSIONS);
+      const direct = await old.query<{ id: string; deleted_at: Date | null }>('SELECT id, deleted_at FROM direct_messages ORDER BY pk');
+      expect(direct).toEqual([
+        { id: 'd-1', deleted_at: null },
+        { id: 'd-2', deleted_at: null },
+      ]);
+      for (const table of ['room_restrictions', 'session_revocations', 'audit_log']) {
+        const counted = await old.query<{ count: string }>(`SELECT COUNT(*) AS count FROM ${table}`);
+        expect(counted).toEqual([{ count: '0' }]);
+      }
     } finally {
       await old.drop();
     }
