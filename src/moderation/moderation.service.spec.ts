@@ -80,7 +80,9 @@ describe('ModerationService', () => {
     service = new ModerationService(recorder.store, recorder.sync, recorder.memberships, recorder.presence);
   });
 
-  afterEach(() => jest.useRealTimers());
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   describe('restrict', () => {
     it('commits a ban with its audit entry, publishes it, then ends the membership; member-left is due when the user was in', async () => {
