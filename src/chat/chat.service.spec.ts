@@ -3,9 +3,11 @@ import { FakeChatClient } from '../../test/support/fake-chat-client.js';
 import { AppError } from '../common/app-error.js';
 import { ErrorCode } from '../common/error-code.js';
 import { chatRoom } from '../rooms/room-names.js';
+import { RoomRestrictions } from '../moderation/room-restrictions.js';
 import { ChatService } from './chat.service.js';
 
-const service = new ChatService();
+const restrictions = new RoomRestrictions();
+const service = new ChatService(restrictions);
 
 function codeOf(action: () => unknown): ErrorCode | undefined {
   try {
@@ -27,6 +29,20 @@ describe('ChatService', () => {
         user: { id: 'ada', name: 'ada' },
         typing: true,
       });
+    });
+
+    it('refuses a muted or banned user, saying so, and not the others in the room', () => {
+      const ada = new FakeChatClient('ada');
+      ada.join(chatRoom('quiet'));
+      const restriction = { room: 'quiet', userId: 'ada', reason: null, createdAt: new Date().toISOString(), until: null, by: 'root' };
+      restrictions.put('mute', restriction);
+      expect(() => service.typing(ada, { room: 'quiet', typing: true })).toThrow('you are muted in room quiet until an admin lifts it');
+      restrictions.put('ban', restriction);
+      expect(() => service.typing(ada, { room: 'quiet', typing: true })).toThrow('you are banned from room quiet until an admin lifts it');
+      expect(codeOf(() => service.typing(ada, { room: 'quiet', typing: false }))).toBe(ErrorCode.FORBIDDEN);
+      const bob = new FakeChatClient('bob');
+      bob.join(chatRoom('quiet'));
+      expect(codeOf(() => service.typing(bob, { room: 'quiet', typing: true }))).toBeUndefined();
     });
 
     it('refuses a room the socket has not joined', () => {

@@ -177,3 +177,37 @@ export class ErrorSchema {
   @ApiPropertyOptional({ type: [FieldErrorSchema] }) details?: FieldErrorSchema[];
   @ApiPropertyOptional() retryAfterMs?: number;
 }
+
+export class RoomRestrictionSchema {
+  @ApiProperty({ example: 'lobby' }) room!: string;
+  @ApiProperty({ example: 'mallory' }) userId!: string;
+  @ApiProperty({ type: String, nullable: true, example: 'spam', description: 'null when none was given' }) reason!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+  @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'the end; null: until lifted' }) until!: string | null;
+  @ApiProperty({ example: 'admin-api-key', description: "the admin token's user id, or admin-api-key" }) by!: string;
+}
+
+export class BanResponseSchema {
+  @ApiProperty({ type: RoomRestrictionSchema }) ban!: RoomRestrictionSchema;
+}
+
+export class MuteResponseSchema {
+  @ApiProperty({ type: RoomRestrictionSchema }) mute!: RoomRestrictionSchema;
+}
+
+const RESTRICTION_PAGE_NEXT = {
+  type: String,
+  nullable: true,
+  example: 'mallory',
+  description: 'pass as `after` for the next page (the last user id of this one); null on the last page',
+} as const;
+
+export class BansPageSchema {
+  @ApiProperty({ type: [RoomRestrictionSchema], description: 'active bans by user id' }) bans!: RoomRestrictionSchema[];
+  @ApiProperty(RESTRICTION_PAGE_NEXT) next!: string | null;
+}
+
+export class MutesPageSchema {
+  @ApiProperty({ type: [RoomRestrictionSchema], description: 'active mutes by user id' }) mutes!: RoomRestrictionSchema[];
+  @ApiProperty(RESTRICTION_PAGE_NEXT) next!: string | null;
+}

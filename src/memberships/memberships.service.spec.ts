@@ -8,6 +8,7 @@ import { MemoryMessageStore } from '../messages/memory-message.store.js';
 import { MessagesService } from '../messages/messages.service.js';
 import { MemoryPresenceStore } from '../presence/memory-presence.store.js';
 import { PresenceService } from '../presence/presence.service.js';
+import { RoomRestrictions } from '../moderation/room-restrictions.js';
 import { MembershipsService } from './memberships.service.js';
 import { ReadMarkerBuffer } from './read-marker-buffer.js';
 
@@ -27,6 +28,7 @@ describe('MembershipsService (memory stores)', () => {
   let markers: ReadMarkerBuffer;
   let messages: MessagesService;
   let memberships: MembershipsService;
+  let restrictions: RoomRestrictions;
   const ada: User = { id: 'ada', name: 'Ada' };
   const bob: User = { id: 'bob', name: 'Bob' };
 
@@ -36,8 +38,9 @@ describe('MembershipsService (memory stores)', () => {
     presence = new MemoryPresenceStore();
     const presenceService = new PresenceService(presence, config);
     markers = new ReadMarkerBuffer(store);
-    messages = new MessagesService(store, presenceService, config);
-    memberships = new MembershipsService(store, store, markers, presenceService, config);
+    restrictions = new RoomRestrictions();
+    messages = new MessagesService(store, presenceService, config, restrictions);
+    memberships = new MembershipsService(store, store, markers, presenceService, config, restrictions);
   });
 
   async function post(room: string, count: number): Promise<void> {
@@ -116,6 +119,18 @@ describe('MembershipsService (memory stores)', () => {
       expect((await refusal(memberships.read(client, { room: 'lobby', seq: 1 }))).code).toBe(ErrorCode.FORBIDDEN);
       expect((await refusal(memberships.read(client, { room: 'lobby', seq: 99 }))).code).toBe(ErrorCode.FORBIDDEN);
       expect(markers.pendingCount).toBe(0);
+    });
+
+    it('refuses a banned member before anything else, and lets a muted one read', async () => {
+      await memberships.enter(ada, 'lobby');
+      await post('lobby', 2);
+      const restriction = { room: 'lobby', userId: 'ada', reason: null, createdAt: new Date().toISOString(), until: null, by: 'root' };
+      restrictions.put('mute', restriction);
+      await expect(memberships.read(await connected(ada), { room: 'lobby', seq: 1 })).resolves.toMatchObject({ moved: true });
+      restrictions.put('ban', restriction);
+      const refused = await refusal(memberships.read(await connected(ada), { room: 'lobby', seq: 99 }));
+      expect([refused.code, refused.message]).toEqual([ErrorCode.FORBIDDEN, 'you are banned from room lobby until an admin lifts it']);
+      expect(markers.pendingSeq('lobby', 'ada')).toBe(1);
     });
 
     it('refuses a seq past the last message as VALIDATION_FAILED on seq, and moves nothing', async () => {

@@ -4,6 +4,7 @@ import type { ChatClient } from '../common/chat-client.js';
 import { AppConfig } from '../config/app-config.js';
 import type { MembershipSummary, RoomMembersPage, RoomReadResult, SocketData, User } from '../contract.js';
 import { MessageStore } from '../messages/message-store.js';
+import { RoomRestrictions } from '../moderation/room-restrictions.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { assertAccessible, assertNotReserved, isRoomAllowed } from '../rooms/room-names.js';
 import { MembershipStore } from './membership-store.js';
@@ -45,6 +46,7 @@ export class MembershipsService {
     private readonly markers: ReadMarkerBuffer,
     private readonly presence: PresenceService,
     private readonly config: AppConfig,
+    private readonly restrictions: RoomRestrictions,
   ) {}
 
   /**
@@ -79,10 +81,11 @@ export class MembershipsService {
     return this.presence.leaveRoomEverywhere(user.id, room);
   }
 
-  /** A member only (a joined socket is not needed); the marker never moves back. */
+  /** A member that is not banned (a joined socket is not needed); the marker never moves back. */
   async read(client: ChatClient, input: { room: string; seq: number }): Promise<ReadOutcome> {
     const { room, seq } = input;
     const userId = client.data.user.id;
+    this.restrictions.assertNotBanned(userId, room);
     assertAccessible(client.data, room);
     const state = await this.store.membershipState(room, userId);
     if (!state) throw AppError.forbidden(`not a member of room ${room}: join it first`);

@@ -6,6 +6,7 @@ import type { DirectMessage, Message, MessagePage, User } from '../contract.js';
 import { assertAccessible, assertJoined, assertNotReserved } from '../rooms/room-names.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { SYSTEM_USER } from '../auth/user-id.js';
+import { RoomRestrictions } from '../moderation/room-restrictions.js';
 import { newMessageStamp } from './message-id.js';
 import { DEFAULT_PAGE_SIZE } from './page-sizes.js';
 import { type Appended, type MessageChange, MessageStore, type RoomState } from './message-store.js';
@@ -41,9 +42,12 @@ export class MessagesService {
     private readonly store: MessageStore,
     private readonly presence: PresenceService,
     private readonly config: AppConfig,
+    private readonly restrictions: RoomRestrictions,
   ) {}
 
+  /** Neither banned nor muted (checked in memory before anything else), from a socket in the room. */
   async sendToRoom(client: ChatClient, input: TextInput & { room: string }): Promise<Appended<Message>> {
+    this.restrictions.assertMayPost(client.data.user.id, input.room);
     assertJoined(client, input.room, 'sending to it');
     return this.appendToRoom(input.room, client.data.user, input);
   }
@@ -113,8 +117,12 @@ export class MessagesService {
     return this.store.roomState(room);
   }
 
-  /** Only the author, from a socket in the room; the same text again changes nothing (a retry). */
+  /**
+   * Only the author, neither banned nor muted, from a socket in the room; the same text again
+   * changes nothing (a retry).
+   */
   async edit(client: ChatClient, input: MessageRef & { text: string }): Promise<ChangeOutcome> {
+    this.restrictions.assertMayPost(client.data.user.id, input.room);
     assertJoined(client, input.room, 'editing in it');
     const editedAt = new Date().toISOString();
     const change = await this.store.editRoomMessage({ ...input, authorId: client.data.user.id, editedAt });
@@ -126,7 +134,8 @@ export class MessagesService {
 
   /**
    * The author, or an admin socket; no joined socket is needed (a message can be taken back from
-   * anywhere the room is accessible). A tombstone deleted again is returned as it is.
+   * anywhere the room is accessible). Bans and mutes do not stop it: a restricted user may still
+   * take their own messages back. A tombstone deleted again is returned as it is.
    */
   async delete(client: ChatClient, input: MessageRef): Promise<ChangeOutcome> {
     assertAccessible(client.data, input.room);

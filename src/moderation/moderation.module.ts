@@ -12,12 +12,14 @@ import { ErasureService } from './erasure.service.js';
 import { ModerationService } from './moderation.service.js';
 import { ModerationSync } from './moderation-sync.js';
 import { RevocationService } from './revocation.service.js';
+import { RestrictionPruneService } from './restriction-prune.service.js';
+import { RestrictionsController } from './restrictions.controller.js';
 
 /** Bans, mutes, session revocations, erasure and the audit log (the store comes with MessagesModule). */
 @Module({
   imports: [AuthModule, LimitsModule, EmitterModule, PresenceModule, MessagesModule, MembershipsModule],
-  controllers: [ErasureController, AuditController],
-  providers: [ModerationSync, ModerationService, RevocationService, ErasureService, AuditService],
+  controllers: [RestrictionsController, ErasureController, AuditController],
+  providers: [ModerationSync, ModerationService, RestrictionPruneService, RevocationService, ErasureService, AuditService],
   exports: [ModerationService, ModerationSync, RevocationService],
 })
 export class ModerationModule {}

@@ -8,8 +8,8 @@ import { assertNotReserved } from '../rooms/room-names.js';
 import { ModerationStore, type RestrictionKind } from './moderation-store.js';
 import { ModerationSync } from './moderation-sync.js';
 
-/** Who acts: an admin's user id, or ADMIN_API_KEY. */
-export const API_KEY_ACTOR = 'admin-api-key';
+/** Who acts: an admin's user id, or ADMIN_API_KEY (as AdminGuard names it). */
+export { API_KEY_ACTOR } from '../auth/rest-auth.guard.js';
 
 export interface RestrictInput {
   room: string;
@@ -74,12 +74,12 @@ export class ModerationService {
   }
 
   /** room:ban and room:mute: an admin socket only. */
-  restrictBy(client: ChatClient, kind: RestrictionKind, input: RestrictInput): Promise<RestrictOutcome> {
+  async restrictBy(client: ChatClient, kind: RestrictionKind, input: RestrictInput): Promise<RestrictOutcome> {
     return this.restrict(kind, input, adminActor(client, `room:${kind}`));
   }
 
   /** room:unban and room:unmute: an admin socket only. */
-  liftBy(client: ChatClient, kind: RestrictionKind, input: { room: string; userId: string }): Promise<RoomRestriction> {
+  async liftBy(client: ChatClient, kind: RestrictionKind, input: { room: string; userId: string }): Promise<RoomRestriction> {
     return this.lift(kind, input.room, input.userId, adminActor(client, `room:un${kind}`));
   }
 

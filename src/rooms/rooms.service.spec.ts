@@ -1,4 +1,4 @@
-import { beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { FakeChatClient } from '../../test/support/fake-chat-client.js';
 import { AppError } from '../common/app-error.js';
 import { ErrorCode } from '../common/error-code.js';
@@ -10,6 +10,7 @@ import { PresenceService } from '../presence/presence.service.js';
 import { chatRoom } from './room-names.js';
 import { MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
 import { MembershipsService } from '../memberships/memberships.service.js';
+import { RoomRestrictions } from '../moderation/room-restrictions.js';
 import { ReadMarkerBuffer } from '../memberships/read-marker-buffer.js';
 import { RoomsService } from './rooms.service.js';
 
@@ -28,15 +29,17 @@ describe('RoomsService (memory stores)', () => {
   let messages: MessagesService;
   let rooms: RoomsService;
   let store: MemoryMessageStore;
+  let restrictions: RoomRestrictions;
 
   function build(env: Record<string, string> = {}): void {
     const config = loadConfig({ HISTORY_LIMIT: '3', MAX_ROOMS_PER_SOCKET: '2', MAX_MEMBERSHIPS_PER_USER: '3', ...env });
     presence = new MemoryPresenceStore();
     const presenceService = new PresenceService(presence, config);
     store = new MemoryMessageStore();
-    messages = new MessagesService(store, presenceService, config);
-    const memberships = new MembershipsService(store, store, new ReadMarkerBuffer(store), presenceService, config);
-    rooms = new RoomsService(presenceService, messages, memberships, config);
+    restrictions = new RoomRestrictions();
+    messages = new MessagesService(store, presenceService, config, restrictions);
+    const memberships = new MembershipsService(store, store, new ReadMarkerBuffer(store), presenceService, config, restrictions);
+    rooms = new RoomsService(presenceService, messages, memberships, config, restrictions);
   }
 
   async function connected(userId: string, options: { allowedRooms?: string[] } = {}): Promise<FakeChatClient> {
@@ -180,6 +183,55 @@ describe('RoomsService (memory stores)', () => {
       expect((await store.userRooms('ada')).map((entry) => entry.room).sort()).toEqual(['r1', 'r2']);
       await rooms.leave(ada, 'r1');
       await expect(codeOf(rooms.join(ada, { room: 'r3' }))).resolves.toBeUndefined();
+    });
+
+    it('refuses a banned user before anything is written, saying until when', async () => {
+      restrictions.put('ban', {
+        room: 'lobby',
+        userId: 'ada',
+        reason: 'spam',
+        createdAt: '2026-01-01T00:00:00.000Z',
+        until: null,
+        by: 'root',
+      });
+      const ada = await connected('ada');
+      const membershipWrite = jest.spyOn(store, 'join');
+      await expect(rooms.join(ada, { room: 'lobby' })).rejects.toThrow(
+        'you are banned from room lobby until an admin lifts it (reason: spam)',
+      );
+      await expect(codeOf(rooms.join(ada, { room: 'lobby' }))).resolves.toBe(ErrorCode.FORBIDDEN);
+      expect(membershipWrite).not.toHaveBeenCalled();
+      expect(ada.rooms.has(chatRoom('lobby'))).toBe(false);
+      // The ban is per room and per user.
+      await expect(codeOf(rooms.join(ada, { room: 'other' }))).resolves.toBeUndefined();
+      await expect(codeOf(rooms.join(await connected('bob'), { room: 'lobby' }))).resolves.toBeUndefined();
+    });
+
+    it('undoes a join that a ban overtook while it was in flight', async () => {
+      const ada = await connected('ada');
+      const until = new Date(Date.now() + 60_000).toISOString();
+      const join = ada.join.bind(ada);
+      // The ban lands after the membership is written, before the socket is in the room.
+      ada.join = (room: string) => {
+        restrictions.put('ban', { room: 'lobby', userId: 'ada', reason: null, createdAt: new Date().toISOString(), until, by: 'root' });
+        join(room);
+      };
+      await expect(rooms.join(ada, { room: 'lobby' })).rejects.toThrow(`you are banned from room lobby until ${until}`);
+      expect(ada.rooms.has(chatRoom('lobby'))).toBe(false);
+      expect(await presence.roomMembers('lobby')).toEqual([]);
+      expect(await store.userRooms('ada')).toEqual([]);
+    });
+
+    it('lets a user join again once the ban has ended', async () => {
+      restrictions.put('ban', {
+        room: 'lobby',
+        userId: 'ada',
+        reason: null,
+        createdAt: new Date().toISOString(),
+        until: new Date(Date.now() - 1).toISOString(),
+        by: 'root',
+      });
+      await expect(codeOf(rooms.join(await connected('ada'), { room: 'lobby' }))).resolves.toBeUndefined();
     });
 
     it('refuses a room beyond MAX_ROOMS_PER_SOCKET, but not rejoining one', async () => {

@@ -7,6 +7,7 @@ import { MessagesService } from '../messages/messages.service.js';
 import { DEFAULT_PAGE_SIZE, MAX_RESUME_MESSAGES } from '../messages/page-sizes.js';
 import type { RoomSummary } from '../presence/presence-store.js';
 import { MembershipsService, type RoomPosition } from '../memberships/memberships.service.js';
+import { RoomRestrictions } from '../moderation/room-restrictions.js';
 import { PresenceService } from '../presence/presence.service.js';
 import { assertAccessible, assertNotReserved, chatRoom, isReservedRoom, isRoomAllowed } from './room-names.js';
 
@@ -44,6 +45,7 @@ export class RoomsService {
     private readonly messages: MessagesService,
     private readonly memberships: MembershipsService,
     private readonly config: AppConfig,
+    private readonly restrictions: RoomRestrictions,
   ) {}
 
   /**
@@ -51,9 +53,14 @@ export class RoomsService {
    * and reads history after, so a message committed in between is delivered live or found in
    * history: a gap is impossible, a duplicate is resolved by seq (or rev). The ack's rev is read
    * before the socket joins, so it never claims a change the client cannot have seen.
+   *
+   * A banned user is refused before anything is written. A ban published while the join is in
+   * flight takes out only the sockets already in the room, so the ban is checked again once this
+   * socket is in the room and in presence, and the join is undone if it came (see undoBannedJoin).
    */
   async join(client: ChatClient, input: JoinInput): Promise<JoinOutcome> {
     const { room } = input;
+    this.restrictions.assertNotBanned(client.data.user.id, room);
     assertAccessible(client.data, room);
     const release = this.holdPlace(client, room);
     let position: RoomPosition;
@@ -64,10 +71,26 @@ export class RoomsService {
       release();
     }
     const { firstForUser } = await this.presence.joinRoom(client.id, room);
+    await this.undoBannedJoin(client, room);
     const [members, page] = await Promise.all([this.members(room), this.joinHistory(input)]);
     const result: RoomJoinResult = { room, members, history: page.messages, ...position };
     if (page.hasMore) result.hasMore = true;
     return { result, firstForUser };
+  }
+
+  /**
+   * A ban that arrived after the first check: this socket leaves again and the membership ends
+   * (the ban's own forget may have run before this join wrote it). Checked after presence has the
+   * socket, so a ban arriving later finds it there and takes it out like any other.
+   */
+  private async undoBannedJoin(client: ChatClient, room: string): Promise<void> {
+    try {
+      this.restrictions.assertNotBanned(client.data.user.id, room);
+    } catch (refusal) {
+      await client.leave(chatRoom(room));
+      await this.memberships.forget(client.data.user, room);
+      throw refusal;
+    }
   }
 
   /**

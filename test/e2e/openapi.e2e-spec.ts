@@ -49,9 +49,13 @@ describe('OpenAPI document (e2e)', () => {
         '/metrics',
         '/rooms',
         '/rooms/{name}',
+        '/rooms/{name}/bans',
+        '/rooms/{name}/bans/{userId}',
         '/rooms/{name}/members',
         '/rooms/{name}/messages',
         '/rooms/{name}/messages/{seq}',
+        '/rooms/{name}/mutes',
+        '/rooms/{name}/mutes/{userId}',
         '/users',
         '/users/{id}',
         '/users/{id}/connections',
@@ -61,6 +65,10 @@ describe('OpenAPI document (e2e)', () => {
     );
     expect(Object.keys(document.paths['/rooms/{name}/messages/{seq}']!)).toEqual(['delete']);
     expect(Object.keys(document.paths['/rooms/{name}/messages']!).sort()).toEqual(['get', 'post']);
+    for (const kind of ['bans', 'mutes']) {
+      expect(Object.keys(document.paths[`/rooms/{name}/${kind}`]!).sort()).toEqual(['get', 'post']);
+      expect(Object.keys(document.paths[`/rooms/{name}/${kind}/{userId}`]!)).toEqual(['delete']);
+    }
     expect(Object.keys(document.components.securitySchemes).sort()).toEqual(['apiKey', 'bearer']);
   });
 
@@ -111,6 +119,22 @@ describe('OpenAPI document (e2e)', () => {
     expect(Object.keys(audit).sort()).toEqual(documentedKeys('/audit', 'get', '200'));
     expect(audit.entries.map((entry) => entry.action)).toEqual(['erase', 'revoke']);
     for (const entry of audit.entries) expect(Object.keys(entry).sort()).toEqual(schemaKeys('AuditEntrySchema'));
+    // Bans and mutes: created (201), replaced (200), listed and lifted, each as documented.
+    for (const [kind, one] of [
+      ['bans', 'ban'],
+      ['mutes', 'mute'],
+    ] as const) {
+      const path = `/rooms/doc-room/${kind}`;
+      for (const status of [201, 200]) {
+        const made = await request(server.url).post(path).set('X-Api-Key', 'test-admin-key').send({ userId: 'doc-bob' }).expect(status);
+        expect(Object.keys(made.body as object)).toEqual(documentedKeys(`/rooms/{name}/${kind}`, 'post', String(status)));
+        expect(Object.keys((made.body as Record<string, object>)[one]!).sort()).toEqual(schemaKeys('RoomRestrictionSchema'));
+      }
+      const listed = await request(server.url).get(path).set('X-Api-Key', 'test-admin-key').expect(200);
+      expect(Object.keys(listed.body as object).sort()).toEqual(documentedKeys(`/rooms/{name}/${kind}`, 'get', '200'));
+      const lifted = await request(server.url).delete(`${path}/doc-bob`).set('X-Api-Key', 'test-admin-key').expect(200);
+      expect(Object.keys(lifted.body as object)).toEqual(documentedKeys(`/rooms/{name}/${kind}/{userId}`, 'delete', '200'));
+    }
     const notFound = (await request(server.url).get('/rooms/nothing-here').expect(404)).body as Record<string, unknown>;
     const errorKeys = Object.keys(document.components.schemas.ErrorSchema!.properties ?? {});
     for (const key of Object.keys(notFound)) expect(errorKeys).toContain(key);

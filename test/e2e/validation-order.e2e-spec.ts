@@ -218,6 +218,22 @@ const OPEN_MODE_CASES: OrderCase[] = [
     malformed: { room: 'elsewhere', seq: 1.5 },
     fields: ['seq'],
   },
+  ...(['room:ban', 'room:mute'] as const).map((event): OrderCase => ({
+    event,
+    rule: 'not an admin connection',
+    wellFormed: { room: 'lobby', userId: 'bob', seconds: 60 },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'lobby', userId: 'bob', seconds: 0 },
+    fields: ['seconds'],
+  })),
+  ...(['room:unban', 'room:unmute'] as const).map((event): OrderCase => ({
+    event,
+    rule: 'not an admin connection',
+    wellFormed: { room: 'lobby', userId: 'bob' },
+    refusedAs: ErrorCode.FORBIDDEN,
+    malformed: { room: 'lobby', userId: 'bob', reason: 'x' },
+    fields: ['reason'],
+  })),
   {
     event: 'auth:refresh',
     rule: 'open mode',
@@ -243,11 +259,15 @@ describe('payload rules come before every other rule (e2e)', () => {
         'message:direct',
         'message:edit',
         'message:send',
+        'room:ban',
         'room:forget',
         'room:history',
         'room:join',
         'room:leave',
+        'room:mute',
         'room:read',
+        'room:unban',
+        'room:unmute',
         'typing',
       ]);
     });
