@@ -54,6 +54,39 @@ describeEachDurableDatabase('audit log, GET /audit (e2e)', (database) => {
     expect(await page(app, { after: '', limit: 1 })).toEqual({ entries: all.slice(0, 1), next: ids[0] });
   });
 
+  it('lists bans, mutes, their lifting, erasures and revocations in order, each with who, whom, where and what', async () => {
+    const app = await start();
+    const ban = (
+      await request(app.url).post('/rooms/aud/bans').set(admin).send({ userId: 'mallory', reason: 'spam', seconds: 60 }).expect(201)
+    ).body.ban as { createdAt: string; until: string };
+    const mute = (await request(app.url).post('/rooms/aud/mutes').set(admin).send({ userId: 'eve' }).expect(201)).body.mute as {
+      createdAt: string;
+    };
+    await request(app.url).delete('/rooms/aud/mutes/eve').set(admin).expect(200);
+    await request(app.url).delete('/rooms/aud/bans/mallory').set(admin).expect(200);
+    await request(app.url).delete('/users/mallory/messages').set(admin).expect(200);
+    const { revocation } = (await request(app.url).delete('/users/mallory/connections?revoke=true&seconds=5').set(admin).expect(200))
+      .body as { revocation: { revokedAt: string; blockedUntil: string } };
+    const { entries, next } = await page(app, {});
+    expect(next).toBeNull();
+    const common = { id: expect.any(Number), at: expect.any(String), actor: 'admin-api-key' };
+    expect(entries).toEqual([
+      { ...common, at: ban.createdAt, action: 'ban', userId: 'mallory', room: 'aud', details: { reason: 'spam', until: ban.until } },
+      { ...common, at: mute.createdAt, action: 'mute', userId: 'eve', room: 'aud', details: { reason: null, until: null } },
+      { ...common, action: 'unmute', userId: 'eve', room: 'aud', details: {} },
+      { ...common, action: 'unban', userId: 'mallory', room: 'aud', details: {} },
+      { ...common, action: 'erase', userId: 'mallory', room: null, details: { roomMessages: 0, directMessages: 0 } },
+      {
+        ...common,
+        at: revocation.revokedAt,
+        action: 'revoke',
+        userId: 'mallory',
+        room: null,
+        details: { revokedAt: revocation.revokedAt, blockedUntil: revocation.blockedUntil },
+      },
+    ]);
+  });
+
   it('refuses bad paging with 400 and details, and anyone but an admin', async () => {
     const app = await start({ JWT_SECRET: HS_SECRET });
     const cases: Array<[Record<string, string>, string]> = [
