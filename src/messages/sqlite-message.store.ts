@@ -41,7 +41,7 @@ import type {
 import { prepareErasureStatements, type SqliteErasureStatements, writeErasureStep } from '../moderation/sqlite-erasure.js';
 import {
   prepareModerationStatements,
-  prunedEndedRestrictions,
+  writePruneEnded,
   readActiveRestrictions,
   readAuditPage,
   readRevocations,
@@ -343,7 +343,7 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
 
   async pruneEndedRestrictions(now: string, batchSize: number): Promise<number> {
     const connection = this.connected();
-    return connection.writes.submit(() => prunedEndedRestrictions(connection.moderation, now, batchSize));
+    return connection.writes.submit(() => writePruneEnded(connection.moderation, now, batchSize));
   }
 
   async putRevocation(revocation: SessionRevocation, audit: NewAuditEntry): Promise<void> {

@@ -7,9 +7,11 @@ import type { ErasingWrite } from '../messages/sqlite-writes.js';
 import { ERASURE_STEP_MAX_MESSAGES } from './erasure-limits.js';
 import type { ErasureStep, ErasureStepInput } from './moderation-store.js';
 
-interface ErasableRoomRow extends RoomMessageRow {
+interface ErasableRow {
   row_id: number;
 }
+
+type ErasableRoomRow = ErasableRow & RoomMessageRow;
 
 /** The erasure statements of the SQLite store, prepared once per connection. */
 export interface SqliteErasureStatements {
@@ -17,7 +19,7 @@ export interface SqliteErasureStatements {
   /** after, through, sender, limit: the sender's messages that are not tombstones yet, in rowid order. */
   roomMessagesOf: Statement<[number, number, string, number], ErasableRoomRow>;
   lastDirectPk: Statement<[], number>;
-  directMessagesOf: Statement<[number, number, string, number], number>;
+  directMessagesOf: Statement<[number, number, string, number], ErasableRow>;
   tombstoneDirectMessage: Statement<[string, number]>;
 }
 
@@ -34,12 +36,10 @@ export function prepareErasureStatements(db: Database): SqliteErasureStatements 
        WHERE rowid > ? AND rowid <= ? AND sender_id = ? AND deleted_at IS NULL ORDER BY rowid LIMIT ?`,
     ),
     lastDirectPk: db.prepare<[], number>('SELECT IFNULL(MAX(pk), 0) FROM direct_messages').pluck(),
-    directMessagesOf: db
-      .prepare<[number, number, string, number], number>(
-        `SELECT pk FROM direct_messages
-         WHERE pk > ? AND pk <= ? AND sender_id = ? AND deleted_at IS NULL ORDER BY pk LIMIT ?`,
-      )
-      .pluck(),
+    directMessagesOf: db.prepare(
+      `SELECT pk AS row_id FROM direct_messages
+       WHERE pk > ? AND pk <= ? AND sender_id = ? AND deleted_at IS NULL ORDER BY pk LIMIT ?`,
+    ),
     // As a room tombstone: the text is overwritten in the row, not flagged.
     tombstoneDirectMessage: db.prepare("UPDATE direct_messages SET text = '', deleted_at = ? WHERE pk = ?"),
   };
@@ -48,10 +48,12 @@ export function prepareErasureStatements(db: Database): SqliteErasureStatements 
 /** Rows one window scans at first, and its bounds as it adapts to how fast this machine scans. */
 export const ERASURE_WINDOW = { initial: 1_000, min: 1_000, max: 200_000 } as const;
 /**
- * A scan this long halves the next window, one under a quarter of it doubles it. Scans are most
- * of a step; the tombstones (at most ERASURE_STEP_MAX_MESSAGES) add a few milliseconds at most.
+ * How long one step's statements may run, COMMIT aside: the scan of its window (a scan this long
+ * halves the next window, one under a quarter of it doubles it), then tombstones until the time
+ * is up. A tombstone costs far more than a scanned row (the row, the changed-rows index, zeroed
+ * space and a WAL page each), so a user with many messages is erased a few hundred at a time.
  */
-const SCAN_BUDGET_MS = 10;
+const STEP_BUDGET_MS = 5;
 
 type Phase = 'room' | 'direct';
 
@@ -74,27 +76,37 @@ export interface ErasureWriteContext {
  * messages. Each room message takes its room's next rev through the session, as a deletion does.
  */
 export function writeErasureStep(context: ErasureWriteContext, { userId, deletedAt, cursor }: ErasureStepInput): ErasureStep {
+  const deadline = performance.now() + STEP_BUDGET_MS;
   const position = parseCursor(cursor);
+  const { erasure } = context;
   if (position.phase === 'room') {
-    const { rows, next } = scanWindow(position, context.erasure.lastRoomRowid.get()!, (after, through) =>
-      context.erasure.roomMessagesOf.all(after, through, userId, ERASURE_STEP_MAX_MESSAGES),
+    const roomMessages: Message[] = [];
+    const next = walkWindow(
+      position,
+      erasure.lastRoomRowid.get()!,
+      (after, through) => erasure.roomMessagesOf.all(after, through, userId, ERASURE_STEP_MAX_MESSAGES),
+      (rows) => tombstoneRoomMessages(context, rows, deletedAt, deadline, roomMessages),
     );
-    const roomMessages = tombstoneRoomMessages(context, rows, deletedAt);
     return { roomMessages, directMessages: 0, cursor: formatCursor(next ?? { phase: 'direct', after: 0, window: position.window }) };
   }
-  const { rows, next } = scanWindow(position, context.erasure.lastDirectPk.get()!, (after, through) =>
-    context.erasure.directMessagesOf.all(after, through, userId, ERASURE_STEP_MAX_MESSAGES),
+  let directMessages = 0;
+  const next = walkWindow(
+    position,
+    erasure.lastDirectPk.get()!,
+    (after, through) => erasure.directMessagesOf.all(after, through, userId, ERASURE_STEP_MAX_MESSAGES),
+    (rows) => (directMessages = tombstoneDirectMessages(context, rows, deletedAt, deadline)),
   );
-  context.erasing(() => {
-    for (const pk of rows) context.erasure.tombstoneDirectMessage.run(deletedAt, pk);
-  });
-  return next === undefined
-    ? { roomMessages: [], directMessages: rows.length }
-    : { roomMessages: [], directMessages: rows.length, cursor: formatCursor(next) };
+  return next === undefined ? { roomMessages: [], directMessages } : { roomMessages: [], directMessages, cursor: formatCursor(next) };
 }
 
-function tombstoneRoomMessages(context: ErasureWriteContext, rows: readonly ErasableRoomRow[], deletedAt: string): Message[] {
-  const erased: Message[] = [];
+/** Tombstones rows in order until the deadline (one at least); returns how many. */
+function tombstoneRoomMessages(
+  context: ErasureWriteContext,
+  rows: readonly ErasableRoomRow[],
+  deletedAt: string,
+  deadline: number,
+  erased: Message[],
+): number {
   context.erasing(() => {
     for (const row of rows) {
       const counters = context.session.counters(row.room);
@@ -102,36 +114,47 @@ function tombstoneRoomMessages(context: ErasureWriteContext, rows: readonly Eras
       context.messages.tombstoneRoomMessage.run(deletedAt, rev, row.room, Number(row.seq));
       counters.rev = rev;
       erased.push(roomMessageFromRow({ ...row, text: '', deleted_at: deletedAt, rev }));
+      if (performance.now() >= deadline) break;
+    }
+  });
+  return erased.length;
+}
+
+function tombstoneDirectMessages(context: ErasureWriteContext, rows: readonly ErasableRow[], deletedAt: string, deadline: number): number {
+  let erased = 0;
+  context.erasing(() => {
+    for (const row of rows) {
+      context.erasure.tombstoneDirectMessage.run(deletedAt, row.row_id);
+      erased += 1;
+      if (performance.now() >= deadline) break;
     }
   });
   return erased;
 }
 
 /**
- * Scans (after, after + window] of a table whose last rowid is `last`. A full batch ends the step
- * at its last row (the rest of the window comes next); otherwise the whole window is done. The
- * next position is undefined once the table is done.
+ * Scans (after, after + window] of a table whose last rowid is `last` and erases what it found.
+ * When not all of the window is done (a full batch, or the time ran out), the next step goes on
+ * after the last row erased. The next position is undefined once the table is done.
  */
-function scanWindow<R extends number | ErasableRoomRow>(
+function walkWindow<R extends ErasableRow>(
   position: ErasurePosition,
   last: number,
   scan: (after: number, through: number) => R[],
-): { rows: R[]; next?: ErasurePosition } {
+  erase: (rows: R[]) => number,
+): ErasurePosition | undefined {
   const startedAt = performance.now();
   const rows = scan(position.after, position.after + position.window);
   const window = nextWindow(position.window, performance.now() - startedAt);
-  const full = rows.length >= ERASURE_STEP_MAX_MESSAGES;
-  const after = full ? rowidOf(rows[rows.length - 1]!) : position.after + position.window;
-  return { rows, next: after >= last ? undefined : { phase: position.phase, after, window } };
-}
-
-function rowidOf(row: number | ErasableRoomRow): number {
-  return typeof row === 'number' ? row : row.row_id;
+  const erased = rows.length === 0 ? 0 : erase(rows);
+  const partial = erased < rows.length || rows.length >= ERASURE_STEP_MAX_MESSAGES;
+  const after = partial ? rows[erased - 1]!.row_id : position.after + position.window;
+  return after >= last ? undefined : { phase: position.phase, after, window };
 }
 
 function nextWindow(window: number, scanMs: number): number {
-  if (scanMs > SCAN_BUDGET_MS) return Math.max(ERASURE_WINDOW.min, Math.floor(window / 2));
-  if (scanMs < SCAN_BUDGET_MS / 4) return Math.min(ERASURE_WINDOW.max, window * 2);
+  if (scanMs > STEP_BUDGET_MS) return Math.max(ERASURE_WINDOW.min, Math.floor(window / 2));
+  if (scanMs < STEP_BUDGET_MS / 4) return Math.min(ERASURE_WINDOW.max, window * 2);
   return window;
 }
 

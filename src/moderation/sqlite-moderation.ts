@@ -127,7 +127,7 @@ export function writeAudit(statements: SqliteModerationStatements, entry: NewAud
   return { id: Number(lastInsertRowid), at, actor, action, userId, room, details: { ...details } };
 }
 
-export function prunedEndedRestrictions(statements: SqliteModerationStatements, now: string, batchSize: number): number {
+export function writePruneEnded(statements: SqliteModerationStatements, now: string, batchSize: number): number {
   return statements.pruneEnded.run(now, batchSize).changes;
 }
 

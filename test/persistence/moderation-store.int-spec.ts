@@ -126,6 +126,65 @@ describe('SQLite file: an erased text leaves the file', () => {
   });
 });
 
+describe('SQLite erasure walk', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'chat-erasure-walk-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  // Pruning and deleted rows leave rowid gaps: windows over empty ranges cost next to nothing and
+  // grow, so a sparse table is walked in a few dozen steps, not one per thousand rowids.
+  it('walks a table with a wide rowid gap to its end, growing its window over empty ranges', async () => {
+    const location = join(dir, 'gaps.db');
+    const created = new SqliteMessageStore({ location });
+    created.open();
+    await created.close();
+    const db = new BetterSqlite3(location);
+    const insert = db.prepare(
+      `INSERT INTO room_messages (rowid, room, seq, id, sender_id, sender_name, text, sent_at, rev)
+       VALUES (?, 'gaps', ?, ?, ?, 'Name', 'words', '2030-01-01T00:00:00.000Z', ?)`,
+    );
+    const rowids = [...Array.from({ length: 10 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => 5_000_001 + i)];
+    rowids.forEach((rowid, i) => insert.run(rowid, i + 1, `id-${i}`, i % 2 === 0 ? ADA.id : BOB.id, i + 1));
+    db.close();
+    const store = new SqliteMessageStore({ location });
+    store.open();
+    try {
+      let cursor: string | undefined;
+      let steps = 0;
+      const erased: number[] = [];
+      do {
+        const step = await store.eraseStep({
+          userId: ADA.id,
+          deletedAt: '2030-05-02T00:00:00.000Z',
+          ...(cursor === undefined ? {} : { cursor }),
+        });
+        erased.push(...step.roomMessages.map((m) => m.seq));
+        cursor = step.cursor;
+        steps += 1;
+      } while (cursor !== undefined && steps < 1000);
+      expect(cursor).toBeUndefined();
+      expect(erased).toEqual([1, 3, 5, 7, 9, 11, 13, 15, 17, 19]);
+      expect(steps).toBeLessThan(100);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses a cursor it did not make', async () => {
+    const store = new SqliteMessageStore({ location: SQLITE_MEMORY });
+    store.open();
+    try {
+      await expect(store.eraseStep({ userId: ADA.id, deletedAt: '2030-05-02T00:00:00.000Z', cursor: 'more' })).rejects.toThrow(
+        /erasure cursor/,
+      );
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describePostgres('moderation contract: PostgreSQL', () => {
   let schema: TestSchema;
 

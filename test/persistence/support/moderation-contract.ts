@@ -398,6 +398,21 @@ export function describeModerationContract(harness: ModerationHarness): void {
       expect(page.messages.filter((m) => m.from.id === BOB.id).every((m) => m.text !== '' && m.deletedAt === undefined)).toBe(true);
     });
 
+    it("keeps a room's revs unique and gap-free while others send during the erasure", async () => {
+      await sendRoomMany('busy', ADA, 40);
+      const [erased, ...sends] = await Promise.all([
+        eraseAll(ADA.id),
+        ...Array.from({ length: 30 }, (_, i) => store.appendRoomMessage(roomInput('busy', BOB, `during ${i}`))),
+      ]);
+      expect(erased.roomMessages).toHaveLength(40);
+      expect(sends.every((sent) => sent.created)).toBe(true);
+      // Every stored message carries a rev taken after the first 40 sends: Bob's sends and Ada's
+      // tombstones share 41..110, each once.
+      const stored = (await store.roomSinceRev({ room: 'busy', sinceRev: 0, limit: 500 })).messages;
+      expect(stored.map((m) => m.rev)).toEqual(Array.from({ length: 70 }, (_, i) => 41 + i));
+      await expect(store.roomState('busy')).resolves.toEqual({ lastSeq: 70, rev: 110 });
+    });
+
     it('leaves no text in the stored rows', async () => {
       await sendRoom('lobby', ADA, 2);
       await sendRoom('other', ADA, 1);
