@@ -16,8 +16,6 @@ import type {
   StoredRestriction,
 } from './moderation-store.js';
 
-/** At most this many messages become tombstones per erasure step (one short transaction). */
-export const ERASURE_STEP_MESSAGES = ERASURE_STEP_MAX_MESSAGES;
 /**
  * Rows read per erasure step when few of them are the user's: no index leads from a sender to
  * their messages, so an erasure walks each table in key order, this many rows at a time.
@@ -328,7 +326,8 @@ export class PostgresModeration {
 
   /**
    * Room messages first, then direct messages, each table in key order (see ERASURE_SCAN_ROWS).
-   * A step changes at most ERASURE_STEP_MESSAGES messages of one table in one short transaction.
+   * A step changes at most ERASURE_STEP_MAX_MESSAGES messages of one table in one short transaction.
+   * The old row versions keep the text until VACUUM reclaims them (see the README).
    */
   eraseStep({ userId, deletedAt, cursor }: ErasureStepInput): Promise<ErasureStep> {
     const at = parseCursor(cursor);
@@ -338,13 +337,13 @@ export class PostgresModeration {
   private async eraseRoomStep(userId: string, deletedAt: string, after: { room: string; seq: number }): Promise<ErasureStep> {
     const { rows } = await this.pool().query<RoomScanRow>({
       ...PG_MODERATION.scanRoomMessages,
-      values: [after.room, after.seq, ERASURE_SCAN_ROWS, userId, ERASURE_STEP_MESSAGES],
+      values: [after.room, after.seq, ERASURE_SCAN_ROWS, userId, ERASURE_STEP_MAX_MESSAGES],
     });
     const scan = rows[0]!;
     const seqs = scan.seqs.map(Number);
     const roomMessages = seqs.length === 0 ? [] : await this.eraseRoomMessages(scan.rooms, seqs, userId, deletedAt);
     let next: ErasureCursor;
-    if (seqs.length === ERASURE_STEP_MESSAGES) {
+    if (seqs.length === ERASURE_STEP_MAX_MESSAGES) {
       next = { rooms: { room: scan.rooms[seqs.length - 1]!, seq: seqs[seqs.length - 1]! } };
     } else if (Number(scan.scanned) === ERASURE_SCAN_ROWS) {
       next = { rooms: { room: scan.last_room!, seq: Number(scan.last_seq) } };
@@ -365,11 +364,11 @@ export class PostgresModeration {
   private async eraseDirectStep(userId: string, deletedAt: string, afterPk: number): Promise<ErasureStep> {
     const { rows } = await this.pool().query<DirectEraseRow>({
       ...PG_MODERATION.eraseDirectMessages,
-      values: [afterPk, ERASURE_SCAN_ROWS, userId, ERASURE_STEP_MESSAGES, deletedAt],
+      values: [afterPk, ERASURE_SCAN_ROWS, userId, ERASURE_STEP_MAX_MESSAGES, deletedAt],
     });
     const step = rows[0]!;
     const directMessages = Number(step.erased);
-    if (Number(step.taken) === ERASURE_STEP_MESSAGES) {
+    if (Number(step.taken) === ERASURE_STEP_MAX_MESSAGES) {
       return { roomMessages: [], directMessages, cursor: JSON.stringify({ directs: Number(step.last_taken) }) };
     }
     if (Number(step.scanned) === ERASURE_SCAN_ROWS) {

@@ -6,7 +6,8 @@ import type { MessageChange } from '../../src/messages/message-store.js';
 import { PostgresMessageStore } from '../../src/messages/postgres-message.store.js';
 import { PG } from '../../src/messages/postgres-statements.js';
 import type { NewAuditEntry, StoredRestriction } from '../../src/moderation/moderation-store.js';
-import { ERASURE_SCAN_ROWS, ERASURE_STEP_MESSAGES, PG_MODERATION } from '../../src/moderation/postgres-moderation.js';
+import { ERASURE_STEP_MAX_MESSAGES } from '../../src/moderation/erasure-limits.js';
+import { ERASURE_SCAN_ROWS, PG_MODERATION } from '../../src/moderation/postgres-moderation.js';
 import { eventually, within } from '../support/wait.js';
 import { ADA, BOB, roomInput } from './support/message-store-contract.js';
 import { describePostgres, TestSchema } from './support/postgres.js';
@@ -102,7 +103,7 @@ describePostgres('PostgreSQL moderation: erasure, bans and the audit log under c
       run.roomMessages.push(...step.roomMessages);
       run.directMessages += step.directMessages;
       run.steps += 1;
-      expect(step.roomMessages.length + step.directMessages).toBeLessThanOrEqual(ERASURE_STEP_MESSAGES);
+      expect(step.roomMessages.length + step.directMessages).toBeLessThanOrEqual(ERASURE_STEP_MAX_MESSAGES);
       onStep?.();
       cursor = step.cursor;
     } while (cursor !== undefined);
@@ -130,10 +131,11 @@ describePostgres('PostgreSQL moderation: erasure, bans and the audit log under c
     const erasedKeys = run.roomMessages.map((m) => `${m.room}/${m.seq}`);
     expect(new Set(erasedKeys).size).toBe(25 + 1_200);
     expect(run.directMessages).toBe(6_000);
-    // Room steps: 3 scans of crowd (10k rows each, the last one also reaching eve-only), then 1,200
-    // of Eve's at 500 a step; direct steps: 12,000 rows with 6,000 of Eve's at 500 a step.
-    expect(ERASURE_SCAN_ROWS).toBe(10_000);
-    expect(run.steps).toBeGreaterThanOrEqual(Math.ceil(1_225 / ERASURE_STEP_MESSAGES) + Math.ceil(6_000 / ERASURE_STEP_MESSAGES));
+    // Scans of 10,000 rows: two find 10 of Eve's each in crowd; the third reads crowd's last 5,000
+    // (5 of hers) and stops in eve-only at her 500th; two more take eve-only's other 700. Direct
+    // messages: each step reads 1,000 rows to take 500 of hers, and one more finds the end.
+    expect([ERASURE_SCAN_ROWS, ERASURE_STEP_MAX_MESSAGES]).toEqual([10_000, 500]);
+    expect(run.steps).toBe(5 + 13);
     expect(run.roomMessages.every((m) => m.text === '' && m.deletedAt !== undefined && m.from.id === 'eve')).toBe(true);
     // Each room's erased messages took its next revs, in seq order.
     const crowd = run.roomMessages.filter((m) => m.room === 'crowd');
@@ -149,6 +151,8 @@ describePostgres('PostgreSQL moderation: erasure, bans and the audit log under c
     const again = await eraseAll(second, 'eve');
     expect(again.roomMessages).toEqual([]);
     expect(again.directMessages).toBe(0);
+    // Only the scans: 26,200 room rows and 12,000 direct ones, 10,000 a step.
+    expect(again.steps).toBe(3 + 2);
     await expect(first.roomState('crowd')).resolves.toEqual({ lastSeq: 25_000, rev: 25_025 });
   });
 
