@@ -185,7 +185,10 @@ describeCluster('moderation across gateway processes on PostgreSQL and Redis', (
     // Node a answers without node b, which is not subscribed to hear it.
     await within(request(nodeA.url).post('/rooms/outage/bans').set(admin).send({ userId: 'ada' }).expect(201), 'the ban during the outage');
     await within(request(nodeA.url).delete('/rooms/outage/mutes/cy').set(admin).expect(200), 'the unmute during the outage');
+    // Node b has missed both: it still lets ada type there, and has told nobody anything.
+    await adaOnB.ok('typing', { room: 'outage', typing: true });
     expect(adaOnB.events('room:banned')).toEqual([]);
+    expect(cyOnB.events('room:unmuted')).toEqual([]);
 
     relay.restore();
     await expect(adaOnB.waitFor('room:banned', 1, RECOVERY_MS)).resolves.toEqual({ room: 'outage', reason: null, until: null });
