@@ -367,8 +367,8 @@ export class SqliteMessageStore extends MessageStore implements MembershipStore,
   /** One window of rows in one group-commit write: see writeErasureStep for what bounds it. */
   async eraseStep(input: ErasureStepInput): Promise<ErasureStep> {
     const connection = this.connected();
-    const { statements, erasure, erasing } = connection;
-    return connection.writes.submit((session) => writeErasureStep({ messages: statements, erasure, session, erasing }, input));
+    const { erasure, erasing } = connection;
+    return connection.writes.submit((session) => writeErasureStep({ erasure, session, erasing }, input));
   }
 
   async ping(): Promise<void> {

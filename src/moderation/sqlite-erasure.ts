@@ -1,7 +1,6 @@
 import type { Database, Statement } from 'better-sqlite3';
 import type { Message } from '../contract.js';
 import { ROOM_MESSAGE_COLUMNS, type RoomMessageRow, roomMessageFromRow } from '../messages/message-rows.js';
-import type { SqliteStatements } from '../messages/sqlite-statements.js';
 import type { RoomCounterSession } from '../messages/sqlite-write-session.js';
 import type { ErasingWrite } from '../messages/sqlite-writes.js';
 import { ERASURE_STEP_MAX_MESSAGES } from './erasure-limits.js';
@@ -11,13 +10,17 @@ interface ErasableRow {
   row_id: number;
 }
 
-type ErasableRoomRow = ErasableRow & RoomMessageRow;
+interface ErasableRoomRow extends ErasableRow {
+  room: string;
+}
 
 /** The erasure statements of the SQLite store, prepared once per connection. */
 export interface SqliteErasureStatements {
   lastRoomRowid: Statement<[], number>;
   /** after, through, sender, limit: the sender's messages that are not tombstones yet, in rowid order. */
   roomMessagesOf: Statement<[number, number, string, number], ErasableRoomRow>;
+  /** deletedAt, rev, rowid: the tombstone as stored. */
+  tombstoneRoomMessage: Statement<[string, number, number], RoomMessageRow>;
   lastDirectPk: Statement<[], number>;
   directMessagesOf: Statement<[number, number, string, number], ErasableRow>;
   tombstoneDirectMessage: Statement<[string, number]>;
@@ -31,9 +34,14 @@ export interface SqliteErasureStatements {
 export function prepareErasureStatements(db: Database): SqliteErasureStatements {
   return {
     lastRoomRowid: db.prepare<[], number>('SELECT IFNULL(MAX(rowid), 0) FROM room_messages').pluck(),
+    // Only what the tombstone needs: a text is never read into the process to be erased.
     roomMessagesOf: db.prepare(
-      `SELECT rowid AS row_id, ${ROOM_MESSAGE_COLUMNS} FROM room_messages
+      `SELECT rowid AS row_id, room FROM room_messages
        WHERE rowid > ? AND rowid <= ? AND sender_id = ? AND deleted_at IS NULL ORDER BY rowid LIMIT ?`,
+    ),
+    // As SqliteStatements.tombstoneRoomMessage, by rowid, returning the row for message:updated.
+    tombstoneRoomMessage: db.prepare(
+      `UPDATE room_messages SET text = '', deleted_at = ?, rev = ? WHERE rowid = ? RETURNING ${ROOM_MESSAGE_COLUMNS}`,
     ),
     lastDirectPk: db.prepare<[], number>('SELECT IFNULL(MAX(pk), 0) FROM direct_messages').pluck(),
     directMessagesOf: db.prepare(
@@ -50,10 +58,11 @@ export const ERASURE_WINDOW = { initial: 1_000, min: 1_000, max: 200_000 } as co
 /**
  * How long one step's statements may run, COMMIT aside: the scan of its window (a scan this long
  * halves the next window, one under a quarter of it doubles it), then tombstones until the time
- * is up. A tombstone costs far more than a scanned row (the row, the changed-rows index, zeroed
- * space and a WAL page each), so a user with many messages is erased a few hundred at a time.
+ * is up. The group commit's own budget: a step then holds the event loop about as long as a flush
+ * of sends does. A tombstone costs far more than a scanned row (the row, the changed-rows index,
+ * zeroed space and WAL pages), so a user with many messages goes a few hundred at a time.
  */
-const STEP_BUDGET_MS = 5;
+const STEP_BUDGET_MS = 2;
 
 type Phase = 'room' | 'direct';
 
@@ -65,7 +74,6 @@ interface ErasurePosition {
 }
 
 export interface ErasureWriteContext {
-  messages: Pick<SqliteStatements, 'tombstoneRoomMessage'>;
   erasure: SqliteErasureStatements;
   session: RoomCounterSession;
   erasing: ErasingWrite;
@@ -111,9 +119,9 @@ function tombstoneRoomMessages(
     for (const row of rows) {
       const counters = context.session.counters(row.room);
       const rev = counters.rev + 1;
-      context.messages.tombstoneRoomMessage.run(deletedAt, rev, row.room, Number(row.seq));
+      const tombstone = context.erasure.tombstoneRoomMessage.get(deletedAt, rev, row.row_id)!;
       counters.rev = rev;
-      erased.push(roomMessageFromRow({ ...row, text: '', deleted_at: deletedAt, rev }));
+      erased.push(roomMessageFromRow(tombstone));
       if (performance.now() >= deadline) break;
     }
   });
