@@ -106,6 +106,12 @@ describePostgres('database outage on PostgreSQL (connections cut by a proxy)', (
       [applicationName],
     );
     expect(terminated.length).toBeGreaterThan(0);
+    // pg_terminate_backend only signals: wait until those backends have exited (and so sent the
+    // pool's idle connections their FATAL), or a send may pick a connection still being torn down.
+    await eventually(
+      async () => (await schema.query('SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [applicationName])).length === 0,
+      'the terminated backends exited',
+    );
     // Idle pooled connections learn of it by an error event; a send right now may fail, not crash.
     const attempt = await ada.request<MessageSendResult>('message:send', { room: 'terminate', text: 'right after', clientMsgId: 'r-1' });
     if (!attempt.ok) expect(attempt.error.code).toBe('UNAVAILABLE');
