@@ -51,9 +51,11 @@ export class RoomRestrictions {
     for (const { kind, ...restriction } of restrictions) this.put(kind, restriction);
   }
 
-  active(kind: RestrictionKind, room: string, userId: string, nowMs = Date.now()): RoomRestriction | undefined {
+  /** The clock is read only when there is an entry: the usual send finds none. */
+  active(kind: RestrictionKind, room: string, userId: string, nowMs?: number): RoomRestriction | undefined {
     const entry = this.byKind[kind].get(room)?.get(userId);
-    return entry !== undefined && entry.untilMs > nowMs ? entry.restriction : undefined;
+    if (entry === undefined) return undefined;
+    return entry.untilMs > (nowMs ?? Date.now()) ? entry.restriction : undefined;
   }
 
   /** room:join, room:read, and everything assertMayPost covers. */
